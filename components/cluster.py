@@ -1,0 +1,213 @@
+"""The AKS cluster with its own control-plane and kubelet identities, and the roles they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import containerservice, managedidentity
+
+from components import roles
+from components.config import NODE_POOL_MAX_SURGE, ClusterConfig, NetworkConfig
+from components.naming import EnvironmentNames
+
+SYSTEM_POOL_NAME = "system"
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    settings: ClusterConfig
+    network: NetworkConfig
+    names: EnvironmentNames
+    resource_group_name: pulumi.Input[str]
+    resource_group_id: pulumi.Input[str]
+    location: pulumi.Input[str]
+    node_subnet_id: pulumi.Input[str]
+    # Keep `pulumi destroy` and accidental replacements away from the cluster and its
+    # identities (prod): a new kubelet identity means new client ids everywhere downstream.
+    protect: bool = False
+
+
+class Cluster(pulumi.ComponentResource):
+    """An AKS cluster that trusts Entra ID and its OIDC issuer, and holds no static credential.
+
+    The control-plane identity is user-assigned (not system-assigned) so its roles can be
+    granted *before* the cluster exists; AKS refuses a custom kubelet identity otherwise.
+    """
+
+    control_plane_identity: managedidentity.UserAssignedIdentity
+    kubelet_identity: managedidentity.UserAssignedIdentity
+    managed_cluster: containerservice.ManagedCluster
+    cluster_name: pulumi.Output[str]
+    cluster_id: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    node_resource_group: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("secretless-aks:cluster:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, protect=args.protect)
+
+        self.control_plane_identity = self._identity(name, "controlplane", args, child)
+        self.kubelet_identity = self._identity(name, "kubelet", args, child)
+        control_plane_roles = self._grant_control_plane_roles(name, args)
+
+        self.managed_cluster = self._managed_cluster(
+            name,
+            args,
+            # Data links cannot express this order: AKS checks the control-plane identity's
+            # rights on the kubelet identity and subnet while it creates the cluster.
+            pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=control_plane_roles)
+            ),
+        )
+
+        self.cluster_name = self.managed_cluster.name
+        self.cluster_id = self.managed_cluster.id
+        # Federated credentials must use the issuer exactly as Azure returns it (trailing
+        # slash included), so it is taken from the cluster, never composed.
+        self.oidc_issuer_url = self.managed_cluster.oidc_issuer_profile.apply(
+            lambda profile: _required(
+                profile.issuer_url if profile else None, "oidcIssuerProfile.issuerURL"
+            )
+        )
+        self.node_resource_group = self.managed_cluster.node_resource_group.apply(
+            lambda group: _required(group, "nodeResourceGroup")
+        )
+        self.register_outputs(
+            {
+                "control_plane_identity_id": self.control_plane_identity.id,
+                "kubelet_identity_id": self.kubelet_identity.id,
+                "cluster_name": self.cluster_name,
+                "cluster_id": self.cluster_id,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "node_resource_group": self.node_resource_group,
+            }
+        )
+
+    def _identity(
+        self, name: str, role: str, args: ClusterArgs, opts: pulumi.ResourceOptions
+    ) -> managedidentity.UserAssignedIdentity:
+        return managedidentity.UserAssignedIdentity(
+            f"{name}-{role}-identity",
+            resource_name_=args.names.identity(role),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            opts=opts,
+        )
+
+    def _grant_control_plane_roles(self, name: str, args: ClusterArgs) -> list[pulumi.Resource]:
+        principal = self.control_plane_identity.principal_id
+        grants = [
+            (
+                roles.MANAGED_IDENTITY_OPERATOR,
+                self.kubelet_identity.id,
+                "kubelet-identity",
+                "AKS control plane assigns the kubelet identity to the node pools.",
+            ),
+            (
+                roles.NETWORK_CONTRIBUTOR,
+                args.node_subnet_id,
+                "node-subnet",
+                "AKS control plane joins nodes and load balancers to the node subnet.",
+            ),
+            (
+                roles.READER,
+                args.resource_group_id,
+                "resource-group",
+                "AKS control plane reads the resources of the cluster's resource group.",
+            ),
+        ]
+        return [
+            roles.assign_role(
+                f"{name}-controlplane-{role.slug}-on-{target}",
+                role=role,
+                scope=scope,
+                principal_id=principal,
+                principal_type=roles.SERVICE_PRINCIPAL,
+                description=description,
+                parent=self,
+            )
+            for role, scope, target, description in grants
+        ]
+
+    def _managed_cluster(
+        self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions
+    ) -> containerservice.ManagedCluster:
+        settings = args.settings
+        kubelet = self.kubelet_identity
+        return containerservice.ManagedCluster(
+            f"{name}-aks",
+            resource_name_=args.names.cluster,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            dns_prefix=args.names.cluster,
+            kubernetes_version=settings.kubernetes_version,
+            sku=containerservice.ManagedClusterSKUArgs(
+                name=containerservice.ManagedClusterSKUName.BASE,
+                tier=containerservice.ManagedClusterSKUTier(settings.tier),
+            ),
+            identity=containerservice.ManagedClusterIdentityArgs(
+                type=containerservice.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[self.control_plane_identity.id],
+            ),
+            # "kubeletidentity" is the only key AKS accepts here.
+            identity_profile={
+                "kubeletidentity": containerservice.UserAssignedIdentityArgs(
+                    resource_id=kubelet.id,
+                    client_id=kubelet.client_id,
+                    object_id=kubelet.principal_id,
+                )
+            },
+            node_resource_group=args.names.node_resource_group,
+            agent_pool_profiles=[
+                containerservice.ManagedClusterAgentPoolProfileArgs(
+                    name=SYSTEM_POOL_NAME,
+                    mode=containerservice.AgentPoolMode.SYSTEM,
+                    type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+                    os_type=containerservice.OSType.LINUX,
+                    count=settings.node_count,
+                    vm_size=settings.node_vm_size,
+                    max_pods=settings.max_pods,
+                    vnet_subnet_id=args.node_subnet_id,
+                    availability_zones=list(settings.availability_zones)
+                    if settings.availability_zones
+                    else None,
+                    # config.py sizes the subnet for exactly this surge.
+                    upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(
+                        max_surge=str(NODE_POOL_MAX_SURGE)
+                    ),
+                )
+            ],
+            # Azure CNI: pods get VNet addresses (AAD Pod Identity is unsafe on kubenet).
+            network_profile=containerservice.ContainerServiceNetworkProfileArgs(
+                network_plugin=containerservice.NetworkPlugin.AZURE,
+                load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
+                service_cidr=str(args.network.service_cidr),
+                dns_service_ip=str(args.network.dns_service_ip),
+            ),
+            # The OIDC issuer and the webhook are what workload identity federation needs.
+            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                    enabled=True
+                )
+            ),
+            # Entra ID sign-in and Azure RBAC for Kubernetes authorization; with local
+            # accounts off there is no static admin kubeconfig to leak.
+            enable_rbac=True,
+            aad_profile=containerservice.ManagedClusterAADProfileArgs(
+                managed=True,
+                enable_azure_rbac=True,
+                admin_group_object_ids=[str(group) for group in settings.admin_group_object_ids],
+            ),
+            disable_local_accounts=settings.disable_local_accounts,
+            opts=opts,
+        )
+
+
+def _required(value: str | None, field: str) -> str:
+    if not value:
+        raise ValueError(f"AKS returned no {field} for the cluster; it is needed downstream")
+    return value

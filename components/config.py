@@ -1,0 +1,329 @@
+"""Stack configuration: read once, validated completely, frozen.
+
+Components never call `pulumi.Config`; `__main__` loads a `StackConfig` here and hands each
+component the part it needs. Every rule is checked before a resource is declared, and all
+problems are reported together, each naming its key as it is written in the stack file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+import pulumi.runtime.config
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT = "secretless-aks"
+LOCATION_KEY = "azure-native:location"
+
+# Defaults live here and nowhere else.
+DEFAULT_MAX_PODS = 30
+DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("172.16.0.0/16")
+DEFAULT_DNS_SERVICE_IP = ipaddress.IPv4Address("172.16.0.10")
+# The cluster's node pool upgrades one extra node at a time; the subnet must hold it too.
+NODE_POOL_MAX_SURGE = 1
+# Azure keeps the first four addresses and the last one of every subnet.
+AZURE_RESERVED_ADDRESSES_PER_SUBNET = 5
+# Ranges AKS keeps for itself; a service CIDR must not overlap them.
+# https://learn.microsoft.com/azure/aks/configure-azure-cni#prerequisites
+AKS_RESERVED_RANGES = tuple(
+    ipaddress.IPv4Network(cidr)
+    for cidr in ("169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24")
+)
+
+STACK_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$"
+# ARM ids are case-insensitive in their fixed segments ("resourcegroups" is common in the wild).
+SUBNET_ID_PATTERN = (
+    r"^(?i)/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"/resourceGroups/[^/]{1,90}/providers/Microsoft\.Network/virtualNetworks/[^/]{2,64}"
+    r"/subnets/[^/]{1,80}$"
+)
+VM_SIZE_PATTERN = r"^Standard_[A-Za-z0-9_]+$"
+KUBERNETES_VERSION_PATTERN = r"^\d+\.\d+(\.\d+)?$"
+LOCATION_PATTERN = r"^[a-z][a-z0-9]+$"
+# What each pattern means, for error messages a person can act on.
+PATTERN_HINTS = {
+    SUBNET_ID_PATTERN: "a subnet resource id: /subscriptions/<subscription id>/resourceGroups/"
+    "<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+    VM_SIZE_PATTERN: "an Azure VM size such as Standard_D4s_v5",
+    KUBERNETES_VERSION_PATTERN: "a Kubernetes version such as 1.35 or 1.35.2",
+    LOCATION_PATTERN: "an Azure region name such as westeurope (lowercase, no spaces)",
+}
+# Fields the program fills itself; a stack file cannot set them as secretless-aks:<key>.
+INTERNAL_FIELDS = ("stack", "location")
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack configuration. Raised before any resource is declared."""
+
+
+class KeyRuleError(ValueError):
+    """A rule across several fields, reported against the one key the user should change."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class _Model(BaseModel):
+    # frozen: components cannot change config; extra=forbid: a typo is an error, not a default.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, validate_by_name=False
+    )
+
+
+class ClusterConfig(_Model):
+    """`secretless-aks:cluster`: the AKS cluster and its system node pool."""
+
+    node_count: Annotated[StrictInt, Field(ge=1, le=1000)]
+    node_vm_size: Annotated[str, Field(pattern=VM_SIZE_PATTERN)]
+    tier: Literal["Free", "Standard"]
+    kubernetes_version: Annotated[str, Field(pattern=KUBERNETES_VERSION_PATTERN)] | None = None
+    disable_local_accounts: StrictBool = True
+    admin_group_object_ids: tuple[uuid.UUID, ...] = ()
+    availability_zones: (
+        Annotated[tuple[Literal["1", "2", "3"], ...], Field(min_length=1, max_length=3)] | None
+    ) = None
+    max_pods: Annotated[StrictInt, Field(ge=10, le=250)] = DEFAULT_MAX_PODS
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> ClusterConfig:
+        for key, values in (
+            ("adminGroupObjectIds", self.admin_group_object_ids),
+            ("availabilityZones", self.availability_zones or ()),
+        ):
+            if len(set(values)) != len(values):
+                raise KeyRuleError(key, "each entry must appear once")
+        return self
+
+
+class NetworkConfig(_Model):
+    """`secretless-aks:network`: an existing subnet, or a VNet and node subnet to create."""
+
+    existing_subnet_id: Annotated[str, Field(pattern=SUBNET_ID_PATTERN)] | None = None
+    address_space: ipaddress.IPv4Network | None = None
+    node_subnet_prefix: ipaddress.IPv4Network | None = None
+    service_cidr: ipaddress.IPv4Network = DEFAULT_SERVICE_CIDR
+    dns_service_ip: ipaddress.IPv4Address = DEFAULT_DNS_SERVICE_IP
+
+    @model_validator(mode="after")
+    def _one_source_of_subnet(self) -> NetworkConfig:
+        cidrs = (self.address_space, self.node_subnet_prefix)
+        if self.existing_subnet_id is not None:
+            if any(cidrs):
+                raise KeyRuleError(
+                    "existingSubnetId",
+                    "give either existingSubnetId or addressSpace + nodeSubnetPrefix, not both",
+                )
+            return self
+        if self.address_space is None or self.node_subnet_prefix is None:
+            missing = "addressSpace" if self.address_space is None else "nodeSubnetPrefix"
+            raise KeyRuleError(
+                missing,
+                "required unless existingSubnetId is given "
+                "(set both addressSpace and nodeSubnetPrefix, or existingSubnetId)",
+            )
+        if not self.node_subnet_prefix.subnet_of(self.address_space):
+            raise KeyRuleError(
+                "nodeSubnetPrefix",
+                f"{self.node_subnet_prefix} does not lie inside addressSpace {self.address_space}",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _service_range_is_usable(self) -> NetworkConfig:
+        if self.address_space is not None and self.service_cidr.overlaps(self.address_space):
+            raise KeyRuleError(
+                "serviceCidr",
+                f"{self.service_cidr} overlaps addressSpace {self.address_space}; "
+                "Kubernetes service addresses must not collide with the VNet",
+            )
+        for reserved in AKS_RESERVED_RANGES:
+            if self.service_cidr.overlaps(reserved):
+                raise KeyRuleError(
+                    "serviceCidr", f"{self.service_cidr} overlaps {reserved}, which AKS reserves"
+                )
+        hosts = self.service_cidr.num_addresses
+        first_usable = self.service_cidr.network_address + 2  # .1 is the kubernetes service
+        if not (
+            first_usable <= self.dns_service_ip < self.service_cidr.network_address + hosts - 1
+        ):
+            raise KeyRuleError(
+                "dnsServiceIp",
+                f"{self.dns_service_ip} must be an address inside serviceCidr "
+                f"{self.service_cidr} other than its first two and its last",
+            )
+        return self
+
+
+class StackConfig(_Model):
+    """Everything one stack (environment) is configured with."""
+
+    stack: Annotated[str, Field(pattern=STACK_NAME_PATTERN)]
+    location: Annotated[str, Field(pattern=LOCATION_PATTERN)]
+    cluster: ClusterConfig
+    network: NetworkConfig
+    protect: StrictBool = False
+
+    @model_validator(mode="after")
+    def _subnet_holds_the_pods(self) -> StackConfig:
+        # Azure CNI gives every pod an address from the node subnet and reserves them per node:
+        # (nodes + surge) * (maxPods + 1). https://learn.microsoft.com/azure/aks/azure-cni-overview
+        subnet = self.network.node_subnet_prefix
+        if subnet is None:
+            return self
+        needed = (self.cluster.node_count + NODE_POOL_MAX_SURGE) * (self.cluster.max_pods + 1)
+        usable = subnet.num_addresses - AZURE_RESERVED_ADDRESSES_PER_SUBNET
+        if needed > usable:
+            smallest = 32 - math.ceil(math.log2(needed + AZURE_RESERVED_ADDRESSES_PER_SUBNET))
+            raise KeyRuleError(
+                "network.nodeSubnetPrefix",
+                f"{subnet} has {usable} usable addresses, but {self.cluster.node_count} nodes "
+                f"(+{NODE_POOL_MAX_SURGE} during upgrades) with maxPods {self.cluster.max_pods} "
+                f"need {needed}; use a /{smallest} or larger",
+            )
+        return self
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate this stack's configuration from the Pulumi runtime."""
+    stack = pulumi.get_stack()
+    return parse_stack_config(stack, _runtime_config(), source=f"Pulumi.{stack}.yaml")
+
+
+def parse_stack_config(stack: str, values: Mapping[str, str], *, source: str) -> StackConfig:
+    """Validate raw config values (Pulumi's `namespace:key` -> string map) into a StackConfig.
+
+    Raises ConfigError naming `source` and every wrong key.
+    """
+    problems: list[str] = []
+    document: dict[str, Any] = {"stack": stack}
+    if LOCATION_KEY in values:
+        document["location"] = values[LOCATION_KEY]
+    prefix = f"{PROJECT}:"
+    for full_key, text in sorted(values.items()):
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if key in INTERNAL_FIELDS:
+            problems.append(f"{full_key}: unknown key{_suggestion((key,))}")
+            continue
+        try:
+            document[key] = json.loads(text)
+        except json.JSONDecodeError:
+            document[key] = text  # a plain string value; the model says if that is wrong
+    try:
+        config = StackConfig.model_validate(document)
+    except ValidationError as error:
+        problems.extend(_describe(detail) for detail in error.errors(include_url=False))
+    else:
+        if not problems:
+            return config
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    raise ConfigError(
+        f"invalid configuration in {source} ({count}):\n"
+        + "\n".join(f"  - {problem}" for problem in problems)
+    )
+
+
+def _runtime_config() -> dict[str, str]:
+    # pulumi.Config cannot list its keys, and unknown keys must be reported, so read the map
+    # the language host fills (PULUMI_CONFIG) and anything set in-process (tests, the plan).
+    return {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    head, *rest = loc
+    if head == "stack":
+        return "stack name"
+    path = LOCATION_KEY if head == "location" else f"{PROJECT}:{head}"
+    for part in rest:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _describe(detail: Any) -> str:
+    loc: tuple[int | str, ...] = tuple(detail["loc"])
+    kind: str = detail["type"]
+    found = detail.get("input")
+    context = detail.get("ctx") or {}
+    cause = context.get("error")
+    if isinstance(cause, KeyRuleError):
+        # A rule across fields names its key relative to the model that checked it.
+        return f"{_key_path((*loc, *cause.key.split('.')))}: {cause}"
+    path = _key_path(loc)
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key{_suggestion(loc)}"
+    if loc == ("stack",):
+        return (
+            f"stack name {found!r} cannot name Azure resources: use 2-16 lowercase letters, "
+            "digits and hyphens, starting with a letter and not ending with a hyphen"
+        )
+    if kind == "string_pattern_mismatch":
+        expected = PATTERN_HINTS.get(context.get("pattern", ""), f"a value matching {context}")
+        return f"{path}: expected {expected}, found {_show(found)}"
+    if kind == "bool_type":
+        return f"{path}: expected true or false (unquoted), found {_show(found)}"
+    if kind == "string_type" and isinstance(found, int | float):
+        return f"{path}: expected a string, found the number {found} (quote it in the stack file)"
+    message: str = detail["msg"].removeprefix("Value error, ")
+    message = message.replace("Input should be ", "expected ").replace(
+        "Input should ", "expected to "
+    )
+    return f"{path}: {message[0].lower()}{message[1:]}, found {_show(found)}"
+
+
+def _show(found: Any) -> str:
+    if isinstance(found, dict | list):
+        return json.dumps(found)
+    return repr(found)
+
+
+def _suggestion(loc: tuple[int | str, ...]) -> str:
+    """Name the closest known key, or list the known keys, for an unknown key at `loc`."""
+    model: type[BaseModel] | None = StackConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part)) if model else None
+        annotation = field.annotation if field else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            model = None
+    if model is None:
+        return ""
+    known = [
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if not (model is StackConfig and name in INTERNAL_FIELDS)
+    ]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f"; known keys: {', '.join(sorted(known))}"
+
+
+__all__ = [
+    "ClusterConfig",
+    "ConfigError",
+    "NetworkConfig",
+    "StackConfig",
+    "load_stack_config",
+    "parse_stack_config",
+]

@@ -1,0 +1,43 @@
+"""Azure names for one environment, derived from the stack name and nothing else.
+
+Explicit names (instead of Pulumi's random suffixes) make the portal, the activity log and
+`az` commands readable, and let a second project find these resources by convention. The
+stack name is validated in `config.py` so that every name below fits Azure's rules; the
+prefixes follow the Cloud Adoption Framework abbreviations (rg-, vnet-, snet-, id-, aks-).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WORKLOAD = "secretless"
+
+
+@dataclass(frozen=True)
+class EnvironmentNames:
+    stack: str
+
+    @property
+    def resource_group(self) -> str:
+        return f"rg-{WORKLOAD}-{self.stack}"
+
+    @property
+    def node_resource_group(self) -> str:
+        # Named instead of AKS's default MC_<rg>_<cluster>_<region>, so it reads as ours.
+        return f"rg-{WORKLOAD}-{self.stack}-nodes"
+
+    @property
+    def virtual_network(self) -> str:
+        return f"vnet-{WORKLOAD}-{self.stack}"
+
+    @property
+    def node_subnet(self) -> str:
+        return "snet-nodes"
+
+    @property
+    def cluster(self) -> str:
+        return f"aks-{WORKLOAD}-{self.stack}"
+
+    def identity(self, role: str) -> str:
+        """A user-assigned identity: `id-<workload>-<stack>-<role>` (3-128 characters)."""
+        return f"id-{WORKLOAD}-{self.stack}-{role}"

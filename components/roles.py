@@ -1,0 +1,140 @@
+"""Built-in Azure roles and the one helper that makes every role assignment in the project.
+
+Role GUIDs are the same in every tenant and cloud; community code often carries wrong ones,
+so they live here once and `tests/test_roles.py` pins each against Microsoft's published list
+(https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization
+
+
+@dataclass(frozen=True)
+class BuiltInRole:
+    name: str
+    guid: str
+
+    @property
+    def slug(self) -> str:
+        """The name as a resource-name fragment: "Network Contributor" -> "network-contributor"."""
+        return self.name.lower().replace(" ", "-")
+
+
+# Control-plane identity, on the node subnet: lets AKS join nodes and load balancers to it.
+NETWORK_CONTRIBUTOR = BuiltInRole("Network Contributor", "4d97b98b-1d4f-4787-a291-c67834d212e7")
+# Control-plane identity, on the cluster's resource group (as the reference setup grants it).
+READER = BuiltInRole("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7")
+# Control-plane identity, on the kubelet identity: lets AKS assign that identity to the nodes.
+# Kubelet identity, on each pod identity (AAD Pod Identity only).
+MANAGED_IDENTITY_OPERATOR = BuiltInRole(
+    "Managed Identity Operator", "f1a07417-d97a-45cb-824c-7a7467783830"
+)
+# Kubelet identity, on the node resource group (AAD Pod Identity only).
+VIRTUAL_MACHINE_CONTRIBUTOR = BuiltInRole(
+    "Virtual Machine Contributor", "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
+)
+# Service identities: read secret values, at vault scope or on single secrets.
+KEY_VAULT_SECRETS_USER = BuiltInRole(
+    "Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6"
+)
+# Services that manage secrets, and the deploying principal that seeds them.
+KEY_VAULT_SECRETS_OFFICER = BuiltInRole(
+    "Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+)
+KEY_VAULT_ADMINISTRATOR = BuiltInRole(
+    "Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+)
+KEY_VAULT_READER = BuiltInRole("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2")
+ACR_PULL = BuiltInRole("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d")
+# The deploying principal and the admin groups, on the cluster: create Kubernetes objects.
+AKS_RBAC_CLUSTER_ADMIN = BuiltInRole(
+    "Azure Kubernetes Service RBAC Cluster Admin", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+)
+AKS_RBAC_ADMIN = BuiltInRole(
+    "Azure Kubernetes Service RBAC Admin", "3498e952-d568-435e-9b2c-8d77e338d7f7"
+)
+AKS_RBAC_READER = BuiltInRole(
+    "Azure Kubernetes Service RBAC Reader", "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+)
+AKS_RBAC_WRITER = BuiltInRole(
+    "Azure Kubernetes Service RBAC Writer", "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"
+)
+AKS_CLUSTER_USER = BuiltInRole(
+    "Azure Kubernetes Service Cluster User Role", "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
+)
+
+# Fixed namespace for assignment names: uuid5(this, scope|role|principal) is this project's
+# equivalent of Bicep's guid(scope, role, principal).
+ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c1f7e-2b9a-4c53-9f0e-6a7b1e3c8d24")
+
+# Managed identities are service principals. Saying so up front lets ARM skip the directory
+# look-up that fails with PrincipalNotFound while a new identity is still replicating.
+SERVICE_PRINCIPAL = authorization.PrincipalType.SERVICE_PRINCIPAL
+GROUP = authorization.PrincipalType.GROUP
+USER = authorization.PrincipalType.USER
+
+
+def role_definition_id(subscription_id: str, role: BuiltInRole) -> str:
+    """The subscription-level definition id ARM expects (no resource group segment)."""
+    return (
+        f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
+        f"roleDefinitions/{role.guid}"
+    )
+
+
+def assignment_name(scope: str, role: BuiltInRole, principal_id: str) -> str:
+    """Deterministic assignment name: a re-run never duplicates, a rename never collides.
+
+    ARM ids are case-insensitive, so the scope is lower-cased first.
+    """
+    key = f"{scope.lower()}|{role.guid}|{principal_id.lower()}"
+    return str(uuid.uuid5(ASSIGNMENT_NAMESPACE, key))
+
+
+def subscription_of(scope: str) -> str:
+    """The subscription a scope lives in: `/subscriptions/<id>/...` -> `<id>`."""
+    parts = scope.split("/")
+    if len(parts) < 3 or parts[1].lower() != "subscriptions" or not parts[2]:
+        raise ValueError(f"role assignment scope {scope!r} is not an ARM id under a subscription")
+    return parts[2]
+
+
+def assign_role(
+    resource_name: str,
+    *,
+    role: BuiltInRole,
+    scope: pulumi.Input[str],
+    principal_id: pulumi.Input[str],
+    principal_type: authorization.PrincipalType,
+    description: str,
+    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions | None = None,
+) -> authorization.RoleAssignment:
+    """Grant `role` to a principal at `scope`; the one way this project makes role assignments.
+
+    The role definition is taken from the scope's own subscription, so an assignment on a
+    resource in another subscription (an existing vault, say) still names a valid definition.
+    Changing principal or scope changes the name, so Pulumi replaces the assignment instead of
+    attempting the update ARM rejects (RoleAssignmentUpdateNotPermitted).
+    """
+    scope_output = pulumi.Output.from_input(scope)
+    principal_output = pulumi.Output.from_input(principal_id)
+    return authorization.RoleAssignment(
+        resource_name,
+        scope=scope_output,
+        role_definition_id=scope_output.apply(
+            lambda s: role_definition_id(subscription_of(s), role)
+        ),
+        principal_id=principal_output,
+        principal_type=principal_type,
+        role_assignment_name=pulumi.Output.all(scope_output, principal_output).apply(
+            lambda args: assignment_name(args[0], role, args[1])
+        ),
+        description=description,
+        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts),
+    )

@@ -1,0 +1,294 @@
+"""Run the real program (`__main__.py`) under Pulumi's mocks and record the graph it declares.
+
+Tests, the offline plan and anything else that needs to see what a stack would create use
+`run_program`. A `RecordingMonitor` sees every RegisterResource/ReadResource/Invoke request
+the program sends: type, name, parent, dependencies, property dependencies, provider,
+options such as protect, and the inputs with secrets and unknowns marked.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import runpy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from offline.mocks import AzureMocks
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_NAME = "secretless-aks"
+# What the harness puts where the stack file holds an encrypted value: it never decrypts.
+SECRET_PLACEHOLDER = "[secret]"
+
+
+class _Unknown:
+    """A value only Azure can know; shown as "known after deploy"."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class Secret:
+    """An input the engine would encrypt in state; `value` is what the program passed."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: Mapping[str, tuple[str, ...]]
+    provider: str | None
+    protect: bool
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # Read with `.get()` (an existing resource), not created.
+    read: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedInvoke:
+    token: str
+    args: Mapping[str, Any]
+
+
+@dataclass
+class RecordedGraph:
+    stack: str
+    preview: bool
+    resources: list[RecordedResource]
+    invokes: list[RecordedInvoke]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: frozenset[str] = frozenset()
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            known = ", ".join(sorted(r.name for r in self.resources))
+            raise KeyError(
+                f"expected one resource named {name!r}, found {len(matches)}; known: {known}"
+            )
+        return matches[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def children(self, parent: RecordedResource) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def descendants(self, ancestor: RecordedResource) -> Iterator[RecordedResource]:
+        for child in self.children(ancestor):
+            yield child
+            yield from self.descendants(child)
+
+
+class ProgramFailedError(Exception):
+    """The program raised; `graph` holds what it had registered by then."""
+
+    def __init__(self, graph: RecordedGraph, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.graph = graph
+        self.error = error
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.invokes: list[RecordedInvoke] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response.urn, read=False)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802
+        response = super().ReadResource(request)
+        self._record(request, response.urn, read=True)
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802
+        self.invokes.append(RecordedInvoke(request.tok, _plain(request.args)))
+        return super().Invoke(request)
+
+    def _record(self, request: Any, urn: str, *, read: bool) -> None:
+        registered = self.resources.get(urn)
+        inputs = _plain(request.properties if read else request.object)
+        self.recorded.append(
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=read or bool(request.custom),
+                parent=request.parent or None,
+                dependencies=tuple(request.dependencies),
+                property_dependencies={}
+                if read
+                else {key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+                provider=_provider_urn(request.provider),
+                protect=False if read else bool(request.protect),
+                inputs=inputs,
+                outputs=dict(registered.state) if registered else {},
+                options={}
+                if read
+                else {
+                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                    "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],
+                },
+                read=read,
+            )
+        )
+
+
+def _provider_urn(reference: str) -> str | None:
+    # A provider reference is "<urn>::<id>".
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+def _plain(struct: Any) -> dict[str, Any]:
+    """Protobuf struct -> Python, with secrets as Secret, unknowns as UNKNOWN, resources as URNs."""
+    return _unwrap(json_format.MessageToDict(struct))
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return Secret(_unwrap(value.get("value")))
+        if signature == rpc._special_resource_sig:
+            return value["urn"]
+        return {key: _unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(item) for item in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    return value
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The `config:` block of Pulumi.<stack>.yaml, as written (secure values left encrypted)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        stacks = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
+        )
+        raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(stacks)}")
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def _is_encrypted(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def _redact_encrypted(value: Any) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` leaves with the placeholder; say whether any were found."""
+    if _is_encrypted(value):
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        pairs = {key: _redact_encrypted(item) for key, item in value.items()}
+        return {key: item for key, (item, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_redact_encrypted(item) for item in value]
+        return [item for item, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def config_values(stack_config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Stack-file config -> what the Pulumi CLI hands the program: strings (JSON for objects)
+    and the list of keys holding secrets."""
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, raw in stack_config.items():
+        value, secret = _redact_encrypted(raw)
+        if secret:
+            secret_keys.append(key)
+        if isinstance(value, str):
+            values[key] = value
+        else:
+            values[key] = json.dumps(value)  # bools and numbers too: "true", "3"
+    return values, secret_keys
+
+
+def run_program(
+    stack: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    preview: bool = False,
+    project_dir: Path = PROJECT_DIR,
+) -> RecordedGraph:
+    """Run `__main__.py` for `stack` under mocks and return the recorded graph.
+
+    `config` replaces the stack file's `config:` block (same shape as the YAML). Raises
+    ProgramFailedError when the program raises, carrying what was registered before it did.
+    """
+    stack_config = read_stack_file(stack, project_dir) if config is None else config
+    values, secret_keys = config_values(stack_config)
+    # A fresh context per run: Pulumi keeps its settings, root stack and config in contextvars.
+    return contextvars.Context().run(
+        _run, stack, values, secret_keys, preview, project_dir / "__main__.py"
+    )
+
+
+def _run(
+    stack: str, values: dict[str, str], secret_keys: list[str], preview: bool, main: Path
+) -> RecordedGraph:
+    monitor = RecordingMonitor(AzureMocks(preview=preview))
+    pulumi.runtime.set_all_config(values, secret_keys)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=PROJECT_NAME, stack=stack, preview=preview, monitor=monitor
+    )
+    graph = RecordedGraph(stack, preview, monitor.recorded, monitor.invokes)
+    try:
+        _sync_await(run_pulumi_func(lambda: _run_main(main)))
+    except Exception as error:
+        raise ProgramFailedError(graph, error) from error
+    root = pulumi_settings.get_root_resource()
+    exports: dict[str, Any] = dict(getattr(root, "outputs", {}))
+    resolved = {name: _sync_await(_resolve(value)) for name, value in exports.items()}
+    graph.outputs = {name: value for name, (value, _) in resolved.items()}
+    graph.secret_outputs = frozenset(name for name, (_, secret) in resolved.items() if secret)
+    return graph
+
+
+def _run_main(main: Path) -> None:
+    runpy.run_path(str(main), run_name="__main__")
+
+
+async def _resolve(value: Any) -> tuple[Any, bool]:
+    output = pulumi.Output.from_input(value)
+    known = await output.is_known()
+    secret = await output.is_secret()
+    return (await output.future(with_unknowns=True) if known else UNKNOWN), secret

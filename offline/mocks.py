@@ -1,0 +1,206 @@
+"""Mock Azure: what the providers would return, shaped like their real outputs.
+
+Each resource type gets the outputs the real provider returns that this program reads (ids
+in ARM form, identity client/principal ids, the cluster's OIDC issuer URL with its trailing
+slash, a map of user-assigned identities where the input was a list). In preview mode a mock
+returns only the inputs, so everything Azure computes stays unknown, as in `pulumi preview`.
+Values are deterministic: uuid5 of the resource's URN, so two runs give the same graph.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+
+MOCK_SUBSCRIPTION_ID = "11111111-2222-3333-4444-555555555555"
+MOCK_TENANT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+# The identity running `pulumi up` (a CI service principal, in the mocks).
+MOCK_DEPLOYER_OBJECT_ID = "99999999-8888-7777-6666-555555555555"
+MOCK_DEPLOYER_CLIENT_ID = "12121212-3434-5656-7878-909090909090"
+_NAMESPACE = uuid.UUID("0f3f6f5e-35a4-4d8e-9a34-9c1b1f0a2e11")
+
+# The input that carries the Azure name, per resource type (azure-native autonames otherwise).
+AZURE_NAME_INPUT = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:network:VirtualNetwork": "virtualNetworkName",
+    "azure-native:network:Subnet": "subnetName",
+    "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
+    "azure-native:managedidentity:FederatedIdentityCredential": (
+        "federatedIdentityCredentialResourceName"
+    ),
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:containerservice:ManagedCluster": "resourceName",
+    "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:keyvault:Secret": "secretName",
+}
+
+
+# Inputs whose output has another shape; a preview cannot know the output, so it is unknown.
+PREVIEW_UNKNOWN_INPUTS = {
+    "azure-native:containerservice:ManagedCluster": ("identity",),
+}
+
+
+def mock_guid(*parts: object) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "|".join(map(str, parts))))
+
+
+def group_id(group: str) -> str:
+    return f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/resourceGroups/{group}"
+
+
+def _azure_name(args: pulumi.runtime.MockResourceArgs) -> str:
+    key = AZURE_NAME_INPUT.get(args.typ)
+    if key and args.inputs.get(key):
+        return str(args.inputs[key])
+    # azure-native's autonaming: the logical name plus a random suffix.
+    return args.name + hashlib.sha256(args.name.encode()).hexdigest()[:8]
+
+
+def _resource_group(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    return {"id": group_id(name)}
+
+
+def _virtual_network(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group = args.inputs["resourceGroupName"]
+    return {"id": f"{group_id(group)}/providers/Microsoft.Network/virtualNetworks/{name}"}
+
+
+def _subnet(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group, vnet = args.inputs["resourceGroupName"], args.inputs["virtualNetworkName"]
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name}"
+    }
+
+
+def _user_assigned_identity(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group = args.inputs["resourceGroupName"]
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.ManagedIdentity/"
+        f"userAssignedIdentities/{name}",
+        "clientId": mock_guid("client", group, name),
+        "principalId": mock_guid("principal", group, name),
+        "tenantId": MOCK_TENANT_ID,
+    }
+
+
+def _role_assignment(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    return {
+        "id": f"{args.inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        "createdOn": "2026-01-01T00:00:00Z",
+    }
+
+
+def _managed_cluster(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group = args.inputs["resourceGroupName"]
+    location = args.inputs.get("location", "westeurope")
+    identity = args.inputs.get("identity") or {}
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.ContainerService/managedClusters/{name}",
+        "fqdn": f"{name}-{mock_guid('fqdn', name)[:8]}.hcp.{location}.azmk8s.io",
+        # Azure returns the issuer with a trailing slash; federated credentials must match it.
+        "oidcIssuerProfile": {
+            "enabled": True,
+            "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{MOCK_TENANT_ID}/"
+            f"{mock_guid('issuer', group, name)}/",
+        },
+        # A list of ids on input, a map of id -> {clientId, principalId} on output.
+        "identity": {
+            "type": identity.get("type"),
+            "userAssignedIdentities": {
+                identity_id: {
+                    "clientId": mock_guid("client-of", identity_id),
+                    "principalId": mock_guid("principal-of", identity_id),
+                }
+                for identity_id in identity.get("userAssignedIdentities", [])
+            },
+        },
+        "nodeResourceGroup": args.inputs.get("nodeResourceGroup")
+        or f"MC_{group}_{name}_{location}",
+        "provisioningState": "Succeeded",
+        "powerState": {"code": "Running"},
+    }
+
+
+def _kubeconfig(cluster_name: str) -> str:
+    # With Entra ID and local accounts off, the user kubeconfig carries no token or client
+    # certificate: it runs kubelogin, which exchanges the caller's Azure login for a token.
+    return f"""apiVersion: v1
+kind: Config
+clusters:
+- name: {cluster_name}
+  cluster:
+    certificate-authority-data: {base64.b64encode(b"mock-ca").decode()}
+    server: https://{cluster_name}.hcp.westeurope.azmk8s.io:443
+contexts:
+- name: {cluster_name}
+  context:
+    cluster: {cluster_name}
+    user: clusterUser_{cluster_name}
+current-context: {cluster_name}
+users:
+- name: clusterUser_{cluster_name}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]
+"""
+
+
+_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]] = {
+    "azure-native:resources:ResourceGroup": _resource_group,
+    "azure-native:network:VirtualNetwork": _virtual_network,
+    "azure-native:network:Subnet": _subnet,
+    "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
+    "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azure-native:containerservice:ManagedCluster": _managed_cluster,
+}
+
+
+def _known_inputs_over_unknown_outputs(inputs: dict[str, Any], outputs: dict[str, Any]) -> dict:
+    merged = dict(inputs)
+    for key, value in outputs.items():
+        if key not in inputs:
+            merged[key] = rpc.UNKNOWN
+        elif isinstance(inputs[key], dict) and isinstance(value, dict):
+            merged[key] = _known_inputs_over_unknown_outputs(inputs[key], value)
+    return merged
+
+
+class AzureMocks(pulumi.runtime.Mocks):
+    def __init__(self, *, preview: bool) -> None:
+        self.preview = preview
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        name = _azure_name(args)
+        state = {**args.inputs, "name": name} if args.typ in AZURE_NAME_INPUT else dict(args.inputs)
+        make_outputs = _OUTPUTS.get(args.typ)
+        outputs = make_outputs(args, name) if make_outputs else {}
+        if self.preview and not args.resource_id:
+            # Like a real preview of a create: inputs are known, what Azure computes is not.
+            for key in PREVIEW_UNKNOWN_INPUTS.get(args.typ, ()):
+                state[key] = rpc.UNKNOWN
+            outputs.pop("id", None)
+            return "", _known_inputs_over_unknown_outputs(state, outputs)
+        resource_id = args.resource_id or outputs.pop("id", None) or f"{args.name}-id"
+        return resource_id, {**state, **outputs, "id": resource_id}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": MOCK_DEPLOYER_CLIENT_ID,
+                "objectId": MOCK_DEPLOYER_OBJECT_ID,
+                "subscriptionId": MOCK_SUBSCRIPTION_ID,
+                "tenantId": MOCK_TENANT_ID,
+            }, None
+        if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
+            value = base64.b64encode(_kubeconfig(args.args["resourceName"]).encode()).decode()
+            return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}, None
+        raise NotImplementedError(f"no mock for the invoke {args.token}")

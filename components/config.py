@@ -64,6 +64,18 @@ PATTERN_HINTS = {
     KUBERNETES_VERSION_PATTERN: "a Kubernetes version such as 1.35 or 1.35.2",
     LOCATION_PATTERN: "an Azure region name such as westeurope (lowercase, no spaces)",
 }
+# What pydantic's error kinds mean, in the words of a stack file.
+KIND_HINTS = {
+    "ip_v4_network": "an IPv4 CIDR such as 10.40.0.0/16",
+    "ip_v4_address": "an IPv4 address such as 172.16.0.10",
+    "uuid_parsing": "an Entra object id (a GUID)",
+    "uuid_type": "an Entra object id (a GUID)",
+    "bool_type": "true or false (unquoted)",
+    "int_type": "a whole number (unquoted)",
+    "dict_type": "an object (key: value pairs)",
+    "model_type": "an object (key: value pairs)",
+    "tuple_type": "a list",
+}
 # Fields the program fills itself; a stack file cannot set them as secretless-aks:<key>.
 INTERNAL_FIELDS = ("stack", "location")
 
@@ -279,8 +291,12 @@ def _describe(detail: Any) -> str:
     if kind == "string_pattern_mismatch":
         expected = PATTERN_HINTS.get(context.get("pattern", ""), f"a value matching {context}")
         return f"{path}: expected {expected}, found {_show(found)}"
-    if kind == "bool_type":
-        return f"{path}: expected true or false (unquoted), found {_show(found)}"
+    if kind in KIND_HINTS:
+        return f"{path}: expected {KIND_HINTS[kind]}, found {_show(found)}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = "at least" if kind == "greater_than_equal" else "at most"
+        limit = context.get("ge", context.get("le"))
+        return f"{path}: expected {bound} {limit}, found {_show(found)}"
     if kind == "string_type" and isinstance(found, int | float):
         return f"{path}: expected a string, found the number {found} (quote it in the stack file)"
     message: str = detail["msg"].removeprefix("Value error, ")

@@ -194,6 +194,8 @@ def _unwrap(value: Any) -> Any:
         return [_unwrap(item) for item in value]
     if value == rpc.UNKNOWN:
         return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double
     return value
 
 

@@ -1,0 +1,41 @@
+"""Small questions tests ask of a recorded graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components import roles
+from offline.harness import RecordedGraph, RecordedResource
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+ROLES_BY_GUID = {
+    role.guid: role for role in vars(roles).values() if isinstance(role, roles.BuiltInRole)
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: roles.BuiltInRole
+    scope: str
+    principal_id: str
+    principal_type: str
+
+
+def grant(assignment: RecordedResource) -> Grant:
+    inputs = assignment.inputs
+    guid = inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+    return Grant(
+        ROLES_BY_GUID[guid], inputs["scope"], inputs["principalId"], inputs["principalType"]
+    )
+
+
+def grants(graph: RecordedGraph) -> list[Grant]:
+    return [grant(assignment) for assignment in graph.by_type(ROLE_ASSIGNMENT)]
+
+
+def grants_to(graph: RecordedGraph, principal: RecordedResource) -> set[tuple[str, str]]:
+    """(role name, scope) for every assignment to an identity's principal."""
+    principal_id = principal.outputs["principalId"]
+    return {(g.role.name, g.scope) for g in grants(graph) if g.principal_id == principal_id}

@@ -1,0 +1,28 @@
+"""Stack configurations for tests: a stack file's `config:` block, copied and changed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from offline.harness import read_stack_file
+
+
+def stack_config(from_stack: str = "dev", **changes: Any) -> dict[str, Any]:
+    """The stack file's config with `changes` applied.
+
+    Keys are config keys without the project prefix (`cluster`, `network`); a dict value is
+    merged into the existing object, `None` removes the key. `location` sets
+    azure-native:location.
+    """
+    config = copy.deepcopy(read_stack_file(from_stack))
+    for key, value in changes.items():
+        full_key = "azure-native:location" if key == "location" else f"secretless-aks:{key}"
+        if value is None:
+            config.pop(full_key, None)
+        elif isinstance(value, dict) and isinstance(config.get(full_key), dict):
+            merged = {**config[full_key], **value}
+            config[full_key] = {k: v for k, v in merged.items() if v is not None}
+        else:
+            config[full_key] = value
+    return config

@@ -1,0 +1,238 @@
+"""Stack configuration: every class of mistake is rejected, named by key, before any resource."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, StackConfig, parse_stack_config
+from offline.harness import ProgramFailedError, config_values, run_program
+from tests.stack_configs import stack_config
+
+EXISTING_SUBNET = (
+    "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-hub"
+    "/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-aks"
+)
+
+
+def rejected(config: dict[str, Any], stack: str = "dev") -> str:
+    """Run the real program; assert it fails on config before registering or invoking anything."""
+    with pytest.raises(ProgramFailedError) as failure:
+        run_program(stack, config=config)
+    assert isinstance(failure.value.error, ConfigError), failure.value.error
+    assert failure.value.graph.resources == [], "resources were registered before validation"
+    assert failure.value.graph.invokes == [], "Azure was called before validation"
+    return str(failure.value.error)
+
+
+def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
+    values, _ = config_values(config)
+    return parse_stack_config(stack, values, source=f"Pulumi.{stack}.yaml")
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        pytest.param(
+            stack_config(location=None),
+            "azure-native:location: required key is missing",
+            id="missing-top-level-key",
+        ),
+        pytest.param(
+            stack_config(cluster={"nodeVmSize": None}),
+            "secretless-aks:cluster.nodeVmSize: required key is missing",
+            id="missing-nested-key",
+        ),
+        pytest.param(
+            stack_config(cluster={"nodeCount": "three"}),
+            "secretless-aks:cluster.nodeCount: expected a whole number (unquoted), found 'three'",
+            id="wrong-type",
+        ),
+        pytest.param(
+            stack_config(cluster={"nodeCont": 2}),
+            "secretless-aks:cluster.nodeCont: unknown key (did you mean 'nodeCount'?)",
+            id="typo-in-nested-key",
+        ),
+        pytest.param(
+            stack_config(netwrk={"addressSpace": "10.0.0.0/16"}),
+            "secretless-aks:netwrk: unknown key (did you mean 'network'?)",
+            id="typo-in-top-level-key",
+        ),
+        pytest.param(
+            stack_config(network={"addressSpace": "10.40.0.0/33"}),
+            "secretless-aks:network.addressSpace: expected an IPv4 CIDR such as 10.40.0.0/16, "
+            "found '10.40.0.0/33'",
+            id="invalid-cidr",
+        ),
+        pytest.param(
+            stack_config(network={"nodeSubnetPrefix": "10.41.0.0/22"}),
+            "secretless-aks:network.nodeSubnetPrefix: 10.41.0.0/22 does not lie inside "
+            "addressSpace 10.40.0.0/16",
+            id="subnet-outside-address-space",
+        ),
+        pytest.param(
+            stack_config(cluster={"nodeCount": 0}),
+            "secretless-aks:cluster.nodeCount: expected at least 1, found 0",
+            id="node-count-below-range",
+        ),
+        pytest.param(
+            stack_config(cluster={"nodeCount": 1001}),
+            "secretless-aks:cluster.nodeCount: expected at most 1000, found 1001",
+            id="node-count-above-range",
+        ),
+        pytest.param(
+            stack_config(cluster={"tier": "Premium"}),
+            "secretless-aks:cluster.tier: expected 'Free' or 'Standard', found 'Premium'",
+            id="unknown-enum-value",
+        ),
+        pytest.param(
+            stack_config(
+                network={
+                    "existingSubnetId": "/subscriptions/abc/resourceGroups/rg",
+                    "addressSpace": None,
+                    "nodeSubnetPrefix": None,
+                }
+            ),
+            "secretless-aks:network.existingSubnetId: expected a subnet resource id: "
+            "/subscriptions/<subscription id>/resourceGroups/<group>/providers/"
+            "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, "
+            "found '/subscriptions/abc/resourceGroups/rg'",
+            id="malformed-resource-id",
+        ),
+        pytest.param(
+            stack_config(network={"existingSubnetId": EXISTING_SUBNET}),
+            "secretless-aks:network.existingSubnetId: give either existingSubnetId or "
+            "addressSpace + nodeSubnetPrefix, not both",
+            id="both-subnet-sources",
+        ),
+        pytest.param(
+            stack_config(network={"nodeSubnetPrefix": None}),
+            "secretless-aks:network.nodeSubnetPrefix: required unless existingSubnetId is given "
+            "(set both addressSpace and nodeSubnetPrefix, or existingSubnetId)",
+            id="half-of-a-new-network",
+        ),
+        pytest.param(
+            stack_config(cluster={"nodeCount": 10}, network={"nodeSubnetPrefix": "10.40.0.0/24"}),
+            "secretless-aks:network.nodeSubnetPrefix: 10.40.0.0/24 has 251 usable addresses, "
+            "but 10 nodes (+1 during upgrades) with maxPods 30 need 341; use a /23 or larger",
+            id="subnet-too-small-for-azure-cni",
+        ),
+        pytest.param(
+            stack_config(network={"serviceCidr": "10.40.128.0/20", "dnsServiceIp": "10.40.128.10"}),
+            "secretless-aks:network.serviceCidr: 10.40.128.0/20 overlaps addressSpace "
+            "10.40.0.0/16; Kubernetes service addresses must not collide with the VNet",
+            id="service-cidr-overlaps-vnet",
+        ),
+        pytest.param(
+            stack_config(network={"dnsServiceIp": "172.16.0.1"}),
+            "secretless-aks:network.dnsServiceIp: 172.16.0.1 must be an address inside "
+            "serviceCidr 172.16.0.0/16 other than its first two and its last",
+            id="dns-ip-is-the-kubernetes-service-address",
+        ),
+        pytest.param(
+            stack_config(cluster={"adminGroupObjectIds": ["platform-admins"]}),
+            "secretless-aks:cluster.adminGroupObjectIds[0]: expected an Entra object id "
+            "(a GUID), found 'platform-admins'",
+            id="group-name-instead-of-object-id",
+        ),
+        pytest.param(
+            stack_config(cluster={"disableLocalAccounts": "false"}),
+            "secretless-aks:cluster.disableLocalAccounts: expected true or false (unquoted), "
+            "found 'false'",
+            id="quoted-boolean",
+        ),
+        pytest.param(
+            stack_config(cluster={"kubernetesVersion": 1.35}),
+            "secretless-aks:cluster.kubernetesVersion: expected a string, found the number 1.35 "
+            "(quote it in the stack file)",
+            id="unquoted-kubernetes-version",
+        ),
+        pytest.param(
+            stack_config(cluster={"availabilityZones": ["1", "1"]}),
+            "secretless-aks:cluster.availabilityZones: each entry must appear once",
+            id="repeated-zone",
+        ),
+        pytest.param(
+            stack_config(location="West Europe"),
+            "azure-native:location: expected an Azure region name such as westeurope "
+            "(lowercase, no spaces), found 'West Europe'",
+            id="region-display-name",
+        ),
+        pytest.param(
+            stack_config(location="westeurope", stack="prod"),
+            "secretless-aks:stack: unknown key; known keys: cluster, network, protect",
+            id="reserved-key",
+        ),
+    ],
+)
+def test_bad_config_is_rejected_naming_the_key_before_any_resource(
+    config: dict[str, Any], problem: str
+) -> None:
+    message = rejected(config)
+    assert message.startswith("invalid configuration in Pulumi.dev.yaml (1 problem):\n")
+    assert f"\n  - {problem}" in message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    config = stack_config(
+        cluster={"nodeCount": 0, "tier": "Gold", "nodeVmSize": None},
+        network={"addressSpace": "not-a-cidr"},
+        protect="yes",
+    )
+    assert rejected(config) == (
+        "invalid configuration in Pulumi.dev.yaml (5 problems):\n"
+        "  - secretless-aks:cluster.nodeCount: expected at least 1, found 0\n"
+        "  - secretless-aks:cluster.nodeVmSize: required key is missing\n"
+        "  - secretless-aks:cluster.tier: expected 'Free' or 'Standard', found 'Gold'\n"
+        "  - secretless-aks:network.addressSpace: expected an IPv4 CIDR such as 10.40.0.0/16, "
+        "found 'not-a-cidr'\n"
+        "  - secretless-aks:protect: expected true or false (unquoted), found 'yes'"
+    )
+
+
+def test_stack_name_that_cannot_name_azure_resources_is_rejected() -> None:
+    with pytest.raises(ProgramFailedError) as failure:
+        run_program("Prod_EU", config=stack_config())
+    assert failure.value.graph.resources == []
+    assert str(failure.value.error) == (
+        "invalid configuration in Pulumi.Prod_EU.yaml (1 problem):\n"
+        "  - stack name 'Prod_EU' cannot name Azure resources: use 2-16 lowercase letters, "
+        "digits and hyphens, starting with a letter and not ending with a hyphen"
+    )
+
+
+def test_defaults_fill_what_the_stack_file_leaves_out() -> None:
+    config = parsed(stack_config())
+    assert config.protect is False
+    assert config.cluster.disable_local_accounts is True
+    assert config.cluster.admin_group_object_ids == ()
+    assert config.cluster.max_pods == 30
+    assert config.cluster.kubernetes_version is None
+    assert config.network.service_cidr == ipaddress.IPv4Network("172.16.0.0/16")
+    assert config.network.dns_service_ip == ipaddress.IPv4Address("172.16.0.10")
+
+
+def test_existing_subnet_mode_accepts_a_full_subnet_id_in_any_case() -> None:
+    subnet = EXISTING_SUBNET.replace("resourceGroups", "resourcegroups")
+    config = parsed(
+        stack_config(
+            network={"existingSubnetId": subnet, "addressSpace": None, "nodeSubnetPrefix": None}
+        )
+    )
+    assert config.network.existing_subnet_id == subnet
+    assert config.network.address_space is None
+
+
+def test_config_objects_are_frozen() -> None:
+    config = parsed(stack_config())
+    with pytest.raises(ValueError, match="frozen"):
+        config.cluster.node_count = 5  # type: ignore[misc]
+
+
+def test_admin_groups_are_parsed_as_object_ids() -> None:
+    group = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
+    config = parsed(stack_config(cluster={"adminGroupObjectIds": [group]}))
+    assert config.cluster.admin_group_object_ids == (uuid.UUID(group),)

@@ -1,0 +1,88 @@
+"""The role catalogue and the one role-assignment helper."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from components import roles
+from offline.harness import RecordedGraph
+from offline.mocks import MOCK_SUBSCRIPTION_ID
+from tests.graph_queries import ROLE_ASSIGNMENT, ROLES_BY_GUID
+
+# Microsoft's published built-in role ids
+# (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles), as pinned in
+# DESIGN.md. A wrong GUID grants a different role everywhere it is used.
+PUBLISHED_ROLE_IDS = {
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
+    "Virtual Machine Contributor": "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+    "Key Vault Reader": "21090545-7ca7-4776-b22c-e363652d74d2",
+    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+    "Azure Kubernetes Service RBAC Admin": "3498e952-d568-435e-9b2c-8d77e338d7f7",
+    "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
+    "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
+    "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+}
+
+
+def test_catalogue_matches_the_published_role_ids_exactly() -> None:
+    catalogue = {role.name: role.guid for role in ROLES_BY_GUID.values()}
+    assert catalogue == PUBLISHED_ROLE_IDS
+
+
+def test_role_definition_id_is_the_subscription_level_form() -> None:
+    assert roles.role_definition_id(MOCK_SUBSCRIPTION_ID, roles.READER) == (
+        f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"
+        "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    )
+
+
+def test_assignment_name_is_a_stable_guid_of_scope_role_and_principal() -> None:
+    scope = f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/resourceGroups/rg-a"
+    principal = "0d6e2a57-6f5c-4d38-9e4f-0a8b3c2d1e0f"
+    name = roles.assignment_name(scope, roles.READER, principal)
+    assert uuid.UUID(name).version == 5
+    assert name == roles.assignment_name(scope, roles.READER, principal)
+    # ARM ids are case-insensitive: the same assignment must get the same name.
+    assert name == roles.assignment_name(scope.upper(), roles.READER, principal.upper())
+    others = {
+        roles.assignment_name(scope + "x", roles.READER, principal),
+        roles.assignment_name(scope, roles.NETWORK_CONTRIBUTOR, principal),
+        roles.assignment_name(scope, roles.READER, principal[:-1] + "e"),
+    }
+    assert name not in others
+    assert len(others) == 3
+
+
+def test_scope_outside_a_subscription_is_refused() -> None:
+    with pytest.raises(ValueError, match="is not an ARM id under a subscription"):
+        roles.subscription_of("/providers/Microsoft.Management/managementGroups/root")
+
+
+def test_every_assignment_in_the_graph_is_made_by_the_helper(dev: RecordedGraph) -> None:
+    assignments = dev.by_type(ROLE_ASSIGNMENT)
+    assert assignments
+    for assignment in assignments:
+        inputs = assignment.inputs
+        guid = inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+        role = ROLES_BY_GUID[guid]
+        subscription = roles.subscription_of(inputs["scope"])
+        assert inputs["roleDefinitionId"] == roles.role_definition_id(subscription, role)
+        assert inputs["roleAssignmentName"] == roles.assignment_name(
+            inputs["scope"], role, inputs["principalId"]
+        ), assignment.urn
+        assert inputs["description"], f"{assignment.urn} does not say why it exists"
+
+
+def test_managed_identities_are_assigned_as_service_principals(dev: RecordedGraph) -> None:
+    # Without principalType ARM looks the principal up in the directory and fails with
+    # PrincipalNotFound while a new identity is still replicating.
+    for assignment in dev.by_type(ROLE_ASSIGNMENT):
+        assert assignment.inputs["principalType"] == "ServicePrincipal", assignment.urn

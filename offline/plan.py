@@ -44,11 +44,16 @@ def display_value(value: Any) -> Any:
 
 
 def _tree(graph: RecordedGraph) -> Iterator[tuple[str, RecordedResource]]:
-    """Resources depth-first by parent, each with its tree-drawing prefix."""
+    """Resources depth-first by parent, each with its tree-drawing prefix.
+
+    Siblings are sorted by name: registration order depends on when outputs resolve, and the
+    same program must print the same plan.
+    """
     urns = {r.urn for r in graph.resources}
     top_level = [r for r in graph.resources if r.parent not in urns]
 
     def walk(nodes: list[RecordedResource], indent: str) -> Iterator[tuple[str, RecordedResource]]:
+        nodes = sorted(nodes, key=lambda node: node.name)
         for index, node in enumerate(nodes):
             last = index == len(nodes) - 1
             yield indent + ("└─ " if last else "├─ "), node

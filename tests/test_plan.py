@@ -16,7 +16,10 @@ def test_plan_prints_every_resource_under_its_parent_and_counts_them(
     lines = out.splitlines()
     assert lines[0].startswith("Plan for stack prod of secretless-aks")
     assert " +   pulumi:pulumi:Stack" in out
-    assert " +   │  └─ azure-native:network:Subnet" in out
+    assert (
+        " +      └─ azure-native:network:VirtualNetwork                network-vnet  [protect]"
+        in out
+    )
     assert "cluster-aks  [protect]" in out
     assert "    + 12 to create" in lines
     assert '    oidcIssuerUrl: "known after deploy"' in lines

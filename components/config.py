@@ -13,11 +13,14 @@ import json
 import math
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi.runtime.config
+import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -27,6 +30,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from components.config_secrets import SECRETS_KEY, ConfigSecret, parse_config_secrets
+from components.secret_names import validate_secret_name
 
 PROJECT = "secretless-aks"
 LOCATION_KEY = "azure-native:location"
@@ -46,7 +52,17 @@ AKS_RESERVED_RANGES = tuple(
     for cidr in ("169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24")
 )
 
-STACK_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$"
+STACK_NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+STACK_NAME_LENGTH = (2, 16)  # every Azure name below, the vault's included, fits
+# Kubernetes object names: an RFC 1123 label (namespaces, services), a subdomain (accounts).
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+VAULT_NAME_PATTERN = r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$"
+RESOURCE_GROUP_PATTERN = r"^[-\w.()]*[-\w()]$"
+IMAGE_PATTERN = r"^[^\s]+$"
+DEFAULT_SOFT_DELETE_RETENTION_DAYS = 90
+DEFAULT_PUBLIC_NETWORK_ACCESS = "Enabled"
+DEFAULT_REPLICAS = 1
 # ARM ids are case-insensitive in their fixed segments ("resourcegroups" is common in the wild).
 SUBNET_ID_PATTERN = (
     r"^(?i)/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -63,6 +79,14 @@ PATTERN_HINTS = {
     VM_SIZE_PATTERN: "an Azure VM size such as Standard_D4s_v5",
     KUBERNETES_VERSION_PATTERN: "a Kubernetes version such as 1.35 or 1.35.2",
     LOCATION_PATTERN: "an Azure region name such as westeurope (lowercase, no spaces)",
+    DNS_LABEL_PATTERN: "a Kubernetes name: lowercase letters, digits and '-', "
+    "starting and ending with a letter or digit",
+    DNS_SUBDOMAIN_PATTERN: "a Kubernetes name: lowercase letters, digits, '-' and '.'",
+    VAULT_NAME_PATTERN: "a Key Vault name: 3-24 letters, digits and hyphens, starting with a "
+    "letter and ending with a letter or digit",
+    RESOURCE_GROUP_PATTERN: "a resource group name: letters, digits, '-', '_', '.', '(' and ')', "
+    "not ending in '.'",
+    IMAGE_PATTERN: "a container image reference without spaces",
 }
 # What pydantic's error kinds mean, in the words of a stack file.
 KIND_HINTS = {
@@ -183,14 +207,142 @@ class NetworkConfig(_Model):
         return self
 
 
+class ExistingVault(_Model):
+    """A vault another team owns; it is read, never created or changed."""
+
+    name: Annotated[str, Field(pattern=VAULT_NAME_PATTERN)]
+    resource_group: Annotated[
+        str, Field(min_length=1, max_length=90, pattern=RESOURCE_GROUP_PATTERN)
+    ]
+    subscription_id: uuid.UUID | None = None
+
+
+class KeyVaultConfig(_Model):
+    """`secretless-aks:keyVault`: create a vault (the default) or use an existing one."""
+
+    existing: ExistingVault | None = None
+    # Default: on when the stack protects its resources (prod). Once on, Azure never turns
+    # it off again; a purged vault cannot be recovered, a protected one can.
+    purge_protection: StrictBool | None = None
+    soft_delete_retention_days: Annotated[StrictInt, Field(ge=7, le=90)] | None = None
+    public_network_access: Literal["Enabled", "Disabled"] | None = None
+    allowed_ip_ranges: tuple[ipaddress.IPv4Network, ...] = ()
+
+    @model_validator(mode="after")
+    def _creation_settings_need_a_created_vault(self) -> KeyVaultConfig:
+        if self.existing is not None:
+            for name in sorted(self.model_fields_set - {"existing"}):
+                raise KeyRuleError(
+                    to_camel(name),
+                    "applies only to a vault this stack creates, not an existing one",
+                )
+        if self.allowed_ip_ranges and self.public_network_access == "Disabled":
+            raise KeyRuleError(
+                "allowedIpRanges", "has no effect with publicNetworkAccess Disabled; remove one"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _existing_name_has_no_double_hyphen(self) -> KeyVaultConfig:
+        if self.existing is not None and "--" in self.existing.name:
+            raise KeyRuleError("existing.name", "a Key Vault name cannot contain '--'")
+        return self
+
+
+KeyVaultRole = Literal["secretsUser", "secretsOfficer", "none"]
+Binding = Literal["workloadIdentity", "podIdentity", "both"]
+
+
+class ServiceConfig(_Model):
+    """One entry of `secretless-aks:services`: an application and its own identity."""
+
+    name: Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
+    namespace: Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
+    service_account: Annotated[str, Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
+    binding: Binding = "workloadIdentity"
+    key_vault_role: KeyVaultRole = "secretsUser"
+    secret_scope: (
+        Annotated[
+            tuple[Annotated[str, AfterValidator(validate_secret_name)], ...], Field(min_length=1)
+        ]
+        | None
+    ) = None
+    image: Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512)] | None = None
+    replicas: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _namespace_and_account_default_to_the_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "name" in data:
+            data = {"namespace": data["name"], "serviceAccount": data["name"], **data}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceConfig:
+        if self.image is None:
+            for key, value in (("replicas", self.replicas), ("port", self.port)):
+                if value is not None:
+                    raise KeyRuleError(
+                        key, "needs an image: only a service with an image runs here"
+                    )
+        if self.secret_scope is not None:
+            if self.key_vault_role == "none":
+                raise KeyRuleError("secretScope", "needs a keyVaultRole other than none")
+            lowered = [name.lower() for name in self.secret_scope]
+            if len(set(lowered)) != len(lowered):
+                raise KeyRuleError(
+                    "secretScope", "each secret must appear once (names are case-insensitive)"
+                )
+        return self
+
+
 class StackConfig(_Model):
     """Everything one stack (environment) is configured with."""
 
-    stack: Annotated[str, Field(pattern=STACK_NAME_PATTERN)]
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    stack: Annotated[
+        str,
+        Field(
+            pattern=STACK_NAME_PATTERN,
+            min_length=STACK_NAME_LENGTH[0],
+            max_length=STACK_NAME_LENGTH[1],
+        ),
+    ]
     location: Annotated[str, Field(pattern=LOCATION_PATTERN)]
     cluster: ClusterConfig
     network: NetworkConfig
     protect: StrictBool = False
+    key_vault: KeyVaultConfig = KeyVaultConfig()
+    services: tuple[ServiceConfig, ...] = ()
+    # Who runs `pulumi up`: a CI service principal by default, a person when run by hand.
+    deployer_principal_type: Literal["ServicePrincipal", "User", "Group"] = "ServicePrincipal"
+    secrets: tuple[ConfigSecret, ...] = ()
+
+    @property
+    def purge_protection(self) -> bool:
+        setting = self.key_vault.purge_protection
+        return self.protect if setting is None else setting
+
+    @model_validator(mode="after")
+    def _services_are_distinct(self) -> StackConfig:
+        names: set[str] = set()
+        accounts: dict[tuple[str, str], str] = {}
+        for service in self.services:
+            if service.name in names:
+                raise KeyRuleError("services", f"service name {service.name!r} appears twice")
+            names.add(service.name)
+            account = (service.namespace, service.service_account)
+            if account in accounts:
+                # One ServiceAccount carries one client-id annotation: one identity.
+                raise KeyRuleError(
+                    "services",
+                    f"services {accounts[account]!r} and {service.name!r} share the "
+                    f"ServiceAccount {account[0]}/{account[1]}; each needs its own",
+                )
+            accounts[account] = service.name
+        return self
 
     @model_validator(mode="after")
     def _subnet_holds_the_pods(self) -> StackConfig:
@@ -213,15 +365,36 @@ class StackConfig(_Model):
 
 
 def load_stack_config() -> StackConfig:
-    """Read and validate this stack's configuration from the Pulumi runtime."""
+    """Read and validate this stack's configuration from the Pulumi runtime.
+
+    The stack file itself (the CLI runs the program in the project directory) tells which
+    values were stored encrypted: the runtime only sees them decrypted.
+    """
     stack = pulumi.get_stack()
-    return parse_stack_config(stack, _runtime_config(), source=f"Pulumi.{stack}.yaml")
+    source = f"Pulumi.{stack}.yaml"
+    stack_file = Path(source)
+    written = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
+    return parse_stack_config(
+        stack,
+        _runtime_config(),
+        source=source,
+        secret_keys=frozenset(_runtime_secret_keys()),
+        stack_file=(written or {}).get("config") if isinstance(written, dict) else None,
+    )
 
 
-def parse_stack_config(stack: str, values: Mapping[str, str], *, source: str) -> StackConfig:
+def parse_stack_config(
+    stack: str,
+    values: Mapping[str, str],
+    *,
+    source: str,
+    secret_keys: frozenset[str] = frozenset(),
+    stack_file: Mapping[str, Any] | None = None,
+) -> StackConfig:
     """Validate raw config values (Pulumi's `namespace:key` -> string map) into a StackConfig.
 
-    Raises ConfigError naming `source` and every wrong key.
+    `secret_keys` are the keys Pulumi marks secret; `stack_file` is the stack file's `config:`
+    block as written, when there is one. Raises ConfigError naming `source` and every wrong key.
     """
     problems: list[str] = []
     document: dict[str, Any] = {"stack": stack}
@@ -236,9 +409,19 @@ def parse_stack_config(stack: str, values: Mapping[str, str], *, source: str) ->
             problems.append(f"{full_key}: unknown key{_suggestion((key,))}")
             continue
         try:
-            document[key] = json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError:
-            document[key] = text  # a plain string value; the model says if that is wrong
+            value = text  # a plain string value; the model says if that is wrong
+        if full_key == SECRETS_KEY:
+            document["secrets"], secret_problems = parse_config_secrets(
+                value,
+                stack_file_value=(stack_file or {}).get(SECRETS_KEY),
+                is_secret_key=full_key in secret_keys,
+                source=source,
+            )
+            problems.extend(secret_problems)
+        else:
+            document[key] = value
     try:
         config = StackConfig.model_validate(document)
     except ValidationError as error:
@@ -257,6 +440,14 @@ def _runtime_config() -> dict[str, str]:
     # pulumi.Config cannot list its keys, and unknown keys must be reported, so read the map
     # the language host fills (PULUMI_CONFIG) and anything set in-process (tests, the plan).
     return {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+
+
+def _runtime_secret_keys() -> list[str]:
+    return [*pulumi.runtime.config.get_config_secret_keys_env(), *_in_process_secret_keys()]
+
+
+def _in_process_secret_keys() -> list[str]:
+    return sorted(key for key in _runtime_config() if pulumi.runtime.config.is_config_secret(key))
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

@@ -8,9 +8,12 @@ options such as protect, and the inputs with secrets and unknowns marked.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import runpy
+import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,6 +252,7 @@ def run_program(
     *,
     config: Mapping[str, Any] | None = None,
     preview: bool = False,
+    mocks: AzureMocks | None = None,
     project_dir: Path = PROJECT_DIR,
 ) -> RecordedGraph:
     """Run `__main__.py` for `stack` under mocks and return the recorded graph.
@@ -257,17 +261,24 @@ def run_program(
     ProgramFailedError when the program raises, carrying what was registered before it did.
     """
     stack_config = read_stack_file(stack, project_dir) if config is None else config
-    values, secret_keys = config_values(stack_config)
-    # A fresh context per run: Pulumi keeps its settings, root stack and config in contextvars.
-    return contextvars.Context().run(
-        _run, stack, values, secret_keys, preview, project_dir / "__main__.py"
-    )
+    mocks = mocks or AzureMocks(preview=preview)
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))  # the program imports `components`
+    # The CLI runs the program beside its stack file, which the program reads to tell
+    # encrypted values from plaintext ones; give it the same, with this run's config.
+    with tempfile.TemporaryDirectory() as workdir, contextlib.chdir(workdir):
+        Path(f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": dict(stack_config)}))
+        # A fresh context per run: Pulumi keeps settings, root stack and config in contextvars.
+        return contextvars.Context().run(
+            _run, stack, stack_config, preview, mocks, project_dir / "__main__.py"
+        )
 
 
 def _run(
-    stack: str, values: dict[str, str], secret_keys: list[str], preview: bool, main: Path
+    stack: str, stack_config: Mapping[str, Any], preview: bool, mocks: AzureMocks, main: Path
 ) -> RecordedGraph:
-    monitor = RecordingMonitor(AzureMocks(preview=preview))
+    values, secret_keys = config_values(stack_config)
+    monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(values, secret_keys)
     pulumi.runtime.set_mocks(
         monitor.mocks, project=PROJECT_NAME, stack=stack, preview=preview, monitor=monitor
@@ -275,7 +286,7 @@ def _run(
     graph = RecordedGraph(stack, preview, monitor.recorded, monitor.invokes)
     try:
         _sync_await(run_pulumi_func(lambda: _run_main(main)))
-    except Exception as error:
+    except Exception as error:  # re-raised with the partial graph
         raise ProgramFailedError(graph, error) from error
     root = pulumi_settings.get_root_resource()
     exports: dict[str, Any] = dict(getattr(root, "outputs", {}))

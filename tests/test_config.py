@@ -163,7 +163,8 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         ),
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
-            "secretless-aks:stack: unknown key; known keys: cluster, network, protect",
+            "secretless-aks:stack: unknown key; known keys: cluster, deployerPrincipalType, "
+            "keyVault, network, protect, secrets, services",
             id="reserved-key",
         ),
     ],

@@ -1,0 +1,124 @@
+"""`secretless-aks:secrets`: application config values seeded into Key Vault, encrypted end to end.
+
+Values are set with `pulumi config set --secret --path 'secrets.Identity.Secret' <value>`,
+which nests them (`Identity: {Secret: {secure: ...}}`); a flat key holding `:` works as well.
+The path `Identity:Secret` becomes the secret `Identity--Secret`. No value ever appears in an
+error message, a repr or a log line: only paths and names do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.secret_names import CONFIG_DELIMITER, SecretNameError, secret_name
+
+SECRETS_KEY = "secretless-aks:secrets"
+
+
+class SecretText:
+    """A plaintext secret held in memory only; it prints as [secret]."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretText([secret])"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class ConfigSecret:
+    """One seeded secret: the app's config path, its Key Vault name, and its value."""
+
+    path: str
+    name: str
+    value: SecretText = field(repr=False)
+
+
+def _leaves(tree: Mapping[str, Any], trail: tuple[str, ...] = ()) -> Iterator[tuple[tuple, Any]]:
+    for key, value in tree.items():
+        if isinstance(value, dict) and not _is_encrypted(value):
+            yield from _leaves(value, (*trail, str(key)))
+        else:
+            yield (*trail, str(key)), value
+
+
+def _is_encrypted(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def _yaml_path(trail: tuple[str, ...]) -> str:
+    """How `pulumi config set --path` spells the key: dots, or ["..."] for keys holding ':'."""
+    path = "secrets"
+    for key in trail:
+        path += f'["{key}"]' if CONFIG_DELIMITER in key or "." in key else f".{key}"
+    return path
+
+
+def parse_config_secrets(
+    raw: Any,
+    *,
+    stack_file_value: Any,
+    is_secret_key: bool,
+    source: str,
+) -> tuple[tuple[ConfigSecret, ...], list[str]]:
+    """Validate the decrypted `secrets` object; return the secrets and every problem found.
+
+    `stack_file_value` is the same key as written in the stack file (None when the value came
+    from elsewhere, such as a Pulumi ESC environment): each leaf there must be encrypted.
+    """
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        return (), [
+            f"{SECRETS_KEY}: expected an object of config paths, found {type(raw).__name__}"
+        ]
+
+    encrypted: Callable[[tuple[str, ...]], bool]
+    if isinstance(stack_file_value, dict):
+        written = dict(_leaves(stack_file_value))
+
+        def encrypted(trail: tuple[str, ...]) -> bool:
+            return _is_encrypted(written.get(trail))
+
+    else:
+
+        def encrypted(trail: tuple[str, ...]) -> bool:
+            return is_secret_key
+
+    secrets: list[ConfigSecret] = []
+    seen: dict[str, str] = {}
+    for trail, value in _leaves(raw):
+        path = CONFIG_DELIMITER.join(trail)
+        key = f"{SECRETS_KEY}.{_yaml_path(trail).removeprefix('secrets.')}"
+        if not encrypted(trail):
+            problems.append(
+                f"{key}: stored in plaintext in {source}; encrypt it with "
+                f"`pulumi config set --secret --path '{_yaml_path(trail)}' <value>`"
+            )
+            continue
+        if not isinstance(value, str):
+            problems.append(f"{key}: expected a string value, found {type(value).__name__}")
+            continue
+        try:
+            name = secret_name(path)
+        except SecretNameError as error:
+            problems.append(f"{key}: {error}")
+            continue
+        twin = seen.get(name.lower())
+        if twin is not None:
+            problems.append(
+                f"{key}: config paths {twin!r} and {path!r} both map to the secret name "
+                f"{name!r} (Key Vault names are case-insensitive)"
+            )
+            continue
+        seen[name.lower()] = path
+        secrets.append(ConfigSecret(path=path, name=name, value=SecretText(value)))
+    return tuple(secrets), problems

@@ -8,7 +8,7 @@ error message, a repr or a log line: only paths and names do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,17 +81,12 @@ def parse_config_secrets(
             f"{SECRETS_KEY}: expected an object of config paths, found {type(raw).__name__}"
         ]
 
-    encrypted: Callable[[tuple[str, ...]], bool]
-    if isinstance(stack_file_value, dict):
-        written = dict(_leaves(stack_file_value))
+    written = dict(_leaves(stack_file_value)) if isinstance(stack_file_value, dict) else None
 
-        def encrypted(trail: tuple[str, ...]) -> bool:
-            return _is_encrypted(written.get(trail))
-
-    else:
-
-        def encrypted(trail: tuple[str, ...]) -> bool:
-            return is_secret_key
+    def encrypted(trail: tuple[str, ...]) -> bool:
+        if written is None:
+            return is_secret_key  # not from the stack file: trust Pulumi's secret marking
+        return _is_encrypted(written.get(trail))
 
     secrets: list[ConfigSecret] = []
     seen: dict[str, str] = {}

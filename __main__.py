@@ -4,15 +4,19 @@ This file only loads the stack's configuration, builds the components and export
 """
 
 import pulumi
-from pulumi_azure_native import resources
+from pulumi_azure_native import authorization, resources
 
 from components.cluster import Cluster, ClusterArgs
 from components.config import load_stack_config
+from components.key_vault import KeyVault, KeyVaultArgs
 from components.naming import EnvironmentNames
 from components.network import Network, NetworkArgs
+from components.service_identity import ServiceIdentity, ServiceIdentityArgs
 
 config = load_stack_config()
 names = EnvironmentNames(config.stack)
+# Who runs `pulumi up`, in which tenant and subscription.
+client = authorization.get_client_config_output()
 
 resource_group = resources.ResourceGroup(
     "environment",
@@ -28,6 +32,8 @@ network = Network(
         names=names,
         resource_group_name=resource_group.name,
         location=resource_group.location,
+        # Pods reach a firewalled vault from the node subnet through a service endpoint.
+        key_vault_service_endpoint=bool(config.key_vault.allowed_ip_ranges),
         protect=config.protect,
     ),
 )
@@ -46,6 +52,40 @@ cluster = Cluster(
     ),
 )
 
+key_vault = KeyVault(
+    "keyvault",
+    KeyVaultArgs(
+        settings=config.key_vault,
+        names=names,
+        resource_group_name=resource_group.name,
+        location=resource_group.location,
+        tenant_id=client.tenant_id,
+        subscription_id=client.subscription_id,
+        node_subnet_id=network.node_subnet_id,
+        purge_protection=config.purge_protection,
+        secrets=config.secrets,
+        deployer_object_id=client.object_id,
+        deployer_principal_type=authorization.PrincipalType(config.deployer_principal_type),
+        protect=config.protect,
+    ),
+)
+
+services = {
+    service.name: ServiceIdentity(
+        f"svc-{service.name}",
+        ServiceIdentityArgs(
+            settings=service,
+            names=names,
+            resource_group_name=resource_group.name,
+            location=resource_group.location,
+            vault_id=key_vault.vault_id,
+            secret_ids=key_vault.secret_ids,
+            protect=config.protect,
+        ),
+    )
+    for service in config.services
+}
+
 pulumi.export("resourceGroupName", resource_group.name)
 pulumi.export("location", resource_group.location)
 pulumi.export("clusterName", cluster.cluster_name)
@@ -58,5 +98,22 @@ pulumi.export(
         "clientId": cluster.kubelet_identity.client_id,
         "objectId": cluster.kubelet_identity.principal_id,
         "resourceId": cluster.kubelet_identity.id,
+    },
+)
+pulumi.export("keyVaultName", key_vault.vault_name)
+pulumi.export("keyVaultUri", key_vault.vault_uri)
+pulumi.export("keyVaultResourceId", key_vault.vault_id)
+pulumi.export(
+    "services",
+    {
+        service.name: {
+            "clientId": services[service.name].client_id,
+            "principalId": services[service.name].principal_id,
+            "identityResourceId": services[service.name].identity_resource_id,
+            "namespace": service.namespace,
+            "serviceAccount": service.service_account,
+            "binding": service.binding,
+        }
+        for service in config.services
     },
 )

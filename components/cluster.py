@@ -10,6 +10,7 @@ from pulumi_azure_native import containerservice, managedidentity
 from components import roles
 from components.config import NODE_POOL_MAX_SURGE, ClusterConfig, NetworkConfig
 from components.naming import EnvironmentNames
+from components.outputs import required
 
 SYSTEM_POOL_NAME = "system"
 
@@ -68,12 +69,13 @@ class Cluster(pulumi.ComponentResource):
         # Federated credentials must use the issuer exactly as Azure returns it (trailing
         # slash included), so it is taken from the cluster, never composed.
         self.oidc_issuer_url = self.managed_cluster.oidc_issuer_profile.apply(
-            lambda profile: _required(
-                profile.issuer_url if profile else None, "oidcIssuerProfile.issuerURL"
+            lambda profile: required(
+                profile.issuer_url if profile else None,
+                "oidcIssuerProfile.issuerURL for the cluster",
             )
         )
         self.node_resource_group = self.managed_cluster.node_resource_group.apply(
-            lambda group: _required(group, "nodeResourceGroup")
+            lambda group: required(group, "nodeResourceGroup for the cluster")
         )
         self.register_outputs(
             {
@@ -205,9 +207,3 @@ class Cluster(pulumi.ComponentResource):
             disable_local_accounts=settings.disable_local_accounts,
             opts=opts,
         )
-
-
-def _required(value: str | None, field: str) -> str:
-    if not value:
-        raise ValueError(f"AKS returned no {field} for the cluster; it is needed downstream")
-    return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WORKLOAD = "secretless"
+KEY_VAULT_MAX_LENGTH = 24
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,18 @@ class EnvironmentNames:
     def identity(self, role: str) -> str:
         """A user-assigned identity: `id-<workload>-<stack>-<role>` (3-128 characters)."""
         return f"id-{WORKLOAD}-{self.stack}-{role}"
+
+    @property
+    def key_vault_suffix_length(self) -> int:
+        """Random characters after `kv-<stack>-`, filling Key Vault's 24-character limit.
+
+        Vault names are global across Azure: the longer the random part, the less likely a
+        collision with someone else's vault (or our own soft-deleted one).
+        """
+        return KEY_VAULT_MAX_LENGTH - len(self.key_vault(""))
+
+    def key_vault(self, suffix: str) -> str:
+        return f"kv-{self.stack}-{suffix}"
+
+    def service_identity(self, service: str) -> str:
+        return self.identity(f"svc-{service}")

@@ -17,6 +17,8 @@ class NetworkArgs:
     names: EnvironmentNames
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
+    # Adds the Microsoft.KeyVault service endpoint to a created node subnet.
+    key_vault_service_endpoint: bool = False
     # Keep `pulumi destroy` and accidental replacements away from the VNet (prod).
     protect: bool = False
 
@@ -60,6 +62,11 @@ class Network(pulumi.ComponentResource):
                 virtual_network_name=vnet.name,
                 subnet_name=args.names.node_subnet,
                 address_prefix=str(settings.node_subnet_prefix),
+                service_endpoints=[
+                    network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.KeyVault")
+                ]
+                if args.key_vault_service_endpoint
+                else None,
                 opts=child,
             )
             self.node_subnet_id = subnet.id

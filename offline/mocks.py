@@ -55,10 +55,13 @@ def group_id(group: str) -> str:
     return f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/resourceGroups/{group}"
 
 
-def _azure_name(args: pulumi.runtime.MockResourceArgs) -> str:
+def _azure_name(args: pulumi.runtime.MockResourceArgs) -> Any:
+    if args.resource_id:  # a read: the name is the id's last segment
+        return args.resource_id.rstrip("/").rsplit("/", 1)[-1]
     key = AZURE_NAME_INPUT.get(args.typ)
     if key and args.inputs.get(key):
-        return str(args.inputs[key])
+        value = args.inputs[key]
+        return value if isinstance(value, str) else rpc.UNKNOWN  # unknown during a preview
     # azure-native's autonaming: the logical name plus a random suffix.
     return args.name + hashlib.sha256(args.name.encode()).hexdigest()[:8]
 
@@ -128,6 +131,46 @@ def _managed_cluster(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[s
     }
 
 
+def _vault(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    if args.resource_id:
+        # An existing vault, as a read returns it: on the RBAC permission model.
+        return {
+            "id": args.resource_id,
+            "location": "westeurope",
+            "properties": {
+                "tenantId": MOCK_TENANT_ID,
+                "sku": {"family": "A", "name": "standard"},
+                "enableRbacAuthorization": True,
+                "enableSoftDelete": True,
+                "vaultUri": f"https://{name}.vault.azure.net/",
+            },
+        }
+    group = args.inputs["resourceGroupName"]
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.KeyVault/vaults/{name}",
+        "properties": {**args.inputs["properties"], "vaultUri": f"https://{name}.vault.azure.net/"},
+    }
+
+
+def _secret(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group, vault = args.inputs["resourceGroupName"], args.inputs["vaultName"]
+    # ARM never returns a secret's value.
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{name}",
+        "properties": {
+            "secretUri": f"https://{vault}.vault.azure.net/secrets/{name}",
+            "attributes": {"enabled": True},
+        },
+    }
+
+
+def _random_string(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    digest = hashlib.sha256(args.name.encode()).digest()
+    length = int(args.inputs["length"])
+    return {"result": "".join(alphabet[b % len(alphabet)] for b in digest)[:length]}
+
+
 def _kubeconfig(cluster_name: str) -> str:
     # With Entra ID and local accounts off, the user kubeconfig carries no token or client
     # certificate: it runs kubelogin, which exchanges the caller's Azure login for a token.
@@ -161,6 +204,9 @@ _OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, A
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
     "azure-native:authorization:RoleAssignment": _role_assignment,
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
+    "azure-native:keyvault:Vault": _vault,
+    "azure-native:keyvault:Secret": _secret,
+    "random:index/randomString:RandomString": _random_string,
 }
 
 
@@ -192,15 +238,15 @@ class AzureMocks(pulumi.runtime.Mocks):
         resource_id = args.resource_id or outputs.pop("id", None) or f"{args.name}-id"
         return resource_id, {**state, **outputs, "id": resource_id}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
         if args.token == "azure-native:authorization:getClientConfig":
             return {
                 "clientId": MOCK_DEPLOYER_CLIENT_ID,
                 "objectId": MOCK_DEPLOYER_OBJECT_ID,
                 "subscriptionId": MOCK_SUBSCRIPTION_ID,
                 "tenantId": MOCK_TENANT_ID,
-            }, None
+            }
         if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
             value = base64.b64encode(_kubeconfig(args.args["resourceName"]).encode()).decode()
-            return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}, None
+            return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
         raise NotImplementedError(f"no mock for the invoke {args.token}")

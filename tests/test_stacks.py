@@ -13,6 +13,9 @@ STATEFUL = {
     "azure-native:network:Subnet",
     "azure-native:managedidentity:UserAssignedIdentity",
     "azure-native:containerservice:ManagedCluster",
+    "azure-native:keyvault:Vault",
+    # The vault name's random part: replacing it would replace the vault.
+    "random:index/randomString:RandomString",
 }
 
 
@@ -48,7 +51,7 @@ def test_prod_protects_stateful_resources_and_dev_protects_nothing(
     protected = {r.name for r in prod.resources if r.protect}
     stateful = {r.name for r in prod.resources if r.type in STATEFUL}
     assert protected == stateful
-    assert len(stateful) == 6
+    assert len(stateful) == 8
 
 
 def test_environments_do_not_share_names(dev: RecordedGraph, prod: RecordedGraph) -> None:
@@ -64,6 +67,7 @@ def test_components_use_project_type_tokens_and_name_children_after_themselves(
     assert {r.type for r in components} == {
         "secretless-aks:network:Network",
         "secretless-aks:cluster:Cluster",
+        "secretless-aks:keyvault:KeyVault",
     }
     for component in components:
         assert re.fullmatch(r"secretless-aks:[a-z]+:[A-Z][A-Za-z]+", component.type)

@@ -14,10 +14,10 @@ import json
 import runpy
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import yaml
@@ -218,26 +218,39 @@ def _is_encrypted(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
-def _redact_encrypted(value: Any) -> tuple[Any, bool]:
-    """Replace `{secure: ...}` leaves with the placeholder; say whether any were found."""
+Decrypt = Callable[[str], str]
+
+
+def _placeholder(ciphertext: str) -> str:
+    return SECRET_PLACEHOLDER
+
+
+def _decrypt_leaves(value: Any, decrypt: Decrypt) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` leaves with decrypt(ciphertext); say whether any were found."""
     if _is_encrypted(value):
-        return SECRET_PLACEHOLDER, True
+        return decrypt(value["secure"]), True
     if isinstance(value, dict):
-        pairs = {key: _redact_encrypted(item) for key, item in value.items()}
+        pairs = {key: _decrypt_leaves(item, decrypt) for key, item in value.items()}
         return {key: item for key, (item, _) in pairs.items()}, any(s for _, s in pairs.values())
     if isinstance(value, list):
-        items = [_redact_encrypted(item) for item in value]
+        items = [_decrypt_leaves(item, decrypt) for item in value]
         return [item for item, _ in items], any(s for _, s in items)
     return value, False
 
 
-def config_values(stack_config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+def config_values(
+    stack_config: Mapping[str, Any], decrypt: Decrypt = _placeholder
+) -> tuple[dict[str, str], list[str]]:
     """Stack-file config -> what the Pulumi CLI hands the program: strings (JSON for objects)
-    and the list of keys holding secrets."""
+    and the list of keys holding secrets.
+
+    The harness cannot decrypt: by default encrypted values become "[secret]". Tests that
+    check a value never leaks pass `decrypt` to stand in for the CLI's decryption.
+    """
     values: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, raw in stack_config.items():
-        value, secret = _redact_encrypted(raw)
+        value, secret = _decrypt_leaves(raw, decrypt)
         if secret:
             secret_keys.append(key)
         if isinstance(value, str):
@@ -253,6 +266,7 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     preview: bool = False,
     mocks: AzureMocks | None = None,
+    decrypt: Decrypt = _placeholder,
     project_dir: Path = PROJECT_DIR,
 ) -> RecordedGraph:
     """Run `__main__.py` for `stack` under mocks and return the recorded graph.
@@ -270,14 +284,24 @@ def run_program(
         Path(f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": dict(stack_config)}))
         # A fresh context per run: Pulumi keeps settings, root stack and config in contextvars.
         return contextvars.Context().run(
-            _run, stack, stack_config, preview, mocks, project_dir / "__main__.py"
+            _run,
+            stack,
+            config_values(stack_config, decrypt),
+            preview,
+            mocks,
+            project_dir / "__main__.py",
         )
 
 
 def _run(
-    stack: str, stack_config: Mapping[str, Any], preview: bool, mocks: AzureMocks, main: Path
+    stack: str,
+    config: tuple[dict[str, str], list[str]],
+    preview: bool,
+    mocks: AzureMocks,
+    main: Path,
 ) -> RecordedGraph:
-    values, secret_keys = config_values(stack_config)
+    values, secret_keys = config
+    _drop_leftover_tasks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(values, secret_keys)
     pulumi.runtime.set_mocks(
@@ -294,6 +318,15 @@ def _run(
     graph.outputs = {name: value for name, (value, _) in resolved.items()}
     graph.secret_outputs = frozenset(name for name, (_, secret) in resolved.items() if secret)
     return graph
+
+
+def _drop_leftover_tasks() -> None:
+    # Pulumi tracks pending outputs in a process-wide set; a program that failed leaves its
+    # tasks there, and the next run would await (and re-raise) them.
+    pending: set[Any] = cast(Any, pulumi_settings.SETTINGS).outputs
+    for task in list(pending):
+        task.cancel()
+    pending.clear()
 
 
 def _run_main(main: Path) -> None:

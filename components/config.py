@@ -11,6 +11,8 @@ import difflib
 import ipaddress
 import json
 import math
+import re
+import typing
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -261,12 +263,7 @@ class ServiceConfig(_Model):
     service_account: Annotated[str, Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
     binding: Binding = "workloadIdentity"
     key_vault_role: KeyVaultRole = "secretsUser"
-    secret_scope: (
-        Annotated[
-            tuple[Annotated[str, AfterValidator(validate_secret_name)], ...], Field(min_length=1)
-        ]
-        | None
-    ) = None
+    secret_scope: tuple[Annotated[str, AfterValidator(validate_secret_name)], ...] | None = None
     image: Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512)] | None = None
     replicas: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
@@ -275,7 +272,12 @@ class ServiceConfig(_Model):
     @classmethod
     def _namespace_and_account_default_to_the_name(cls, data: Any) -> Any:
         if isinstance(data, dict) and "name" in data:
-            data = {"namespace": data["name"], "serviceAccount": data["name"], **data}
+            name = data["name"]
+            # An invalid name is reported once, on `name`, not again on each default.
+            default = (
+                name if isinstance(name, str) and re.fullmatch(DNS_LABEL_PATTERN, name) else "x"
+            )
+            data = {"namespace": default, "serviceAccount": default, **data}
         return data
 
     @model_validator(mode="after")
@@ -287,6 +289,8 @@ class ServiceConfig(_Model):
                         key, "needs an image: only a service with an image runs here"
                     )
         if self.secret_scope is not None:
+            if not self.secret_scope:
+                raise KeyRuleError("secretScope", "list at least one secret, or leave it out")
             if self.key_vault_role == "none":
                 raise KeyRuleError("secretScope", "needs a keyVaultRole other than none")
             lowered = [name.lower() for name in self.secret_scope]
@@ -503,16 +507,25 @@ def _show(found: Any) -> str:
     return repr(found)
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds, looking through Optional, tuples and Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        model = _model_in(argument)
+        if model is not None:
+            return model
+    return None
+
+
 def _suggestion(loc: tuple[int | str, ...]) -> str:
     """Name the closest known key, or list the known keys, for an unknown key at `loc`."""
     model: type[BaseModel] | None = StackConfig
     for part in loc[:-1]:
-        field = model.model_fields.get(str(part)) if model else None
-        annotation = field.annotation if field else None
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-        else:
-            model = None
+        if isinstance(part, int):
+            continue  # a list index: the element model was found with the list's field
+        field = model.model_fields.get(part) if model else None
+        model = _model_in(field.annotation) if field else None
     if model is None:
         return ""
     known = [

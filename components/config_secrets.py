@@ -55,12 +55,11 @@ def _is_encrypted(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
-def _yaml_path(trail: tuple[str, ...]) -> str:
-    """How `pulumi config set --path` spells the key: dots, or ["..."] for keys holding ':'."""
-    path = "secrets"
-    for key in trail:
-        path += f'["{key}"]' if CONFIG_DELIMITER in key or "." in key else f".{key}"
-    return path
+def _path_below(trail: tuple[str, ...]) -> str:
+    """How `pulumi config set --path` spells a key below `secrets`: `.a.b`, or `["a:b"]`."""
+    return "".join(
+        f'["{key}"]' if CONFIG_DELIMITER in key or "." in key else f".{key}" for key in trail
+    )
 
 
 def parse_config_secrets(
@@ -92,11 +91,12 @@ def parse_config_secrets(
     seen: dict[str, str] = {}
     for trail, value in _leaves(raw):
         path = CONFIG_DELIMITER.join(trail)
-        key = f"{SECRETS_KEY}.{_yaml_path(trail).removeprefix('secrets.')}"
+        below = _path_below(trail)
+        key = f"{SECRETS_KEY}{below}"
         if not encrypted(trail):
             problems.append(
                 f"{key}: stored in plaintext in {source}; encrypt it with "
-                f"`pulumi config set --secret --path '{_yaml_path(trail)}' <value>`"
+                f"`pulumi config set --secret --path 'secrets{below}' <value>`"
             )
             continue
         if not isinstance(value, str):

@@ -237,3 +237,169 @@ def test_admin_groups_are_parsed_as_object_ids() -> None:
     group = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
     config = parsed(stack_config(cluster={"adminGroupObjectIds": [group]}))
     assert config.cluster.admin_group_object_ids == (uuid.UUID(group),)
+
+
+SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        pytest.param(
+            stack_config(services=[{"name": "Orders_Api"}]),
+            "secretless-aks:services[0].name: expected a Kubernetes name: lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit, found 'Orders_Api'",
+            id="service-name-not-dns-1123",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders"}, {"name": "orders"}]),
+            "secretless-aks:services: service name 'orders' appears twice",
+            id="duplicate-service",
+        ),
+        pytest.param(
+            stack_config(
+                services=[
+                    {"name": "orders", "namespace": "shop", "serviceAccount": "app"},
+                    {"name": "billing", "namespace": "shop", "serviceAccount": "app"},
+                ]
+            ),
+            "secretless-aks:services: services 'orders' and 'billing' share the ServiceAccount "
+            "shop/app; each needs its own",
+            id="shared-service-account",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "binding": "podIdentities"}]),
+            "secretless-aks:services[0].binding: expected 'workloadIdentity', 'podIdentity' or "
+            "'both', found 'podIdentities'",
+            id="unknown-binding",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "keyVaultRole": "reader"}]),
+            "secretless-aks:services[0].keyVaultRole: expected 'secretsUser', 'secretsOfficer' "
+            "or 'none', found 'reader'",
+            id="unknown-key-vault-role",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "secretScope": ["Orders:DbPassword"]}]),
+            "secretless-aks:services[0].secretScope[0]: secret name 'Orders:DbPassword' must be "
+            "1-127 letters, digits and hyphens",
+            id="secret-scope-holds-a-config-path",
+        ),
+        pytest.param(
+            stack_config(
+                services=[{"name": "orders", "keyVaultRole": "none", "secretScope": ["A--B"]}]
+            ),
+            "secretless-aks:services[0].secretScope: needs a keyVaultRole other than none",
+            id="secret-scope-without-a-role",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "secretScope": []}]),
+            "secretless-aks:services[0].secretScope: list at least one secret, or leave it out",
+            id="empty-secret-scope",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "replicas": 2}]),
+            "secretless-aks:services[0].replicas: needs an image: only a service with an image "
+            "runs here",
+            id="replicas-without-image",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "imag": "nginx"}]),
+            "secretless-aks:services[0].imag: unknown key (did you mean 'image'?)",
+            id="typo-in-service-key",
+        ),
+        pytest.param(
+            stack_config(
+                keyVault={
+                    "existing": {"name": "kv-shared", "resourceGroup": "rg"},
+                    "purgeProtection": True,
+                }
+            ),
+            "secretless-aks:keyVault.purgeProtection: applies only to a vault this stack "
+            "creates, not an existing one",
+            id="creation-setting-on-existing-vault",
+        ),
+        pytest.param(
+            stack_config(keyVault={"existing": {"name": "1kv", "resourceGroup": "rg"}}),
+            "secretless-aks:keyVault.existing.name: expected a Key Vault name: 3-24 letters, "
+            "digits and hyphens, starting with a letter and ending with a letter or digit, "
+            "found '1kv'",
+            id="invalid-existing-vault-name",
+        ),
+        pytest.param(
+            stack_config(keyVault={"softDeleteRetentionDays": 3}),
+            "secretless-aks:keyVault.softDeleteRetentionDays: expected at least 7, found 3",
+            id="retention-below-azure-minimum",
+        ),
+        pytest.param(
+            stack_config(secrets={"Identity": {"Secret": "very secret!"}}),
+            "secretless-aks:secrets.Identity.Secret: stored in plaintext in Pulumi.dev.yaml; "
+            "encrypt it with `pulumi config set --secret --path 'secrets.Identity.Secret' <value>`",
+            id="plaintext-secret",
+        ),
+        pytest.param(
+            stack_config(secrets={"Identity": {"Secret": SECRET, "Other": "plain"}}),
+            "secretless-aks:secrets.Identity.Other: stored in plaintext in Pulumi.dev.yaml; "
+            "encrypt it with `pulumi config set --secret --path 'secrets.Identity.Other' <value>`",
+            id="one-plaintext-secret-among-encrypted-ones",
+        ),
+        pytest.param(
+            stack_config(secrets={"Identity": {"Sec_ret": SECRET}}),
+            "secretless-aks:secrets.Identity.Sec_ret: config path 'Identity:Sec_ret': segment "
+            "'Sec_ret' must be letters and digits, optionally joined by single hyphens",
+            id="path-that-cannot-be-a-secret-name",
+        ),
+        pytest.param(
+            stack_config(secrets={"Identity": {"Secret": SECRET}, "identity:secret": SECRET}),
+            "secretless-aks:secrets[\"identity:secret\"]: config paths 'Identity:Secret' and "
+            "'identity:secret' both map to the secret name 'identity--secret' (Key Vault names "
+            "are case-insensitive)",
+            id="two-paths-one-secret-name",
+        ),
+    ],
+)
+def test_bad_service_vault_and_secret_config_is_rejected(
+    config: dict[str, Any], problem: str
+) -> None:
+    message = rejected(config)
+    assert message.startswith("invalid configuration in Pulumi.dev.yaml (1 problem):\n")
+    assert f"\n  - {problem}" in message
+
+
+def test_secret_errors_never_show_the_value() -> None:
+    message = rejected(stack_config(secrets={"Db": {"Password": "hunter2-plaintext"}}))
+    assert "hunter2" not in message
+
+
+def test_secrets_from_outside_the_stack_file_must_be_marked_secret() -> None:
+    # Values from a Pulumi ESC environment are not in the stack file; Pulumi's own secret
+    # marking is then what says they were encrypted.
+    values, _ = config_values(stack_config(secrets={"Db": {"Password": "x"}}))
+    with pytest.raises(ConfigError, match=r"secrets\.Db\.Password: stored in plaintext"):
+        parse_stack_config("dev", values, source="Pulumi.dev.yaml", stack_file=None)
+    parsed_config = parse_stack_config(
+        "dev",
+        values,
+        source="Pulumi.dev.yaml",
+        secret_keys=frozenset({"secretless-aks:secrets"}),
+        stack_file=None,
+    )
+    (secret,) = parsed_config.secrets
+    assert (secret.path, secret.name, repr(secret.value)) == (
+        "Db:Password",
+        "Db--Password",
+        "SecretText([secret])",
+    )
+
+
+def test_service_defaults_follow_the_name() -> None:
+    (service,) = parsed(stack_config(services=[{"name": "orders"}])).services
+    assert (service.namespace, service.service_account) == ("orders", "orders")
+    assert (service.binding, service.key_vault_role) == ("workloadIdentity", "secretsUser")
+    assert service.secret_scope is None
+
+
+def test_purge_protection_follows_protect_unless_set() -> None:
+    assert parsed(stack_config()).purge_protection is False
+    assert parsed(stack_config("prod")).purge_protection is True
+    assert parsed(stack_config(keyVault={"purgeProtection": True})).purge_protection is True

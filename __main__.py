@@ -9,6 +9,7 @@ from pulumi_azure_native import authorization, resources
 from components.cluster import Cluster, ClusterArgs
 from components.config import load_stack_config
 from components.key_vault import KeyVault, KeyVaultArgs
+from components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
 from components.naming import EnvironmentNames
 from components.network import Network, NetworkArgs
 from components.service_identity import ServiceIdentity, ServiceIdentityArgs
@@ -52,6 +53,23 @@ cluster = Cluster(
     ),
 )
 
+deployer_principal_type = authorization.PrincipalType(config.deployer_principal_type)
+
+platform = KubernetesPlatform(
+    "kubernetes",
+    KubernetesPlatformArgs(
+        services=config.services,
+        cluster=cluster.managed_cluster,
+        resource_group_name=resource_group.name,
+        subscription_id=client.subscription_id,
+        node_resource_group=cluster.node_resource_group,
+        kubelet_principal_id=cluster.kubelet_identity.principal_id,
+        deployer_object_id=client.object_id,
+        deployer_principal_type=deployer_principal_type,
+        admin_group_object_ids=tuple(str(g) for g in config.cluster.admin_group_object_ids),
+    ),
+)
+
 key_vault = KeyVault(
     "keyvault",
     KeyVaultArgs(
@@ -65,7 +83,7 @@ key_vault = KeyVault(
         purge_protection=config.purge_protection,
         secrets=config.secrets,
         deployer_object_id=client.object_id,
-        deployer_principal_type=authorization.PrincipalType(config.deployer_principal_type),
+        deployer_principal_type=deployer_principal_type,
         protect=config.protect,
     ),
 )
@@ -80,6 +98,12 @@ services = {
             location=resource_group.location,
             vault_id=key_vault.vault_id,
             secret_ids=key_vault.secret_ids,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            tenant_id=client.tenant_id,
+            kubelet_principal_id=cluster.kubelet_identity.principal_id,
+            provider=platform.provider,
+            namespace=platform.namespaces[service.namespace],
+            pod_identity_release=platform.pod_identity_release,
             protect=config.protect,
         ),
     )
@@ -117,3 +141,4 @@ pulumi.export(
         for service in config.services
     },
 )
+pulumi.export("kubeconfig", platform.kubeconfig)

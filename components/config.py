@@ -252,6 +252,17 @@ class KeyVaultConfig(_Model):
 
 
 KeyVaultRole = Literal["secretsUser", "secretsOfficer", "none"]
+# Azure allows 20 federated identity credentials on one user-assigned identity.
+MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20
+
+
+class ServiceAccountRef(_Model):
+    """Another ServiceAccount (a job's, say) federated to the same identity."""
+
+    namespace: Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
+    service_account: Annotated[str, Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
+
+
 Binding = Literal["workloadIdentity", "podIdentity", "both"]
 
 
@@ -267,6 +278,23 @@ class ServiceConfig(_Model):
     image: Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512)] | None = None
     replicas: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
+    additional_service_accounts: tuple[ServiceAccountRef, ...] = ()
+
+    @property
+    def uses_workload_identity(self) -> bool:
+        return self.binding in ("workloadIdentity", "both")
+
+    @property
+    def uses_pod_identity(self) -> bool:
+        return self.binding in ("podIdentity", "both")
+
+    @property
+    def federated_service_accounts(self) -> tuple[tuple[str, str], ...]:
+        """(namespace, serviceAccount) of every credential on this identity, its own first."""
+        if not self.uses_workload_identity:
+            return ()
+        extra = [(ref.namespace, ref.service_account) for ref in self.additional_service_accounts]
+        return ((self.namespace, self.service_account), *extra)
 
     @model_validator(mode="before")
     @classmethod
@@ -288,6 +316,23 @@ class ServiceConfig(_Model):
                     raise KeyRuleError(
                         key, "needs an image: only a service with an image runs here"
                     )
+        if self.additional_service_accounts:
+            if not self.uses_workload_identity:
+                raise KeyRuleError(
+                    "additionalServiceAccounts", "needs binding workloadIdentity or both"
+                )
+            accounts = self.federated_service_accounts
+            if len(set(accounts)) != len(accounts):
+                raise KeyRuleError(
+                    "additionalServiceAccounts", "each ServiceAccount must appear once"
+                )
+            if len(accounts) > MAX_FEDERATED_CREDENTIALS_PER_IDENTITY:
+                raise KeyRuleError(
+                    "additionalServiceAccounts",
+                    f"{len(accounts)} ServiceAccounts would need {len(accounts)} federated "
+                    f"credentials; Azure allows {MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} "
+                    "per identity",
+                )
         if self.secret_scope is not None:
             if not self.secret_scope:
                 raise KeyRuleError("secretScope", "list at least one secret, or leave it out")

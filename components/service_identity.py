@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
+import pulumi_kubernetes as kubernetes
 from pulumi_azure_native import managedidentity
 
-from components import roles
+from components import manifests, roles
 from components.config import KeyVaultRole, ServiceConfig
 from components.naming import EnvironmentNames
 
@@ -27,15 +29,26 @@ class ServiceIdentityArgs:
     vault_id: pulumi.Input[str]
     # Secrets this stack seeds, by name: a per-secret grant waits for its secret to exist.
     secret_ids: Mapping[str, pulumi.Output[str]]
+    # The cluster side: its OIDC issuer, tenant, kubelet identity and Kubernetes provider.
+    oidc_issuer_url: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+    kubelet_principal_id: pulumi.Input[str]
+    provider: kubernetes.Provider
+    namespace: kubernetes.core.v1.Namespace
+    # AAD Pod Identity's Helm release, which installs the CRDs; None when no service uses it.
+    pod_identity_release: pulumi.Resource | None = None
     # Keep the identity (and so its client id, which pods are configured with) in prod.
     protect: bool = False
 
 
 class ServiceIdentity(pulumi.ComponentResource):
-    """A user-assigned identity for one service, granted its Key Vault role.
+    """A user-assigned identity for one service, its Key Vault role, and the Kubernetes
+    objects and federation that let the service's pods use it.
 
     With `secretScope` the role is granted on each named secret instead of the vault, so the
-    service can read those secrets and nothing else.
+    service can read those secrets and nothing else. The binding decides how pods get the
+    identity: workload identity (a federated credential and an annotated ServiceAccount), AAD
+    Pod Identity (AzureIdentity + AzureIdentityBinding), or both while migrating.
     """
 
     identity: managedidentity.UserAssignedIdentity
@@ -59,6 +72,8 @@ class ServiceIdentity(pulumi.ComponentResource):
         self.principal_id = self.identity.principal_id
         self.identity_resource_id = self.identity.id
         self._grant_key_vault_role(name, args)
+        self._federate(name, args)
+        self._bind_pods(name, args)
         self.register_outputs(
             {
                 "client_id": self.client_id,
@@ -95,3 +110,101 @@ class ServiceIdentity(pulumi.ComponentResource):
                 description=f"Service {service.name} uses {what} ({role.name}).",
                 parent=self,
             )
+
+    def _federate(self, name: str, args: ServiceIdentityArgs) -> None:
+        """A federated credential per ServiceAccount, so its tokens sign in as this identity."""
+        previous: list[pulumi.Resource] = []
+        for namespace, account in args.settings.federated_service_accounts:
+            credential = managedidentity.FederatedIdentityCredential(
+                f"{name}-federated-{namespace}-{account}",
+                federated_identity_credential_resource_name=f"{namespace}-{account}".replace(
+                    ".", "-"
+                ),
+                resource_name_=self.identity.name,
+                resource_group_name=args.resource_group_name,
+                issuer=args.oidc_issuer_url,
+                subject=manifests.federated_subject(namespace, account),
+                audiences=[manifests.TOKEN_EXCHANGE_AUDIENCE],
+                # Azure rejects concurrent credential writes on one identity
+                # (ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+            )
+            previous = [credential]
+
+    def _bind_pods(self, name: str, args: ServiceIdentityArgs) -> None:
+        service = args.settings
+        k8s = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        # The namespace by data link, so every object waits for its Namespace.
+        namespace: pulumi.Output[str] = args.namespace.metadata.apply(lambda m: m["name"])
+
+        def metadata(manifest: dict[str, Any]) -> Any:
+            return _in_namespace(manifest, namespace)
+
+        account = manifests.service_account(service, self.client_id, args.tenant_id)
+        kubernetes.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata=metadata(account),
+            automount_service_account_token=account["automountServiceAccountToken"],
+            opts=k8s,
+        )
+        if service.uses_pod_identity:
+            self._bind_pod_identity(name, args, namespace, k8s)
+        if service.image is None:
+            return
+        deployment = manifests.deployment(service)
+        kubernetes.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=metadata(deployment),
+            spec=manifests.as_input(deployment["spec"]),
+            opts=k8s,
+        )
+        if service.port is not None:
+            exposed = manifests.cluster_ip_service(service)
+            kubernetes.core.v1.Service(
+                f"{name}-service",
+                metadata=metadata(exposed),
+                spec=manifests.as_input(exposed["spec"]),
+                opts=k8s,
+            )
+
+    def _bind_pod_identity(
+        self,
+        name: str,
+        args: ServiceIdentityArgs,
+        namespace: pulumi.Output[str],
+        k8s: pulumi.ResourceOptions,
+    ) -> None:
+        service = args.settings
+        # NMI, running as the kubelet identity, assigns this identity to the nodes
+        # (LinkedAuthorizationFailed on .../assign/action without it).
+        roles.assign_role(
+            f"{name}-kubelet-managed-identity-operator",
+            role=roles.MANAGED_IDENTITY_OPERATOR,
+            scope=self.identity_resource_id,
+            principal_id=args.kubelet_principal_id,
+            principal_type=roles.SERVICE_PRINCIPAL,
+            description=f"AAD Pod Identity assigns service {service.name}'s identity to nodes.",
+            parent=self,
+        )
+        # The CRDs come with the Helm release; nothing else links these objects to it.
+        crds = [args.pod_identity_release] if args.pod_identity_release else []
+        with_crds = pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=crds))
+        for kind, manifest in (
+            (
+                "azure-identity",
+                manifests.azure_identity(service, self.identity_resource_id, self.client_id),
+            ),
+            ("azure-identity-binding", manifests.azure_identity_binding(service)),
+        ):
+            kubernetes.apiextensions.CustomResource(
+                f"{name}-{kind}",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=_in_namespace(manifest, namespace),
+                spec=manifest["spec"],
+                opts=with_crds,
+            )
+
+
+def _in_namespace(manifest: dict[str, Any], namespace: pulumi.Output[str]) -> Any:
+    return manifests.as_input({**manifest["metadata"], "namespace": namespace})

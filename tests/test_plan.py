@@ -21,7 +21,7 @@ def test_plan_prints_every_resource_under_its_parent_and_counts_them(
         in out
     )
     assert "cluster-aks  [protect]" in out
-    assert "    + 15 to create" in lines
+    assert "    + 18 to create" in lines
     assert '    oidcIssuerUrl: "known after deploy"' in lines
     assert '    clusterName: "aks-secretless-prod"' in lines
 

@@ -68,6 +68,7 @@ def test_components_use_project_type_tokens_and_name_children_after_themselves(
         "secretless-aks:network:Network",
         "secretless-aks:cluster:Cluster",
         "secretless-aks:keyvault:KeyVault",
+        "secretless-aks:kubernetes:KubernetesPlatform",
     }
     for component in components:
         assert re.fullmatch(r"secretless-aks:[a-z]+:[A-Z][A-Za-z]+", component.type)

@@ -172,8 +172,8 @@ def _random_string(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str
 
 
 def _kubeconfig(cluster_name: str) -> str:
-    # With Entra ID and local accounts off, the user kubeconfig carries no token or client
-    # certificate: it runs kubelogin, which exchanges the caller's Azure login for a token.
+    # With Entra ID and local accounts off, the user kubeconfig ("exec" format) carries no
+    # token or client certificate: it runs kubelogin, which AKS sets to device-code sign-in.
     return f"""apiVersion: v1
 kind: Config
 clusters:
@@ -193,7 +193,10 @@ users:
     exec:
       apiVersion: client.authentication.k8s.io/v1beta1
       command: kubelogin
-      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]
+      args: [get-token, --environment, AzurePublicCloud,
+             --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630,
+             --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a,
+             --tenant-id, {MOCK_TENANT_ID}, --login, devicecode]
 """
 
 

@@ -6,6 +6,7 @@ This file only loads the stack's configuration, builds the components and export
 import pulumi
 from pulumi_azure_native import authorization, resources
 
+import platform_contract
 from components.cluster import Cluster, ClusterArgs
 from components.config import load_stack_config
 from components.key_vault import KeyVault, KeyVaultArgs
@@ -110,35 +111,36 @@ services = {
     for service in config.services
 }
 
-pulumi.export("resourceGroupName", resource_group.name)
-pulumi.export("location", resource_group.location)
-pulumi.export("clusterName", cluster.cluster_name)
-pulumi.export("clusterResourceId", cluster.cluster_id)
-pulumi.export("nodeResourceGroup", cluster.node_resource_group)
-pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
-pulumi.export(
-    "kubeletIdentity",
+platform_contract.export(
     {
-        "clientId": cluster.kubelet_identity.client_id,
-        "objectId": cluster.kubelet_identity.principal_id,
-        "resourceId": cluster.kubelet_identity.id,
-    },
+        "contractVersion": platform_contract.CONTRACT_VERSION,
+        "resourceGroupName": resource_group.name,
+        "location": resource_group.location,
+        "tenantId": client.tenant_id,
+        "subscriptionId": client.subscription_id,
+        "clusterName": cluster.cluster_name,
+        "clusterResourceId": cluster.cluster_id,
+        "nodeResourceGroup": cluster.node_resource_group,
+        "oidcIssuerUrl": cluster.oidc_issuer_url,
+        "kubeletIdentity": {
+            "clientId": cluster.kubelet_identity.client_id,
+            "objectId": cluster.kubelet_identity.principal_id,
+            "resourceId": cluster.kubelet_identity.id,
+        },
+        "keyVaultName": key_vault.vault_name,
+        "keyVaultUri": key_vault.vault_uri,
+        "keyVaultResourceId": key_vault.vault_id,
+        "services": {
+            service.name: {
+                "clientId": services[service.name].client_id,
+                "principalId": services[service.name].principal_id,
+                "identityResourceId": services[service.name].identity_resource_id,
+                "namespace": service.namespace,
+                "serviceAccount": service.service_account,
+                "binding": service.binding,
+            }
+            for service in config.services
+        },
+        "kubeconfig": platform.kubeconfig,
+    }
 )
-pulumi.export("keyVaultName", key_vault.vault_name)
-pulumi.export("keyVaultUri", key_vault.vault_uri)
-pulumi.export("keyVaultResourceId", key_vault.vault_id)
-pulumi.export(
-    "services",
-    {
-        service.name: {
-            "clientId": services[service.name].client_id,
-            "principalId": services[service.name].principal_id,
-            "identityResourceId": services[service.name].identity_resource_id,
-            "namespace": service.namespace,
-            "serviceAccount": service.service_account,
-            "binding": service.binding,
-        }
-        for service in config.services
-    },
-)
-pulumi.export("kubeconfig", platform.kubeconfig)

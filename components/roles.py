@@ -112,7 +112,7 @@ def assign_role(
     principal_id: pulumi.Input[str],
     principal_type: authorization.PrincipalType,
     description: str,
-    parent: pulumi.Resource,
+    parent: pulumi.Resource | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> authorization.RoleAssignment:
     """Grant `role` to a principal at `scope`; the one way this project makes role assignments.

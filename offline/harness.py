@@ -83,6 +83,7 @@ class RecordedGraph:
     preview: bool
     resources: list[RecordedResource]
     invokes: list[RecordedInvoke]
+    project: str = PROJECT_NAME
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: frozenset[str] = frozenset()
 
@@ -275,6 +276,7 @@ def run_program(
     ProgramFailedError when the program raises, carrying what was registered before it did.
     """
     stack_config = read_stack_file(stack, project_dir) if config is None else config
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
     mocks = mocks or AzureMocks(preview=preview)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))  # the program imports `components`
@@ -285,6 +287,7 @@ def run_program(
         # A fresh context per run: Pulumi keeps settings, root stack and config in contextvars.
         return contextvars.Context().run(
             _run,
+            project,
             stack,
             config_values(stack_config, decrypt),
             preview,
@@ -294,6 +297,7 @@ def run_program(
 
 
 def _run(
+    project: str,
     stack: str,
     config: tuple[dict[str, str], list[str]],
     preview: bool,
@@ -305,9 +309,9 @@ def _run(
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(values, secret_keys)
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT_NAME, stack=stack, preview=preview, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
     )
-    graph = RecordedGraph(stack, preview, monitor.recorded, monitor.invokes)
+    graph = RecordedGraph(stack, preview, monitor.recorded, monitor.invokes, project=project)
     try:
         _sync_await(run_pulumi_func(lambda: _run_main(main)))
     except Exception as error:  # re-raised with the partial graph

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -223,11 +224,34 @@ def _known_inputs_over_unknown_outputs(inputs: dict[str, Any], outputs: dict[str
     return merged
 
 
+@dataclass(frozen=True)
+class ReferencedStack:
+    """Another stack's outputs, as a StackReference reads them."""
+
+    outputs: dict[str, Any]
+    secret_output_names: frozenset[str] = frozenset()
+
+
 class AzureMocks(pulumi.runtime.Mocks):
-    def __init__(self, *, preview: bool) -> None:
+    def __init__(
+        self, *, preview: bool, stack_references: dict[str, ReferencedStack] | None = None
+    ) -> None:
         self.preview = preview
+        self.stack_references = stack_references or {}
+
+    def _stack_reference(self, stack_name: str) -> tuple[str, dict]:
+        if stack_name not in self.stack_references:
+            raise ValueError(f"unknown stack {stack_name!r} (no such stack in the mocks)")
+        stack = self.stack_references[stack_name]
+        return stack_name, {
+            "name": stack_name,
+            "outputs": stack.outputs,
+            "secretOutputNames": sorted(stack.secret_output_names),
+        }
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(str(args.inputs.get("name") or args.resource_id))
         name = _azure_name(args)
         state = {**args.inputs, "name": name} if args.typ in AZURE_NAME_INPUT else dict(args.inputs)
         make_outputs = _OUTPUTS.get(args.typ)

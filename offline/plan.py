@@ -17,7 +17,6 @@ from typing import Any
 
 from components.config import ConfigError
 from offline.harness import (
-    PROJECT_NAME,
     UNKNOWN,
     ProgramFailedError,
     RecordedGraph,
@@ -64,11 +63,11 @@ def _tree(graph: RecordedGraph) -> Iterator[tuple[str, RecordedResource]]:
 
 def render_tree(graph: RecordedGraph, *, details: bool = False) -> str:
     """The resource tree, a count per action and the outputs, laid out like `pulumi preview`."""
-    stack_row = ("", "pulumi:pulumi:Stack", f"{PROJECT_NAME}-{graph.stack}")
+    stack_row = ("", "pulumi:pulumi:Stack", f"{graph.project}-{graph.stack}")
     tree = list(_tree(graph))
     width = max(len(prefix + r.type) for prefix, r in tree) + 2 if tree else 30
     lines = [
-        f"Plan for stack {graph.stack} of {PROJECT_NAME} (offline: mocked providers, "
+        f"Plan for stack {graph.stack} of {graph.project} (offline: mocked providers, "
         "nothing is sent to Azure)",
         "",
         f"     {'Type':<{width}}Name",

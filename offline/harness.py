@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import json
 import runpy
 import sys
@@ -32,8 +33,10 @@ from offline.mocks import AzureMocks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_NAME = "secretless-aks"
-# What the harness puts where the stack file holds an encrypted value: it never decrypts.
-SECRET_PLACEHOLDER = "[secret]"
+# What the harness puts where the stack file holds an encrypted value: it never decrypts. The
+# placeholder names a digest of the ciphertext (public in the stack file), so a plan can tell
+# that a secret changed without ever knowing its value.
+SECRET_PLACEHOLDER_PREFIX = "[secret:"
 
 
 class _Unknown:
@@ -223,7 +226,8 @@ Decrypt = Callable[[str], str]
 
 
 def _placeholder(ciphertext: str) -> str:
-    return SECRET_PLACEHOLDER
+    digest = hashlib.sha256(ciphertext.encode()).hexdigest()[:12]
+    return f"{SECRET_PLACEHOLDER_PREFIX}{digest}]"
 
 
 def _decrypt_leaves(value: Any, decrypt: Decrypt) -> tuple[Any, bool]:
@@ -245,7 +249,7 @@ def config_values(
     """Stack-file config -> what the Pulumi CLI hands the program: strings (JSON for objects)
     and the list of keys holding secrets.
 
-    The harness cannot decrypt: by default encrypted values become "[secret]". Tests that
+    The harness cannot decrypt: by default encrypted values become "[secret:<digest>]". Tests that
     check a value never leaks pass `decrypt` to stand in for the CLI's decryption.
     """
     values: dict[str, str] = {}

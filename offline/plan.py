@@ -1,10 +1,15 @@
 """Offline plan: what `pulumi up -s <stack>` would create, without the CLI or an Azure login.
 
-    python -m offline.plan dev [--details]      (or: make plan STACK=dev ARGS=--details)
+    make plan STACK=dev                                  the resource tree, counts, outputs
+    make plan STACK=dev ARGS=--details                   ... with every resource's inputs
+    make plan STACK=dev ARGS="--format json"             the whole graph (also: mermaid, dot)
+    make plan STACK=dev ARGS="--against origin/main"     what changes against a git revision
+    make plan STACK=dev ARGS="--against old-plan.json --detailed-exitcode"
 
 Runs the real program for the stack with its Pulumi.<stack>.yaml under the recording harness
 in preview mode: values only Azure can know print as "known after deploy", encrypted config
-values as [secret] (never decrypted).
+values as [secret] (never decrypted). Exit codes: 0 done, 1 error, and with
+--detailed-exitcode 2 when the diff has changes.
 """
 
 from __future__ import annotations
@@ -12,105 +17,83 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 from components.config import ConfigError
-from offline.harness import (
-    UNKNOWN,
-    ProgramFailedError,
-    RecordedGraph,
-    RecordedResource,
-    Secret,
-    run_program,
+from offline.diff import (
+    DiffError,
+    diff_as_json,
+    diff_plans,
+    load_plan,
+    plan_at_revision,
+    render_diff,
 )
+from offline.formats import render_dot, render_mermaid, render_tree, to_json
+from offline.harness import ProgramFailedError, run_program
 
-KNOWN_AFTER_DEPLOY = "known after deploy"
-SECRET = "[secret]"
-
-
-def display_value(value: Any) -> Any:
-    """A value as a reviewer may see it: secrets hidden, unknowns named."""
-    if value is UNKNOWN:
-        return KNOWN_AFTER_DEPLOY
-    if isinstance(value, Secret):
-        return SECRET
-    if isinstance(value, dict):
-        return {key: display_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [display_value(item) for item in value]
-    return value
-
-
-def _tree(graph: RecordedGraph) -> Iterator[tuple[str, RecordedResource]]:
-    """Resources depth-first by parent, each with its tree-drawing prefix.
-
-    Siblings are sorted by name: registration order depends on when outputs resolve, and the
-    same program must print the same plan.
-    """
-    urns = {r.urn for r in graph.resources}
-    top_level = [r for r in graph.resources if r.parent not in urns]
-
-    def walk(nodes: list[RecordedResource], indent: str) -> Iterator[tuple[str, RecordedResource]]:
-        nodes = sorted(nodes, key=lambda node: node.name)
-        for index, node in enumerate(nodes):
-            last = index == len(nodes) - 1
-            yield indent + ("└─ " if last else "├─ "), node
-            yield from walk(graph.children(node), indent + ("   " if last else "│  "))
-
-    yield from walk(top_level, "")
-
-
-def render_tree(graph: RecordedGraph, *, details: bool = False) -> str:
-    """The resource tree, a count per action and the outputs, laid out like `pulumi preview`."""
-    stack_row = ("", "pulumi:pulumi:Stack", f"{graph.project}-{graph.stack}")
-    tree = list(_tree(graph))
-    width = max(len(prefix + r.type) for prefix, r in tree) + 2 if tree else 30
-    lines = [
-        f"Plan for stack {graph.stack} of {graph.project} (offline: mocked providers, "
-        "nothing is sent to Azure)",
-        "",
-        f"     {'Type':<{width}}Name",
-        f" +   {stack_row[1]:<{width}}{stack_row[2]}",
-    ]
-    for prefix, resource in tree:
-        marker = ">" if resource.read else "+"
-        note = "  [protect]" if resource.protect else ""
-        lines.append(f" {marker}   {prefix + resource.type:<{width}}{resource.name}{note}")
-        if details and resource.custom:
-            indent = " " * (8 + len(prefix))
-            for key, value in sorted(display_value(dict(resource.inputs)).items()):
-                lines.append(f"{indent}{key}: {json.dumps(value)}")
-    created = 1 + sum(1 for r in graph.resources if not r.read)  # the stack itself counts
-    read = sum(1 for r in graph.resources if r.read)
-    lines += ["", "Resources:", f"    + {created} to create"]
-    if read:
-        lines.append(f"    > {read} to read")
-    if graph.outputs:
-        lines += ["", "Outputs:"]
-        for name, value in graph.outputs.items():
-            shown = SECRET if name in graph.secret_outputs else display_value(value)
-            lines.append(f"    {name}: {json.dumps(shown)}")
-    return "\n".join(lines)
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make plan STACK=<stack>", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m offline.plan",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("stack", help="the stack whose Pulumi.<stack>.yaml to plan")
     parser.add_argument("--details", action="store_true", help="show each resource's inputs")
+    parser.add_argument(
+        "--format", choices=("text", "json", "mermaid", "dot"), default="text", dest="output"
+    )
+    parser.add_argument(
+        "--against", metavar="REV|PLAN.json", help="diff against a git revision or a saved plan"
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help=f"with --against: exit {EXIT_CHANGES} when there are changes",
+    )
     args = parser.parse_args(argv)
     try:
         graph = run_program(args.stack, preview=True)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except ProgramFailedError as failure:
         if isinstance(failure.error, ConfigError):
             print(f"error: {failure.error}", file=sys.stderr)
-            return 1
+            return EXIT_ERROR
         raise
-    print(render_tree(graph, details=args.details))
+    if args.against:
+        return _print_diff(to_json(graph), args)
+    renderers = {
+        "text": lambda: render_tree(graph, details=args.details),
+        "json": lambda: json.dumps(to_json(graph), indent=2),
+        "mermaid": lambda: render_mermaid(graph),
+        "dot": lambda: render_dot(graph),
+    }
+    print(renderers[args.output]())
     return 0
+
+
+def _print_diff(plan: dict, args: argparse.Namespace) -> int:
+    saved = Path(args.against)
+    try:
+        before = (
+            load_plan(saved)
+            if saved.suffix == ".json" and saved.exists()
+            else plan_at_revision(args.against, args.stack)
+        )
+    except DiffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    changes = diff_plans(before, plan)
+    if args.output == "json":
+        print(json.dumps(diff_as_json(changes), indent=2))
+    else:
+        print(render_diff(changes, against=args.against, stack=args.stack))
+    return EXIT_CHANGES if args.detailed_exitcode and changes else 0
 
 
 if __name__ == "__main__":

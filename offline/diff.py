@@ -8,10 +8,12 @@ two sides differ only by the program and its stack files.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,18 +144,20 @@ def plan_at_revision(revision: str, stack: str, repo: Path = PROJECT_DIR) -> dic
     with tempfile.TemporaryDirectory() as workdir:
         tree, tool = Path(workdir) / "tree", Path(workdir) / "tool"
         tree.mkdir()
-        archive = subprocess.run(
+        # Fixed argument lists, no shell: the revision is passed to git as one argument.
+        archive = subprocess.run(  # noqa: S603
             ["git", "-C", str(repo), "archive", "--format=tar", revision],  # noqa: S607
             capture_output=True,
             check=False,
         )
         if archive.returncode != 0:
             raise DiffError(f"cannot read revision {revision!r}: {archive.stderr.decode().strip()}")
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)  # noqa: S607
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as files:
+            files.extractall(tree, filter="data")
         if not (tree / f"Pulumi.{stack}.yaml").exists():
             return {"resources": [], "outputs": {}}
         shutil.copytree(PROJECT_DIR / "offline", tool / "offline")
-        child = subprocess.run(
+        child = subprocess.run(  # noqa: S603
             [sys.executable, "-c", _CHILD, str(tool), str(tree), stack],
             capture_output=True,
             text=True,

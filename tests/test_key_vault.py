@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN
 from components.naming import EnvironmentNames
+from offline.formats import render_tree
 from offline.harness import ProgramFailedError, RecordedGraph, Secret, run_program
 from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
-from offline.formats import render_tree
 from tests.graph_queries import ROLE_ASSIGNMENT, grant
 from tests.stack_configs import stack_config
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from offline.diff import diff_plans, plan_at_revision, render_diff
+from offline.diff import ResourceChange, diff_plans, plan_at_revision, render_diff
 from offline.formats import display_value, render_dot, render_mermaid, to_json
 from offline.harness import PROJECT_DIR, UNKNOWN, Secret, run_program
 from offline.plan import main
@@ -103,7 +103,9 @@ def test_dot_picture_is_a_digraph_with_clusters() -> None:
     assert dot.rstrip().endswith("}")
 
 
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def _changes(
+    before: dict[str, Any], after: dict[str, Any]
+) -> dict[tuple[str, str], ResourceChange]:
     return {(c.kind, c.name): c for c in diff_plans(before, after)}
 
 

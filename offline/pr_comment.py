@@ -1,0 +1,80 @@
+"""The pull-request comment: per stack, what the change does, as the offline plan sees it.
+
+    python -m offline.pr_comment --base origin/main --stacks dev prod > comment.md
+
+Needs no cloud access, so the workflow that runs it also serves pull requests from forks;
+a separate workflow with write access posts the file (and updates it in place next time,
+finding it by MARKER).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from offline.diff import DiffError, diff_plans, plan_at_revision, render_diff
+from offline.formats import render_mermaid, to_json
+from offline.harness import run_program
+
+MARKER = "<!-- secretless-aks-plan -->"
+# GitHub refuses comments over 65,536 characters; leave room for the frame.
+MAX_SECTION = 20_000
+
+
+def _section(stack: str, base: str) -> str:
+    graph = run_program(stack, preview=True)
+    try:
+        changes = diff_plans(plan_at_revision(base, stack), to_json(graph))
+        diff = render_diff(changes, against=base, stack=stack)
+    except DiffError as error:
+        diff = f"(no diff: {error})"
+    if len(diff) > MAX_SECTION:
+        diff = (
+            diff[:MAX_SECTION]
+            + "\n… (cut; run `make plan STACK="
+            + stack
+            + f' ARGS="--against {base}"`)'
+        )
+    return "\n".join(
+        [
+            f"### Stack `{stack}`: {len(graph.resources) + 1} resources",
+            "",
+            "```",
+            diff,
+            "```",
+            "",
+            "<details><summary>Dependency picture</summary>",
+            "",
+            "```mermaid",
+            render_mermaid(graph),
+            "```",
+            "",
+            "</details>",
+        ]
+    )
+
+
+def build_comment(stacks: list[str], base: str) -> str:
+    sections = [_section(stack, base) for stack in stacks]
+    return "\n\n".join(
+        [
+            MARKER,
+            "## secretless-aks: offline plan",
+            f"What this pull request changes against `{base}`, planned offline with mocked "
+            "providers (values Azure computes show as *known after deploy*; secrets never show).",
+            *sections,
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m offline.pr_comment", description=__doc__)
+    parser.add_argument("--base", required=True, help="the git revision to diff against")
+    parser.add_argument("--stacks", nargs="+", required=True)
+    args = parser.parse_args(argv)
+    print(build_comment(args.stacks, args.base))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

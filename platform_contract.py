@@ -146,61 +146,58 @@ class PlatformStack:
 
         return pulumi.Output.all(self._version, self._reference.get_output(name)).apply(present)
 
-    def _string(self, name: str) -> pulumi.Output[str]:
-        return self.output(name)
-
     @property
     def contract_version(self) -> pulumi.Output[int]:
         return self._version
 
     @property
     def resource_group_name(self) -> pulumi.Output[str]:
-        return self._string("resourceGroupName")
+        return self.output("resourceGroupName")
 
     @property
     def location(self) -> pulumi.Output[str]:
-        return self._string("location")
+        return self.output("location")
 
     @property
     def tenant_id(self) -> pulumi.Output[str]:
-        return self._string("tenantId")
+        return self.output("tenantId")
 
     @property
     def subscription_id(self) -> pulumi.Output[str]:
-        return self._string("subscriptionId")
+        return self.output("subscriptionId")
 
     @property
     def cluster_name(self) -> pulumi.Output[str]:
-        return self._string("clusterName")
+        return self.output("clusterName")
 
     @property
     def cluster_resource_id(self) -> pulumi.Output[str]:
-        return self._string("clusterResourceId")
+        return self.output("clusterResourceId")
 
     @property
     def node_resource_group(self) -> pulumi.Output[str]:
-        return self._string("nodeResourceGroup")
+        return self.output("nodeResourceGroup")
 
     @property
     def oidc_issuer_url(self) -> pulumi.Output[str]:
-        return self._string("oidcIssuerUrl")
+        return self.output("oidcIssuerUrl")
 
     @property
     def key_vault_name(self) -> pulumi.Output[str]:
-        return self._string("keyVaultName")
+        return self.output("keyVaultName")
 
     @property
     def key_vault_uri(self) -> pulumi.Output[str]:
-        return self._string("keyVaultUri")
+        return self.output("keyVaultUri")
 
     @property
     def key_vault_resource_id(self) -> pulumi.Output[str]:
-        return self._string("keyVaultResourceId")
+        return self.output("keyVaultResourceId")
 
     @property
     def kubeconfig(self) -> pulumi.Output[str]:
         """Secret."""
-        return self._string("kubeconfig")
+        return self.output("kubeconfig")
 
     @property
     def kubelet_identity(self) -> KubeletIdentity:

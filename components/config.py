@@ -427,8 +427,8 @@ def load_stack_config() -> StackConfig:
         stack,
         _runtime_config(),
         source=source,
-        secret_keys=frozenset(_runtime_secret_keys()),
-        stack_file=(written or {}).get("config") if isinstance(written, dict) else None,
+        secret_keys=_runtime_secret_keys(),
+        stack_file=written.get("config") if isinstance(written, dict) else None,
     )
 
 
@@ -491,12 +491,12 @@ def _runtime_config() -> dict[str, str]:
     return {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
 
 
-def _runtime_secret_keys() -> list[str]:
-    return [*pulumi.runtime.config.get_config_secret_keys_env(), *_in_process_secret_keys()]
-
-
-def _in_process_secret_keys() -> list[str]:
-    return sorted(key for key in _runtime_config() if pulumi.runtime.config.is_config_secret(key))
+def _runtime_secret_keys() -> frozenset[str]:
+    # The language host passes PULUMI_CONFIG_SECRET_KEYS to set_all_config, as the tests
+    # and the plan do; is_config_secret reads that one set.
+    return frozenset(
+        key for key in _runtime_config() if pulumi.runtime.config.is_config_secret(key)
+    )
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

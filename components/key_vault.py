@@ -75,6 +75,7 @@ class KeyVault(pulumi.ComponentResource):
             )
             group = existing.resource_group
         properties = vault.properties.apply(_require_rbac_authorization)
+        # The id waits for the RBAC check, so no role is granted on an access-policy vault.
         self.vault_id = pulumi.Output.all(vault.id, properties).apply(lambda both: both[0])
         self.vault_name = vault.name
         self.vault_uri = properties.apply(lambda p: required(p.vault_uri, "vaultUri for the vault"))

@@ -86,7 +86,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
 
     def _grant_cluster_admins(
         self, name: str, args: KubernetesPlatformArgs
-    ) -> list[pulumi.Resource]:
+    ) -> list[authorization.RoleAssignment]:
         grants = [
             roles.assign_role(
                 f"{name}-deployer-aks-rbac-cluster-admin",
@@ -110,7 +110,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             )
             for group in args.admin_group_object_ids
         ]
-        return list(grants)
+        return grants
 
     def _install_pod_identity(
         self, name: str, args: KubernetesPlatformArgs, k8s: pulumi.ResourceOptions

@@ -10,7 +10,7 @@ from typing import Any
 
 import pulumi
 
-from components.config import ServiceConfig
+from components.config import DEFAULT_REPLICAS, ServiceConfig
 
 # Azure Workload Identity's webhook contract (https://azure.github.io/azure-workload-identity):
 # the pod label opts a pod in; the ServiceAccount annotations say which identity it gets.
@@ -26,7 +26,6 @@ POD_IDENTITY_SELECTOR_LABEL = "aadpodidbinding"
 USER_ASSIGNED_MANAGED_IDENTITY = 0  # AzureIdentity spec.type; 1 is a service principal
 
 NAME_LABEL = "app.kubernetes.io/name"
-DEFAULT_REPLICAS = 1
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},

@@ -27,31 +27,30 @@ SECRET = "[secret]"
 UBIQUITOUS_TYPES = ("azure-native:resources:ResourceGroup", "pulumi:providers:")
 
 
-def display_value(value: Any) -> Any:
-    """A value as a reviewer may see it: secrets hidden, unknowns named."""
+def _redact(value: Any, *, keep_config_digest: bool) -> Any:
     if value is UNKNOWN:
         return KNOWN_AFTER_DEPLOY
     if isinstance(value, Secret):
-        return SECRET
+        inner = value.value
+        placeholder = isinstance(inner, str) and inner.startswith(SECRET_PLACEHOLDER_PREFIX)
+        return inner if keep_config_digest and placeholder else SECRET
     if isinstance(value, dict):
-        return {key: display_value(item) for key, item in value.items()}
+        return {
+            k: _redact(item, keep_config_digest=keep_config_digest) for k, item in value.items()
+        }
     if isinstance(value, list):
-        return [display_value(item) for item in value]
+        return [_redact(item, keep_config_digest=keep_config_digest) for item in value]
     return value
+
+
+def display_value(value: Any) -> Any:
+    """A value as a reviewer may see it: secrets hidden, unknowns named."""
+    return _redact(value, keep_config_digest=False)
 
 
 def _comparable(value: Any) -> Any:
     """Like display_value, but a config secret keeps its ciphertext digest."""
-    if isinstance(value, Secret):
-        inner = value.value
-        if isinstance(inner, str) and inner.startswith(SECRET_PLACEHOLDER_PREFIX):
-            return inner
-        return SECRET
-    if isinstance(value, dict):
-        return {key: _comparable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_comparable(item) for item in value]
-    return display_value(value)
+    return _redact(value, keep_config_digest=True)
 
 
 def to_json(graph: RecordedGraph) -> dict[str, Any]:

@@ -218,6 +218,8 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
     return dict(document.get("config") or {})
 
 
+# Deliberately not imported from components: `--against` runs this harness on older
+# revisions of the program, whose modules may differ.
 def _is_encrypted(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 

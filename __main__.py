@@ -47,14 +47,11 @@ cluster = Cluster(
         network=config.network,
         names=names,
         resource_group_name=resource_group.name,
-        resource_group_id=resource_group.id,
         location=resource_group.location,
         node_subnet_id=network.node_subnet_id,
         protect=config.protect,
     ),
 )
-
-deployer_principal_type = authorization.PrincipalType(config.deployer_principal_type)
 
 platform = KubernetesPlatform(
     "kubernetes",
@@ -62,11 +59,11 @@ platform = KubernetesPlatform(
         services=config.services,
         cluster=cluster.managed_cluster,
         resource_group_name=resource_group.name,
+        resource_group_id=resource_group.id,
         subscription_id=client.subscription_id,
         node_resource_group=cluster.node_resource_group,
         kubelet_principal_id=cluster.kubelet_identity.principal_id,
         deployer_object_id=client.object_id,
-        deployer_principal_type=deployer_principal_type,
         admin_group_object_ids=tuple(str(g) for g in config.cluster.admin_group_object_ids),
     ),
 )
@@ -84,7 +81,6 @@ key_vault = KeyVault(
         purge_protection=config.purge_protection,
         secrets=config.secrets,
         deployer_object_id=client.object_id,
-        deployer_principal_type=deployer_principal_type,
         protect=config.protect,
     ),
 )

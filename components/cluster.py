@@ -21,7 +21,6 @@ class ClusterArgs:
     network: NetworkConfig
     names: EnvironmentNames
     resource_group_name: pulumi.Input[str]
-    resource_group_id: pulumi.Input[str]
     location: pulumi.Input[str]
     node_subnet_id: pulumi.Input[str]
     # Keep `pulumi destroy` and accidental replacements away from the cluster and its
@@ -114,12 +113,6 @@ class Cluster(pulumi.ComponentResource):
                 "node-subnet",
                 "AKS control plane joins nodes and load balancers to the node subnet.",
             ),
-            (
-                roles.READER,
-                args.resource_group_id,
-                "resource-group",
-                "AKS control plane reads the resources of the cluster's resource group.",
-            ),
         ]
         return [
             roles.assign_role(
@@ -182,10 +175,13 @@ class Cluster(pulumi.ComponentResource):
                     ),
                 )
             ],
-            # Azure CNI: pods get VNet addresses (AAD Pod Identity is unsafe on kubenet).
-            network_profile=containerservice.ContainerServiceNetworkProfileArgs(
+            # Azure CNI: pods get VNet addresses (AAD Pod Identity is unsafe on kubenet). A plain
+            # dict, not ContainerServiceNetworkProfileArgs: that class fills in podCidr
+            # 10.244.0.0/16, meaningless with classic Azure CNI and a diff after every refresh.
+            network_profile=containerservice.ContainerServiceNetworkProfileArgsDict(
                 network_plugin=containerservice.NetworkPlugin.AZURE,
                 load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
+                outbound_type=containerservice.OutboundType.LOAD_BALANCER,
                 service_cidr=str(args.network.service_cidr),
                 dns_service_ip=str(args.network.dns_service_ip),
             ),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 import pulumi_random as random
-from pulumi_azure_native import authorization, keyvault
+from pulumi_azure_native import keyvault
 
 from components import roles
 from components.config import (
@@ -34,7 +34,6 @@ class KeyVaultArgs:
     secrets: tuple[ConfigSecret, ...]
     # The identity running `pulumi up` (from the client config), which seeds the secrets.
     deployer_object_id: pulumi.Input[str]
-    deployer_principal_type: authorization.PrincipalType
     protect: bool = False
 
 
@@ -138,12 +137,16 @@ class KeyVault(pulumi.ComponentResource):
     ) -> dict[str, pulumi.Output[str]]:
         if not args.secrets:
             return {}
+        # Officer, not just the ARM write Contributor would allow: azure-native writes a secret
+        # through ARM but deletes it through the vault's data plane (custom_keyvault.go in
+        # pulumi-azure-native), so removing a secret from config, or `pulumi destroy`, needs
+        # a data-plane role here (and network reach, which config.py checks).
         writer = roles.assign_role(
             f"{name}-deployer-secrets-officer",
             role=roles.KEY_VAULT_SECRETS_OFFICER,
             scope=self.vault_id,
             principal_id=args.deployer_object_id,
-            principal_type=args.deployer_principal_type,
+            principal_type=None,  # the deployer exists already: ARM looks its type up
             description="The identity running pulumi up seeds the secrets kept in stack config.",
             parent=self,
         )

@@ -31,11 +31,13 @@ class KubernetesPlatformArgs:
     services: tuple[ServiceConfig, ...]
     cluster: containerservice.ManagedCluster
     resource_group_name: pulumi.Input[str]
+    # Where the cluster-admin grants go: the environment's group, which exists long before the
+    # cluster does, so the grants propagate to AKS while the cluster is being created.
+    resource_group_id: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
     node_resource_group: pulumi.Input[str]
     kubelet_principal_id: pulumi.Input[str]
     deployer_object_id: pulumi.Input[str]
-    deployer_principal_type: authorization.PrincipalType
     admin_group_object_ids: tuple[str, ...]
 
 
@@ -87,13 +89,17 @@ class KubernetesPlatform(pulumi.ComponentResource):
     def _grant_cluster_admins(
         self, name: str, args: KubernetesPlatformArgs
     ) -> list[authorization.RoleAssignment]:
+        # Azure RBAC grants take up to ~5 minutes to reach AKS
+        # (https://learn.microsoft.com/azure/aks/manage-azure-rbac). At resource-group scope, with
+        # no input from the cluster, they are made first and propagate while the cluster is
+        # created; the provider still waits for them.
         grants = [
             roles.assign_role(
                 f"{name}-deployer-aks-rbac-cluster-admin",
                 role=roles.AKS_RBAC_CLUSTER_ADMIN,
-                scope=args.cluster.id,
+                scope=args.resource_group_id,
                 principal_id=args.deployer_object_id,
-                principal_type=args.deployer_principal_type,
+                principal_type=None,  # the deployer exists already: ARM looks its type up
                 description="The identity running pulumi up creates the Kubernetes objects.",
                 parent=self,
             )
@@ -102,7 +108,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             roles.assign_role(
                 f"{name}-admin-group-{group}-aks-rbac-cluster-admin",
                 role=roles.AKS_RBAC_CLUSTER_ADMIN,
-                scope=args.cluster.id,
+                scope=args.resource_group_id,
                 principal_id=group,
                 principal_type=roles.GROUP,
                 description="A platform admin group (adminGroupObjectIds) administers the cluster.",

@@ -43,11 +43,6 @@ def as_input(part: dict[str, Any]) -> Any:
     return part
 
 
-def federated_subject(namespace: str, service_account: str) -> str:
-    """The token subject Kubernetes issues for a ServiceAccount (case-sensitive)."""
-    return f"system:serviceaccount:{namespace}:{service_account}"
-
-
 def labels(service: ServiceConfig) -> dict[str, str]:
     return {
         NAME_LABEL: service.name,

@@ -27,7 +27,8 @@ class BuiltInRole:
 
 # Control-plane identity, on the node subnet: lets AKS join nodes and load balancers to it.
 NETWORK_CONTRIBUTOR = BuiltInRole("Network Contributor", "4d97b98b-1d4f-4787-a291-c67834d212e7")
-# Control-plane identity, on the cluster's resource group (as the reference setup grants it).
+# Granted by nothing: AKS does not need it (the reference article gave it to the control plane;
+# aks-baseline and the Azure Verified Module grant only Network Contributor and MIO).
 READER = BuiltInRole("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7")
 # Control-plane identity, on the kubelet identity: lets AKS assign that identity to the nodes.
 # Kubelet identity, on each pod identity (AAD Pod Identity only).
@@ -51,7 +52,8 @@ KEY_VAULT_ADMINISTRATOR = BuiltInRole(
 )
 KEY_VAULT_READER = BuiltInRole("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2")
 ACR_PULL = BuiltInRole("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d")
-# The deploying principal and the admin groups, on the cluster: create Kubernetes objects.
+# The deploying principal and the admin groups, on the environment's resource group (so the
+# grant propagates while the cluster is created): create Kubernetes objects.
 AKS_RBAC_CLUSTER_ADMIN = BuiltInRole(
     "Azure Kubernetes Service RBAC Cluster Admin", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 )
@@ -73,10 +75,12 @@ AKS_CLUSTER_USER = BuiltInRole(
 ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c1f7e-2b9a-4c53-9f0e-6a7b1e3c8d24")
 
 # Managed identities are service principals. Saying so up front lets ARM skip the directory
-# look-up that fails with PrincipalNotFound while a new identity is still replicating.
+# look-up that fails with PrincipalNotFound while a new identity is still replicating. For a
+# principal that already exists (the deployer) the type is left out: ARM looks it up, and a
+# wrong guess fails with UnmatchedPrincipalType.
+# https://learn.microsoft.com/azure/role-based-access-control/role-assignments-template#new-service-principal
 SERVICE_PRINCIPAL = authorization.PrincipalType.SERVICE_PRINCIPAL
 GROUP = authorization.PrincipalType.GROUP
-USER = authorization.PrincipalType.USER
 
 
 def role_definition_id(subscription_id: str, role: BuiltInRole) -> str:
@@ -110,7 +114,7 @@ def assign_role(
     role: BuiltInRole,
     scope: pulumi.Input[str],
     principal_id: pulumi.Input[str],
-    principal_type: authorization.PrincipalType,
+    principal_type: authorization.PrincipalType | None,
     description: str,
     parent: pulumi.Resource | None = None,
     opts: pulumi.ResourceOptions | None = None,
@@ -120,7 +124,8 @@ def assign_role(
     The role definition is taken from the scope's own subscription, so an assignment on a
     resource in another subscription (an existing vault, say) still names a valid definition.
     Changing principal or scope changes the name, so Pulumi replaces the assignment instead of
-    attempting the update ARM rejects (RoleAssignmentUpdateNotPermitted).
+    attempting the update ARM rejects (RoleAssignmentUpdateNotPermitted). `principal_type` is
+    None for a principal that existed before this deployment (see SERVICE_PRINCIPAL).
     """
     scope_output = pulumi.Output.from_input(scope)
     principal_output = pulumi.Output.from_input(principal_id)
@@ -131,7 +136,10 @@ def assign_role(
             lambda s: role_definition_id(subscription_of(s), role)
         ),
         principal_id=principal_output,
-        principal_type=principal_type,
+        # The SDK sends "User" when principal_type is None (the REST spec's default since
+        # 2022-04-01, Azure/azure-rest-api-specs#21664), which fails for anyone else with
+        # UnmatchedPrincipalType. A known-None Output is not replaced, and is left out.
+        principal_type=principal_type or pulumi.Output.from_input(None),
         role_assignment_name=pulumi.Output.all(scope_output, principal_output).apply(
             lambda args: assignment_name(args[0], role, args[1])
         ),

@@ -12,7 +12,7 @@ from pulumi_azure_native import managedidentity
 
 from components import manifests, roles
 from components.config import KeyVaultRole, ServiceConfig
-from components.naming import EnvironmentNames
+from components.naming import EnvironmentNames, federated_credential_name, federated_subject
 
 KEY_VAULT_ROLES: Mapping[KeyVaultRole, roles.BuiltInRole] = {
     "secretsUser": roles.KEY_VAULT_SECRETS_USER,
@@ -115,15 +115,15 @@ class ServiceIdentity(pulumi.ComponentResource):
         """A federated credential per ServiceAccount, so its tokens sign in as this identity."""
         previous: list[pulumi.Resource] = []
         for namespace, account in args.settings.federated_service_accounts:
+            # Immutable in Azure and unique per subject, so the Pulumi name follows it.
+            credential_name = federated_credential_name(namespace, account)
             credential = managedidentity.FederatedIdentityCredential(
-                f"{name}-federated-{namespace}-{account}",
-                federated_identity_credential_resource_name=f"{namespace}-{account}".replace(
-                    ".", "-"
-                ),
+                f"{name}-federated-{credential_name}",
+                federated_identity_credential_resource_name=credential_name,
                 resource_name_=self.identity.name,
                 resource_group_name=args.resource_group_name,
                 issuer=args.oidc_issuer_url,
-                subject=manifests.federated_subject(namespace, account),
+                subject=federated_subject(namespace, account),
                 audiences=[manifests.TOKEN_EXCHANGE_AUDIENCE],
                 # Azure rejects concurrent credential writes on one identity
                 # (ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity).

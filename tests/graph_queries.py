@@ -20,14 +20,14 @@ class Grant:
     role: roles.BuiltInRole
     scope: str
     principal_id: str
-    principal_type: str
+    principal_type: str | None  # None: left for ARM to look up (a principal that exists)
 
 
 def grant(assignment: RecordedResource) -> Grant:
     inputs = assignment.inputs
     guid = inputs["roleDefinitionId"].rsplit("/", 1)[-1]
     return Grant(
-        ROLES_BY_GUID[guid], inputs["scope"], inputs["principalId"], inputs["principalType"]
+        ROLES_BY_GUID[guid], inputs["scope"], inputs["principalId"], inputs.get("principalType")
     )
 
 

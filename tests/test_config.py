@@ -157,14 +157,14 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         ),
         pytest.param(
             stack_config(location="West Europe"),
-            "azure-native:location: expected an Azure region name such as westeurope "
-            "(lowercase, no spaces), found 'West Europe'",
+            "azure-native:location: expected a valid Azure region: 2-64 lowercase letters and "
+            "digits, such as westeurope (not a display name), found 'West Europe'",
             id="region-display-name",
         ),
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
-            "secretless-aks:stack: unknown key; known keys: cluster, deployerPrincipalType, "
-            "keyVault, network, protect, secrets, services",
+            "secretless-aks:stack: unknown key; known keys: cluster, keyVault, network, protect, "
+            "secrets, services",
             id="reserved-key",
         ),
     ],
@@ -247,8 +247,9 @@ SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
     [
         pytest.param(
             stack_config(services=[{"name": "Orders_Api"}]),
-            "secretless-aks:services[0].name: expected a Kubernetes name: lowercase letters, "
-            "digits and '-', starting and ending with a letter or digit, found 'Orders_Api'",
+            "secretless-aks:services[0].name: expected a valid service name: 1-63 lowercase "
+            "letters, digits and '-', starting with a letter and ending with a letter or digit, "
+            "found 'Orders_Api'",
             id="service-name-not-dns-1123",
         ),
         pytest.param(
@@ -321,9 +322,9 @@ SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
         ),
         pytest.param(
             stack_config(keyVault={"existing": {"name": "1kv", "resourceGroup": "rg"}}),
-            "secretless-aks:keyVault.existing.name: expected a Key Vault name: 3-24 letters, "
-            "digits and hyphens, starting with a letter and ending with a letter or digit, "
-            "found '1kv'",
+            "secretless-aks:keyVault.existing.name: expected a valid Key Vault name: 3-24 letters, "
+            "digits and hyphens, starting with a letter, ending with a letter or digit, with no "
+            "'--', found '1kv'",
             id="invalid-existing-vault-name",
         ),
         pytest.param(

@@ -105,16 +105,42 @@ def test_every_kubernetes_object_uses_the_cluster_provider(bound: RecordedGraph)
 def test_deployer_and_admin_groups_administer_the_cluster_through_azure_rbac(
     bound: RecordedGraph,
 ) -> None:
+    # At the environment's resource-group scope and with no input from the cluster, so the
+    # grants are made first and propagate to AKS (up to ~5 minutes) while the cluster is built.
     cluster = bound.by_type(MANAGED_CLUSTER)[0]
-    admins = {
-        (grant(r).principal_id, grant(r).principal_type)
+    group = bound.named("environment")
+    assignments = [
+        r
         for r in bound.by_type(ROLE_ASSIGNMENT)
         if grant(r).role.name == "Azure Kubernetes Service RBAC Cluster Admin"
-        and grant(r).scope == cluster.outputs["id"]
+    ]
+    admins = {(grant(r).principal_id, grant(r).principal_type, grant(r).scope) for r in assignments}
+    assert admins == {
+        (MOCK_DEPLOYER_OBJECT_ID, None, group.outputs["id"]),
+        (ADMIN_GROUP, "Group", group.outputs["id"]),
     }
-    assert admins == {(MOCK_DEPLOYER_OBJECT_ID, "ServicePrincipal"), (ADMIN_GROUP, "Group")}
-    deployer_admin = bound.named("kubernetes-deployer-aks-rbac-cluster-admin")
-    assert deployer_admin.urn in bound.named("kubernetes-provider").dependencies
+    provider = bound.named("kubernetes-provider")
+    for assignment in assignments:
+        assert cluster.urn not in assignment.dependencies, assignment.urn
+        assert cluster.urn not in {
+            urn for urns in assignment.property_dependencies.values() for urn in urns
+        }, assignment.urn
+        assert assignment.urn in provider.dependencies, assignment.urn
+
+
+def test_every_kubernetes_object_waits_for_the_cluster_admin_grants(bound: RecordedGraph) -> None:
+    # Through its provider: the engine creates no object before the provider, and the provider
+    # not before the grants.
+    provider = bound.named("kubernetes-provider")
+    grants_ = {
+        r.urn
+        for r in bound.by_type(ROLE_ASSIGNMENT)
+        if grant(r).role.name == "Azure Kubernetes Service RBAC Cluster Admin"
+    }
+    assert len(grants_) == 2
+    assert grants_ <= set(provider.dependencies)
+    for resource in kubernetes_objects(bound):
+        assert resource.provider == provider.urn, resource.urn
 
 
 def test_service_account_carries_the_identitys_client_id_by_data_link(bound: RecordedGraph) -> None:
@@ -141,7 +167,7 @@ def test_federated_credential_trusts_the_clusters_issuer_for_exactly_one_account
     bound: RecordedGraph,
 ) -> None:
     cluster = bound.by_type(MANAGED_CLUSTER)[0]
-    credential = bound.named("svc-orders-federated-orders-orders")
+    credential = bound.named("svc-orders-federated-orders_orders")
     issuer = cluster.outputs["oidcIssuerProfile"]["issuerURL"]
     assert credential.inputs["issuer"] == issuer and issuer.endswith("/")
     assert cluster.urn in credential.property_dependencies["issuer"]
@@ -153,12 +179,12 @@ def test_federated_credential_trusts_the_clusters_issuer_for_exactly_one_account
 
 
 def test_credentials_on_one_identity_are_written_one_after_another(bound: RecordedGraph) -> None:
-    first = bound.named("svc-orders-federated-orders-orders")
-    second = bound.named("svc-orders-federated-jobs-orders-migrator")
+    first = bound.named("svc-orders-federated-orders_orders")
+    second = bound.named("svc-orders-federated-jobs_orders-migrator")
     assert second.inputs["subject"] == "system:serviceaccount:jobs:orders-migrator"
     assert first.urn in second.dependencies
     # Different identities stay parallel.
-    moving = bound.named("svc-moving-federated-moving-moving")
+    moving = bound.named("svc-moving-federated-moving_moving")
     assert not {first.urn, second.urn} & set(moving.dependencies)
     assert not [r for r in bound.by_type(FEDERATED_CREDENTIAL) if r.name.startswith("svc-legacy-")]
 

@@ -30,7 +30,7 @@ def test_plan_prints_every_resource_under_its_parent_and_counts_them(
         in out
     )
     assert "cluster-aks  [protect]" in out
-    assert "    + 18 to create" in lines
+    assert "    + 17 to create" in lines
     assert '    oidcIssuerUrl: "known after deploy"' in lines
     assert '    clusterName: "aks-secretless-prod"' in lines
 
@@ -112,7 +112,7 @@ def _changes(
 def test_diff_lists_an_added_service() -> None:
     changes = _changes(plan(), plan(services=[{"name": "orders"}]))
     assert ("add", "svc-orders-identity") in changes
-    assert ("add", "svc-orders-federated-orders-orders") in changes
+    assert ("add", "svc-orders-federated-orders_orders") in changes
     assert all(kind == "add" for kind, _ in changes)
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from components import roles
 from offline.harness import RecordedGraph
-from offline.mocks import MOCK_SUBSCRIPTION_ID
-from tests.graph_queries import ROLE_ASSIGNMENT, ROLES_BY_GUID
+from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID
+from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID
 
 # Microsoft's published built-in role ids
 # (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles), as pinned in
@@ -81,8 +81,22 @@ def test_every_assignment_in_the_graph_is_made_by_the_helper(dev: RecordedGraph)
         assert inputs["description"], f"{assignment.urn} does not say why it exists"
 
 
-def test_managed_identities_are_assigned_as_service_principals(dev: RecordedGraph) -> None:
-    # Without principalType ARM looks the principal up in the directory and fails with
-    # PrincipalNotFound while a new identity is still replicating.
-    for assignment in dev.by_type(ROLE_ASSIGNMENT):
-        assert assignment.inputs["principalType"] == "ServicePrincipal", assignment.urn
+def test_principal_type_is_given_only_for_principals_this_deployment_creates(
+    prod: RecordedGraph,
+) -> None:
+    # A new identity needs principalType (else PrincipalNotFound while it replicates); the
+    # deployer exists already, and a wrong type fails with UnmatchedPrincipalType, so ARM is
+    # left to look it up. Admin groups are always groups.
+    identities = {r.outputs["principalId"] for r in prod.by_type(IDENTITY)}
+    assignments = prod.by_type(ROLE_ASSIGNMENT)
+    assert any(a.inputs["principalId"] == MOCK_DEPLOYER_OBJECT_ID for a in assignments)
+    for assignment in assignments:
+        principal = assignment.inputs["principalId"]
+        expected = (
+            "ServicePrincipal"
+            if principal in identities
+            else None
+            if principal == MOCK_DEPLOYER_OBJECT_ID
+            else "Group"
+        )
+        assert assignment.inputs.get("principalType") == expected, assignment.urn

@@ -45,7 +45,8 @@ class ConfigSecret:
 
 def _leaves(tree: Mapping[str, Any], trail: tuple[str, ...] = ()) -> Iterator[tuple[tuple, Any]]:
     for key, value in tree.items():
-        if isinstance(value, dict) and not _is_encrypted(value):
+        # An empty object is a leaf, so that it is reported rather than silently skipped.
+        if isinstance(value, dict) and value and not _is_encrypted(value):
             yield from _leaves(value, (*trail, str(key)))
         else:
             yield (*trail, str(key)), value
@@ -80,6 +81,8 @@ def parse_config_secrets(
             f"{SECRETS_KEY}: expected an object of config paths, found {type(raw).__name__}"
         ]
 
+    if not raw:
+        return (), [f"{SECRETS_KEY}: an empty object seeds no secret; remove the key"]
     written = dict(_leaves(stack_file_value)) if isinstance(stack_file_value, dict) else None
 
     def encrypted(trail: tuple[str, ...]) -> bool:
@@ -93,6 +96,9 @@ def parse_config_secrets(
         path = CONFIG_DELIMITER.join(trail)
         below = _path_below(trail)
         key = f"{SECRETS_KEY}{below}"
+        if value == {}:
+            problems.append(f"{key}: an empty object seeds no secret; remove it or set a value")
+            continue
         if not encrypted(trail):
             problems.append(
                 f"{key}: stored in plaintext in {source}; encrypt it with "

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization
 
+from components import azure_limits
+
 
 @dataclass(frozen=True)
 class BuiltInRole:
@@ -127,6 +129,11 @@ def assign_role(
     attempting the update ARM rejects (RoleAssignmentUpdateNotPermitted). `principal_type` is
     None for a principal that existed before this deployment (see SERVICE_PRINCIPAL).
     """
+    if len(description) > azure_limits.ROLE_ASSIGNMENT_DESCRIPTION_MAX_LENGTH:
+        raise ValueError(
+            f"role assignment {resource_name}: description has {len(description)} characters; "
+            f"keep it to {azure_limits.ROLE_ASSIGNMENT_DESCRIPTION_MAX_LENGTH}"
+        )
     scope_output = pulumi.Output.from_input(scope)
     principal_output = pulumi.Output.from_input(principal_id)
     return authorization.RoleAssignment(

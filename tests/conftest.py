@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from offline.harness import RecordedGraph, run_program
+
+# Property tests draw the same examples on every run and every machine (derandomize), with no
+# per-example deadline (a garbage-collector pause is not a failure), and keep no example
+# database between runs: the suite passes or fails the same way each time.
+settings.register_profile("deterministic", derandomize=True, deadline=None, database=None)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(scope="session")

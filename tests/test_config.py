@@ -404,3 +404,183 @@ def test_purge_protection_follows_protect_unless_set() -> None:
     assert parsed(stack_config()).purge_protection is False
     assert parsed(stack_config("prod")).purge_protection is True
     assert parsed(stack_config(keyVault={"purgeProtection": True})).purge_protection is True
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        *(
+            pytest.param(
+                stack_config(services=[{"name": "orders", "namespace": namespace}]),
+                f"secretless-aks:services[0].namespace: is reserved for Kubernetes itself; "
+                f"choose a namespace of your own, found {namespace!r}",
+                id=f"reserved-namespace-{namespace}",
+            )
+            for namespace in ("kube-system", "kube-public", "kube-node-lease")
+        ),
+        pytest.param(
+            stack_config(
+                services=[
+                    {
+                        "name": "orders",
+                        "additionalServiceAccounts": [
+                            {"namespace": "kube-system", "serviceAccount": "jobs"}
+                        ],
+                    }
+                ]
+            ),
+            "secretless-aks:services[0].additionalServiceAccounts[0].namespace: is reserved for "
+            "Kubernetes itself; choose a namespace of your own, found 'kube-system'",
+            id="reserved-namespace-in-additional-account",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "serviceAccount": "default"}]),
+            "secretless-aks:services[0].serviceAccount: every pod in the namespace without a "
+            "ServiceAccount of its own runs as 'default'; give the service a ServiceAccount of "
+            "its own, found 'default'",
+            id="default-service-account",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "1orders"}]),
+            "secretless-aks:services[0].name: expected a valid service name: 1-63 lowercase "
+            "letters, digits and '-', starting with a letter and ending with a letter or digit, "
+            "found '1orders'",
+            id="service-name-not-an-rfc-1035-label",
+        ),
+        pytest.param(
+            stack_config(
+                services=[
+                    {
+                        "name": "orders",
+                        "additionalServiceAccounts": [
+                            {"namespace": "billing", "serviceAccount": "billing"}
+                        ],
+                    },
+                    {"name": "billing"},
+                ]
+            ),
+            "secretless-aks:services[0].additionalServiceAccounts[0]: billing/billing already "
+            "belongs to service 'billing'; one ServiceAccount can be federated to one identity "
+            "only",
+            id="additional-account-is-another-services-own",
+        ),
+        pytest.param(
+            stack_config(
+                services=[
+                    {
+                        "name": name,
+                        "additionalServiceAccounts": [
+                            {"namespace": "jobs", "serviceAccount": "migrator"}
+                        ],
+                    }
+                    for name in ("orders", "billing")
+                ]
+            ),
+            "secretless-aks:services[1].additionalServiceAccounts[0]: jobs/migrator already "
+            "belongs to service 'orders'; one ServiceAccount can be federated to one identity "
+            "only",
+            id="additional-account-on-two-services",
+        ),
+        pytest.param(
+            stack_config(location="west-europe"),
+            "azure-native:location: expected a valid Azure region: 2-64 lowercase letters and "
+            "digits, such as westeurope (not a display name), found 'west-europe'",
+            id="region-with-a-hyphen",
+        ),
+        pytest.param(
+            stack_config(secrets={"Identity": {}}),
+            "secretless-aks:secrets.Identity: an empty object seeds no secret; remove it or set "
+            "a value",
+            id="empty-secret-object",
+        ),
+        pytest.param(
+            stack_config(secrets={}),
+            "secretless-aks:secrets: an empty object seeds no secret; remove the key",
+            id="empty-secrets",
+        ),
+        pytest.param(
+            stack_config(
+                secrets={"Identity": {"Secret": SECRET}},
+                keyVault={"publicNetworkAccess": "Disabled"},
+            ),
+            "secretless-aks:keyVault.publicNetworkAccess: Disabled cannot go with seeded secrets "
+            "(secretless-aks:secrets): Pulumi deletes a secret through the vault's data plane, "
+            "which then refuses the deployer. Seed the secrets another way, or keep access "
+            "Enabled and close it with allowedIpRanges (listing the deployer's egress)",
+            id="seeded-secrets-behind-a-closed-vault",
+        ),
+    ],
+)
+def test_names_kubernetes_and_azure_reserve_and_unusable_combinations_are_rejected(
+    config: dict[str, Any], problem: str
+) -> None:
+    message = rejected(config)
+    assert message == f"invalid configuration in Pulumi.dev.yaml (1 problem):\n  - {problem}"
+
+
+def test_encrypted_values_are_refused_outside_secrets_and_never_shown() -> None:
+    plaintext = "Standard D4s hunter2"  # an invalid VM size, stored encrypted by mistake
+    config = stack_config(cluster={"nodeVmSize": {"secure": "v1:vm-size"}})
+    with pytest.raises(ProgramFailedError) as failure:
+        run_program("dev", config=config, decrypt=lambda _: plaintext)
+    assert failure.value.graph.resources == []
+    message = str(failure.value.error)
+    assert message == (
+        "invalid configuration in Pulumi.dev.yaml (2 problems):\n"
+        "  - secretless-aks:cluster: holds an encrypted value, but only secretless-aks:secrets "
+        "is kept secret by this program; anything else would reach state and logs in clear. "
+        "Store it in plaintext, or seed it into Key Vault under secrets\n"
+        "  - secretless-aks:cluster.nodeVmSize: expected an Azure VM size such as "
+        "Standard_D4s_v5"
+    )
+    assert "hunter2" not in message and "v1:vm-size" not in message
+
+
+def test_invalid_values_under_a_secret_key_are_reported_by_key_path_only() -> None:
+    values, _ = config_values(stack_config(cluster={"nodeCount": 0, "tier": "hunter2-tier"}))
+    with pytest.raises(ConfigError) as error:
+        parse_stack_config(
+            "dev",
+            values,
+            source="Pulumi.dev.yaml",
+            secret_keys=frozenset({"secretless-aks:cluster"}),
+        )
+    message = str(error.value)
+    assert message.splitlines()[2:] == [
+        "  - secretless-aks:cluster.nodeCount: expected at least 1",
+        "  - secretless-aks:cluster.tier: expected 'Free' or 'Standard'",
+    ]
+    assert "hunter2" not in message and "found" not in message
+
+
+def test_mistakes_in_every_area_are_reported_in_one_round() -> None:
+    # Each rule across keys runs when its own inputs are valid, whatever else is wrong: before,
+    # four runs were needed to see all of these.
+    config = stack_config(
+        protect="yes",
+        cluster={"tier": "Gold", "nodeCount": 10},
+        network={"nodeSubnetPrefix": "10.40.0.0/24", "dnsServiceIp": "172.16.0.1"},
+        keyVault={"publicNetworkAccess": "Disabled", "allowedIpRanges": ["203.0.113.0/24"]},
+        services=[
+            {"name": "orders", "replicas": 2},
+            {"name": "orders", "binding": "pod"},
+            {"name": "billing", "secretScope": []},
+        ],
+    )
+    assert rejected(config) == (
+        "invalid configuration in Pulumi.dev.yaml (9 problems):\n"
+        "  - secretless-aks:cluster.tier: expected 'Free' or 'Standard', found 'Gold'\n"
+        "  - secretless-aks:keyVault.allowedIpRanges: has no effect with publicNetworkAccess "
+        "Disabled; remove one\n"
+        "  - secretless-aks:network.dnsServiceIp: 172.16.0.1 must be an address inside "
+        "serviceCidr 172.16.0.0/16 other than its first two and its last\n"
+        "  - secretless-aks:network.nodeSubnetPrefix: 10.40.0.0/24 has 251 usable addresses, "
+        "but 10 nodes (+1 during upgrades) with maxPods 30 need 341; use a /23 or larger\n"
+        "  - secretless-aks:protect: expected true or false (unquoted), found 'yes'\n"
+        "  - secretless-aks:services: service name 'orders' appears twice\n"
+        "  - secretless-aks:services[0].replicas: needs an image: only a service with an image "
+        "runs here\n"
+        "  - secretless-aks:services[1].binding: expected 'workloadIdentity', 'podIdentity' or "
+        "'both', found 'pod'\n"
+        "  - secretless-aks:services[2].secretScope: list at least one secret, or leave it out"
+    )

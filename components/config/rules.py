@@ -189,12 +189,13 @@ def _each_service_account_federates_one_identity(stack: StackConfig) -> None:
         owners[account] = service.name
     for index, service in enumerate(stack.services):
         for position, ref in enumerate(service.additional_service_accounts):
-            owner = owners.get((ref.namespace, ref.service_account))
-            if owner is not None and owner != service.name:
+            account = (ref.namespace, ref.service_account)
+            owner = owners.setdefault(account, service.name)
+            if owner != service.name:
                 raise KeyRuleError(
                     ("services", index, "additionalServiceAccounts", position),
-                    f"{ref.namespace}/{ref.service_account} is service {owner!r}'s own "
-                    "ServiceAccount; one ServiceAccount can be federated to one identity only",
+                    f"{account[0]}/{account[1]} already belongs to service {owner!r}; one "
+                    "ServiceAccount can be federated to one identity only",
                 )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.config import ConfigError, StackConfig, parse_stack_config
+from components.config import ConfigError, StackConfig, load_stack_config, parse_stack_config
 from offline.harness import ProgramFailedError, config_values, run_program
 from tests.stack_configs import stack_config
 
@@ -583,4 +585,20 @@ def test_mistakes_in_every_area_are_reported_in_one_round() -> None:
         "  - secretless-aks:services[1].binding: expected 'workloadIdentity', 'podIdentity' or "
         "'both', found 'pod'\n"
         "  - secretless-aks:services[2].secretScope: list at least one secret, or leave it out"
+    )
+
+
+def test_the_program_refuses_a_stack_file_it_cannot_read_naming_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under the CLI the program reads its stack file to tell encrypted values from plaintext.
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  secretless-aks:protect: [true\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pulumi, "get_stack", lambda: "dev")
+    with pytest.raises(ConfigError) as error:
+        load_stack_config()
+    message = str(error.value)
+    assert message == (
+        "Pulumi.dev.yaml (line 3) is not a valid stack file: expected ',' or ']', but got "
+        "'<stream end>'"
     )

@@ -224,7 +224,8 @@ def _written_config(path: Path) -> Mapping[str, Any] | None:
     except (yaml.YAMLError, RecursionError, UnicodeDecodeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"{path.name}{where} is not a valid stack file: {error}") from None
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ConfigError(f"{path.name}{where} is not a valid stack file: {problem}") from None
     config = document.get("config") if isinstance(document, dict) else None
     return config if isinstance(config, dict) else None
 

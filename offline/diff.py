@@ -134,8 +134,13 @@ tool, tree, stack = sys.argv[1:4]
 sys.path[:0] = [tool, tree]
 from offline.formats import to_json
 from offline.harness import run_program
+from offline.stack_file import StackFileError
 from pathlib import Path
-print(json.dumps(to_json(run_program(stack, preview=True, project_dir=Path(tree)))))
+try:
+    graph = run_program(stack, preview=True, project_dir=Path(tree))
+except StackFileError as error:
+    sys.exit(str(error))  # one line, which the parent reports
+print(json.dumps(to_json(graph)))
 """
 
 

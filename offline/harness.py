@@ -30,6 +30,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AzureMocks
+from offline.stack_file import read_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_NAME = "secretless-aks"
@@ -207,15 +208,18 @@ def _unwrap(value: Any) -> Any:
 
 
 def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The `config:` block of Pulumi.<stack>.yaml, as written (secure values left encrypted)."""
+    """The `config:` block of Pulumi.<stack>.yaml, as written (secure values left encrypted).
+
+    Raises FileNotFoundError naming the stacks there are, and StackFileError (one line naming
+    the file and the line) for a file that is not a stack file.
+    """
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         stacks = sorted(
             p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
         )
         raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(stacks)}")
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+    return read_config(path)
 
 
 # Deliberately not imported from components: `--against` runs this harness on older
@@ -279,7 +283,8 @@ def run_program(
     """Run `__main__.py` for `stack` under mocks and return the recorded graph.
 
     `config` replaces the stack file's `config:` block (same shape as the YAML). Raises
-    ProgramFailedError when the program raises, carrying what was registered before it did.
+    StackFileError for a stack file that is not one, and ProgramFailedError when the program
+    raises, carrying what was registered before it did.
     """
     stack_config = read_stack_file(stack, project_dir) if config is None else config
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]

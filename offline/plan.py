@@ -29,13 +29,26 @@ from offline.diff import (
     render_diff,
 )
 from offline.formats import render_dot, render_mermaid, render_tree, to_json
-from offline.harness import ProgramFailedError, run_program
+from offline.harness import PROJECT_DIR, ProgramFailedError, run_program
+from offline.stack_file import StackFileError
 
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 
-def main(argv: list[str] | None = None) -> int:
+def user_error(error: Exception) -> str | None:
+    """The message for a failure fixed in the stack file, or None for a bug (keep its traceback).
+
+    Those are: no such stack file, a file that is not a stack file, config the program refuses.
+    """
+    if isinstance(error, FileNotFoundError | StackFileError):
+        return str(error)
+    if isinstance(error, ProgramFailedError) and isinstance(error.error, ConfigError):
+        return str(error.error)
+    return None
+
+
+def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m offline.plan",
         description=__doc__,
@@ -56,17 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        graph = run_program(args.stack, preview=True)
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
+        graph = run_program(args.stack, preview=True, project_dir=project_dir)
+    except (FileNotFoundError, StackFileError, ProgramFailedError) as error:
+        message = user_error(error)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return EXIT_ERROR
-    except ProgramFailedError as failure:
-        if isinstance(failure.error, ConfigError):
-            print(f"error: {failure.error}", file=sys.stderr)
-            return EXIT_ERROR
-        raise
     if args.against:
-        return _print_diff(to_json(graph), args)
+        return _print_diff(to_json(graph), args, project_dir)
     renderers = {
         "text": lambda: render_tree(graph, details=args.details),
         "json": lambda: json.dumps(to_json(graph), indent=2),
@@ -77,13 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_diff(plan: dict, args: argparse.Namespace) -> int:
+def _print_diff(plan: dict, args: argparse.Namespace, project_dir: Path) -> int:
     saved = Path(args.against)
     try:
         before = (
             load_plan(saved)
             if saved.suffix == ".json" and saved.exists()
-            else plan_at_revision(args.against, args.stack)
+            else plan_at_revision(args.against, args.stack, repo=project_dir)
         )
     except DiffError as error:
         print(f"error: {error}", file=sys.stderr)

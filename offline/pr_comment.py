@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from offline.diff import DiffError, diff_plans, plan_at_revision, render_diff
 from offline.formats import render_mermaid, to_json
-from offline.harness import run_program
+from offline.harness import PROJECT_DIR, ProgramFailedError, run_program
+from offline.plan import EXIT_ERROR, user_error
+from offline.stack_file import StackFileError
 
 MARKER = "<!-- secretless-aks-plan -->"
 # GitHub refuses comments over 65,536 characters; leave room for the frame.
 MAX_SECTION = 20_000
 
 
-def _section(stack: str, base: str) -> str:
-    graph = run_program(stack, preview=True)
+def _section(stack: str, base: str, project_dir: Path) -> str:
+    graph = run_program(stack, preview=True, project_dir=project_dir)
     try:
-        changes = diff_plans(plan_at_revision(base, stack), to_json(graph))
+        changes = diff_plans(plan_at_revision(base, stack, repo=project_dir), to_json(graph))
         diff = render_diff(changes, against=base, stack=stack)
     except DiffError as error:
         diff = f"(no diff: {error})"
@@ -54,8 +57,8 @@ def _section(stack: str, base: str) -> str:
     )
 
 
-def build_comment(stacks: list[str], base: str) -> str:
-    sections = [_section(stack, base) for stack in stacks]
+def build_comment(stacks: list[str], base: str, project_dir: Path = PROJECT_DIR) -> str:
+    sections = [_section(stack, base, project_dir) for stack in stacks]
     return "\n\n".join(
         [
             MARKER,
@@ -67,12 +70,21 @@ def build_comment(stacks: list[str], base: str) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.pr_comment", description=__doc__)
     parser.add_argument("--base", required=True, help="the git revision to diff against")
     parser.add_argument("--stacks", nargs="+", required=True)
     args = parser.parse_args(argv)
-    print(build_comment(args.stacks, args.base))
+    try:
+        comment = build_comment(args.stacks, args.base, project_dir)
+    except (FileNotFoundError, StackFileError, ProgramFailedError) as error:
+        # A stack this change breaks: no comment, and the job log says why.
+        message = user_error(error)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    print(comment)
     return 0
 
 

@@ -1,0 +1,284 @@
+"""Malformed stack files fail cleanly: one line naming the file (and the line YAML gives), exit 1.
+
+Each case writes a broken Pulumi.dev.yaml into a temporary copy of the project and runs the
+offline plan command on it. The message is one line, not merely one paragraph: `--against`
+reports the last line a child process writes, so that line has to be the whole message.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import yaml
+
+from offline import pr_comment
+from offline.diff import DiffError, plan_at_revision
+from offline.harness import PROJECT_DIR, read_stack_file
+from offline.plan import main
+from offline.stack_file import MAX_NESTING, StackFileError
+
+STACK_FILE = "Pulumi.dev.yaml"
+# What the program needs beside its stack file; linked, not copied.
+PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "components", "platform_contract.py")
+
+
+class Case(NamedTuple):
+    content: bytes
+    line: int | None  # the line the message names; None where there is none to name
+    says: tuple[str, ...]  # what the message must also say
+
+
+def _nested(levels: int) -> bytes:
+    return f"config:\n  secretless-aks:deep: {'[' * levels}{']' * levels}\n".encode()
+
+
+CASES = {
+    # Not YAML at all.
+    "invalid-yaml": Case(
+        b"config:\n  secretless-aks:protect: true: false\n",
+        2,
+        ("not valid YAML (mapping values are not allowed here)",),
+    ),
+    "tab-indentation": Case(
+        b"config:\n\tsecretless-aks:protect: true\n", 2, ("not valid YAML", "not tabs")
+    ),
+    "unclosed-flow-mapping": Case(
+        b"config:\n  secretless-aks:cluster: {nodeCount: 1\n  secretless-aks:protect: true\n",
+        3,
+        ("not valid YAML (while parsing a flow mapping",),
+    ),
+    "duplicate-anchor": Case(
+        b"config:\n  secretless-aks:a: &x 1\n  secretless-aks:b: &x 2\n",
+        3,
+        ("duplicate anchor 'x' (first on line 2)",),
+    ),
+    "undefined-alias": Case(b"config:\n  secretless-aks:a: *nope\n", 2, ("undefined alias",)),
+    "two-documents": Case(b"config: {}\n---\nconfig: {}\n", 2, ("a single document",)),
+    "control-character": Case(
+        b"config:\n  azure-native:location: west\x07europe\n", 2, ("#x0007",)
+    ),
+    "not-utf8": Case(
+        "# dev\nconfig:\n  secretless-aks:x: café\n".encode("latin-1"),
+        3,
+        ("not UTF-8 text", "save the file as UTF-8"),
+    ),
+    # YAML, but not a stack file.
+    "document-is-a-list": Case(
+        b"- config\n- azure-native:location\n", 1, ("the file holds a list, not a mapping",)
+    ),
+    "document-is-a-string": Case(b"westeurope\n", 1, ("the file holds a string",)),
+    "config-is-a-list": Case(
+        b"config:\n  - azure-native:location: westeurope\n",
+        2,
+        ("`config:` holds a list, not a mapping",),
+    ),
+    "config-is-a-string": Case(b"config: westeurope\n", 1, ("`config:` holds a string",)),
+    "duplicate-key": Case(
+        b"config:\n  secretless-aks:cluster:\n    nodeCount: 1\n    nodeCount: 2\n",
+        4,
+        ("the key nodeCount under secretless-aks:cluster appears twice (first on line 3)",),
+    ),
+    # Keys that are not strings, at any depth.
+    "number-key": Case(
+        b"config:\n  secretless-aks:cluster:\n    1: x\n",
+        3,
+        ("the key 1 under secretless-aks:cluster is read as a number", 'quote it ("1")'),
+    ),
+    "boolean-key": Case(
+        b"config:\n  on: westeurope\n", 2, ("the key on under `config:` is read as a boolean",)
+    ),
+    "null-key": Case(
+        b"config:\n  secretless-aks:services:\n    - ~: x\n",
+        3,
+        ("the key ~ under secretless-aks:services[0] is read as null",),
+    ),
+    "date-key": Case(
+        b"config:\n  secretless-aks:secrets:\n    2026-01-01: {secure: v1:abc}\n",
+        3,
+        ("the key 2026-01-01 under secretless-aks:secrets is read as a date",),
+    ),
+    "list-key": Case(
+        b"config:\n  secretless-aks:cluster:\n    ? [a, b]\n    : x\n",
+        3,
+        ("a key under secretless-aks:cluster is a list",),
+    ),
+    # Values JSON cannot carry.
+    "date-value": Case(
+        b"config:\n  secretless-aks:services:\n    - name: orders\n      since: 2026-01-01\n",
+        4,
+        ("secretless-aks:services[0].since is a date", "quote it"),
+    ),
+    "datetime-value": Case(
+        b"config:\n  secretless-aks:since: 2026-01-01T10:00:00Z\n",
+        2,
+        ("secretless-aks:since is a date",),
+    ),
+    "binary-value": Case(
+        b'config:\n  secretless-aks:secrets:\n    "a:b":\n      Key: !!binary aGVsbG8=\n',
+        4,
+        ('secretless-aks:secrets["a:b"].Key is binary data (!!binary)',),
+    ),
+    "set-value": Case(
+        b"config:\n  secretless-aks:zones: !!set {1, 2}\n",
+        2,
+        ("secretless-aks:zones is a set (!!set)", "use a list"),
+    ),
+    "unknown-tag": Case(
+        b"config:\n  secretless-aks:x: !!python/object:os.system {}\n",
+        2,
+        ("secretless-aks:x is tagged !!python/object:os.system", "drop the tag"),
+    ),
+    "mistagged-number": Case(
+        b"config:\n  secretless-aks:cluster:\n    nodeCount: !!int three\n",
+        3,
+        ("secretless-aks:cluster.nodeCount is tagged !!int but is not one",),
+    ),
+    "infinite-number": Case(
+        b"config:\n  secretless-aks:x: .inf\n", 2, ("secretless-aks:x is an infinite",)
+    ),
+    # Nesting.
+    "nested-too-deeply": Case(
+        _nested(MAX_NESTING + 1),
+        2,
+        (f"secretless-aks:deep nests deeper than {MAX_NESTING} levels",),
+    ),
+    "nested-past-yaml-recursion": Case(
+        # Deeper than Python's recursion limit: PyYAML's composer recurses once per level.
+        _nested(sys.getrecursionlimit()),
+        None,
+        ("nested too deeply for YAML to read", f"at most {MAX_NESTING}"),
+    ),
+    "alias-cycle": Case(
+        b"config:\n  secretless-aks:x: &loop [*loop]\n",
+        2,
+        (f"secretless-aks:x nests deeper than {MAX_NESTING} levels",),
+    ),
+    # Encrypted values without a ciphertext.
+    "secure-null": Case(
+        b"config:\n  secretless-aks:secrets:\n    Db:\n      Password:\n        secure: null\n",
+        5,
+        ("secretless-aks:secrets.Db.Password has `secure:` without a ciphertext",),
+    ),
+    "secure-empty": Case(
+        b"config:\n  secretless-aks:secrets:\n    Db: {Password: {secure: ''}}\n",
+        3,
+        ("secretless-aks:secrets.Db.Password has `secure:` without a ciphertext",),
+    ),
+    "secure-number": Case(
+        b"config:\n  secretless-aks:token:\n    secure: 12345\n",
+        3,
+        ("secretless-aks:token has `secure:` without a ciphertext",),
+    ),
+    "secure-mapping": Case(
+        b"config:\n  secretless-aks:token:\n    secure: {v1: CIPHERTEXT}\n",
+        3,
+        ("secretless-aks:token has `secure:` without a ciphertext",),
+    ),
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name in PROJECT_FILES:
+        (tmp_path / name).symlink_to(PROJECT_DIR / name)
+    return tmp_path
+
+
+def _assert_clean(err: str, case: Case) -> None:
+    assert err.startswith(f"error: {STACK_FILE}")
+    assert err.endswith("\n") and err.count("\n") == 1, err  # one line, so one paragraph
+    assert "Traceback" not in err
+    if case.line is None:
+        assert err.startswith(f"error: {STACK_FILE}: "), err
+    else:
+        assert err.startswith(f"error: {STACK_FILE}, line {case.line}: "), err
+    for said in case.says:
+        assert said in err, err
+    # Messages name keys, never what a key holds.
+    assert "CIPHERTEXT" not in err and "12345" not in err and "aGVsbG8" not in err
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_plan_reports_a_malformed_stack_file_in_one_line_and_exits_1(
+    case: Case, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / STACK_FILE).write_bytes(case.content)
+    assert main(["dev"], project_dir=project) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    _assert_clean(err, case)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"# no config yet\n", b"config:\n", b"encryptionsalt: v1:abc\n"],
+    ids=["empty", "comments-only", "config-empty", "no-config-key"],
+)
+def test_a_stack_file_without_config_is_a_stack_without_config(
+    content: bytes, project: Path
+) -> None:
+    (project / STACK_FILE).write_bytes(content)
+    assert read_stack_file("dev", project) == {}
+
+
+def test_plan_of_an_empty_stack_file_reports_the_missing_config_not_the_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / STACK_FILE).write_bytes(b"")
+    assert main(["dev"], project_dir=project) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: ") and STACK_FILE in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_real_stack_files_read_as_plain_yaml_does(stack: str) -> None:
+    written = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    assert read_stack_file(stack) == written
+
+
+def test_unusual_but_valid_yaml_still_reads(project: Path) -> None:
+    (project / STACK_FILE).write_bytes(
+        b"base: &base {nodeCount: 1, tier: Free}\n"
+        b"config:\n"
+        b"  secretless-aks:cluster:\n    <<: *base\n    nodeCount: 2\n"
+        b'  secretless-aks:since: "2026-01-01"\n'
+        b"  secretless-aks:secrets:\n    Db: {Password: {secure: v1:abc}}\n"
+        + _nested(MAX_NESTING).split(b"\n", 1)[1]
+    )
+    config = read_stack_file("dev", project)
+    assert config["secretless-aks:cluster"] == {"nodeCount": 2, "tier": "Free"}
+    assert config["secretless-aks:since"] == "2026-01-01"
+    assert config["secretless-aks:secrets"] == {"Db": {"Password": {"secure": "v1:abc"}}}
+
+
+def test_pr_comment_reports_a_malformed_stack_file_in_one_line_and_exits_1(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = CASES["secure-null"]
+    (project / STACK_FILE).write_bytes(case.content)
+    assert pr_comment.main(["--base", "HEAD", "--stacks", "dev"], project_dir=project) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    _assert_clean(err, case)
+
+
+def test_against_a_revision_with_a_malformed_stack_file_reports_its_message(
+    tmp_path: Path,
+) -> None:
+    case = CASES["invalid-yaml"]
+    (tmp_path / STACK_FILE).write_bytes(case.content)
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", STACK_FILE], check=True)
+    subprocess.run([*git, "commit", "-qm", "broken"], check=True)
+    with pytest.raises(DiffError) as raised:
+        plan_at_revision("HEAD", "dev", repo=tmp_path)
+    with pytest.raises(StackFileError) as direct:
+        read_stack_file("dev", tmp_path)
+    assert str(raised.value) == f"cannot plan stack dev at HEAD: {direct.value}"
+    _assert_clean(f"error: {direct.value}\n", case)

@@ -36,6 +36,19 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 
+# Failures a person fixes in the stack file; `report` turns them into one line and exit 1.
+USER_ERRORS = (FileNotFoundError, StackFileError, ProgramFailedError)
+
+
+def report(error: Exception) -> int:
+    """Print a user error as `error: <message>` and return EXIT_ERROR; re-raise anything else."""
+    message = user_error(error)
+    if message is None:
+        raise error
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
 def user_error(error: Exception) -> str | None:
     """The message for a failure fixed in the stack file, or None for a bug (keep its traceback).
 
@@ -70,12 +83,8 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
     args = parser.parse_args(argv)
     try:
         graph = run_program(args.stack, preview=True, project_dir=project_dir)
-    except (FileNotFoundError, StackFileError, ProgramFailedError) as error:
-        message = user_error(error)
-        if message is None:
-            raise
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_ERROR
+    except USER_ERRORS as error:
+        return report(error)
     if args.against:
         return _print_diff(to_json(graph), args, project_dir)
     renderers = {

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from offline.diff import DiffError, diff_plans, plan_at_revision, render_diff
 from offline.formats import render_mermaid, to_json
-from offline.harness import PROJECT_DIR, ProgramFailedError, run_program
-from offline.plan import EXIT_ERROR, user_error
-from offline.stack_file import StackFileError
+from offline.harness import PROJECT_DIR, run_program
+from offline.plan import USER_ERRORS, report
 
 MARKER = "<!-- secretless-aks-plan -->"
 # GitHub refuses comments over 65,536 characters; leave room for the frame.
@@ -77,13 +76,9 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
     args = parser.parse_args(argv)
     try:
         comment = build_comment(args.stacks, args.base, project_dir)
-    except (FileNotFoundError, StackFileError, ProgramFailedError) as error:
+    except USER_ERRORS as error:
         # A stack this change breaks: no comment, and the job log says why.
-        message = user_error(error)
-        if message is None:
-            raise
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_ERROR
+        return report(error)
     print(comment)
     return 0
 

@@ -24,6 +24,7 @@ from components.config.models import (
     ServiceConfig,
     StackConfig,
 )
+from components.config.problems import Key
 
 # Azure keeps the first four addresses and the last one of every subnet.
 AZURE_RESERVED_ADDRESSES_PER_SUBNET = 5
@@ -33,8 +34,6 @@ AKS_RESERVED_RANGES = tuple(
     ipaddress.IPv4Network(cidr)
     for cidr in ("169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24")
 )
-
-Key = tuple[str | int, ...]
 
 
 class KeyRuleError(ValueError):

@@ -69,8 +69,10 @@ class KubernetesPlatform(pulumi.ComponentResource):
         self.provider = kubernetes.Provider(
             f"{name}-provider",
             kubeconfig=self.kubeconfig,
-            # Nothing links the provider to the RBAC grants it needs to create objects.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_roles),
+            # Nothing links the provider to the RBAC grants it needs to create objects. The
+            # cluster is named too: its kubeconfig comes through an invoke, whose result the SDK
+            # leaves without dependencies while unknown (a preview of a new cluster).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_roles, args.cluster]),
         )
         k8s = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.namespaces = {

@@ -1,60 +1,36 @@
-"""A recorded graph as a reviewer reads it: a resource tree, JSON, a Mermaid or DOT picture.
+"""A recorded graph as a reviewer reads it: a resource table, JSON, a Mermaid or DOT picture.
 
-Secrets never appear: a Secret prints as [secret] (in JSON, a harness placeholder keeps its
-ciphertext digest, so a diff can say a secret changed). Values only Azure can know print as
-"known after deploy".
+Everything renders from the plan document (`to_json`), so a saved plan and a fresh one print
+alike and the diff compares what was printed. Values follow `offline.plan_values`: secrets
+never appear, values only Azure can know print as output<string>, the mocked signed-in account
+is marked wherever it appears.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offline.harness import (
-    SECRET_PLACEHOLDER_PREFIX,
-    UNKNOWN,
-    RecordedGraph,
-    RecordedResource,
-    Secret,
-)
+from offline import plan_values
+from offline.harness import RecordedGraph
 
-PLAN_FORMAT = "secretless-aks-plan/1"
-KNOWN_AFTER_DEPLOY = "known after deploy"
-SECRET = "[secret]"
+PLAN_FORMAT = "secretless-aks-plan/2"
+STACK_TYPE = "pulumi:pulumi:Stack"
 # Dependencies on these would draw an arrow from nearly every node; the picture leaves them out.
 UBIQUITOUS_TYPES = ("azure-native:resources:ResourceGroup", "pulumi:providers:")
-
-
-def _redact(value: Any, *, keep_config_digest: bool) -> Any:
-    if value is UNKNOWN:
-        return KNOWN_AFTER_DEPLOY
-    if isinstance(value, Secret):
-        inner = value.value
-        placeholder = isinstance(inner, str) and inner.startswith(SECRET_PLACEHOLDER_PREFIX)
-        return inner if keep_config_digest and placeholder else SECRET
-    if isinstance(value, dict):
-        return {
-            k: _redact(item, keep_config_digest=keep_config_digest) for k, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_redact(item, keep_config_digest=keep_config_digest) for item in value]
-    return value
-
-
-def display_value(value: Any) -> Any:
-    """A value as a reviewer may see it: secrets hidden, unknowns named."""
-    return _redact(value, keep_config_digest=False)
-
-
-def _comparable(value: Any) -> Any:
-    """Like display_value, but a config secret keeps its ciphertext digest."""
-    return _redact(value, keep_config_digest=True)
+LEGEND = (
+    "output<string> is known only after deploy; <mocked ...> stands for your signed-in account; "
+    "[secret] is never shown."
+)
 
 
 def to_json(graph: RecordedGraph) -> dict[str, Any]:
-    """The whole graph, secrets redacted: what `--format json` prints and `--against` reads."""
+    """The whole graph in program order: what `--format json` prints and `--against` reads."""
+
+    def encode(value: Any) -> Any:
+        return plan_values.encode(value, graph.secret_digests)
+
     return {
         "format": PLAN_FORMAT,
         "project": graph.project,
@@ -73,66 +49,117 @@ def to_json(graph: RecordedGraph) -> dict[str, Any]:
                 "propertyDependencies": {
                     key: sorted(urns) for key, urns in sorted(r.property_dependencies.items())
                 },
-                "inputs": _comparable(dict(r.inputs)),
+                "inputs": encode(dict(r.inputs)),
             }
-            for r in sorted(graph.resources, key=lambda r: r.urn)
+            for r in graph.resources
         ],
         "outputs": {
-            name: SECRET if name in graph.secret_outputs else _comparable(value)
+            name: plan_values.secret() if name in graph.secret_outputs else encode(value)
             for name, value in graph.outputs.items()
         },
     }
 
 
-def _tree(graph: RecordedGraph) -> Iterator[tuple[str, RecordedResource]]:
-    """Resources depth-first by parent, each with its tree-drawing prefix.
+Resource = dict[str, Any]
 
-    Siblings are sorted by name: registration order depends on when outputs resolve, and the
-    same program must print the same plan.
-    """
-    urns = {r.urn for r in graph.resources}
-    top_level = [r for r in graph.resources if r.parent not in urns]
 
-    def walk(nodes: list[RecordedResource], indent: str) -> Iterator[tuple[str, RecordedResource]]:
-        nodes = sorted(nodes, key=lambda node: node.name)
-        for index, node in enumerate(nodes):
-            last = index == len(nodes) - 1
+def tree(resources: Sequence[Resource]) -> Iterator[tuple[str, Resource]]:
+    """Resources depth-first under their parents, siblings in list order, each with the
+    tree-drawing prefix `pulumi preview` uses."""
+    urns = {r["urn"] for r in resources}
+    children: dict[str | None, list[Resource]] = {}
+    for resource in resources:
+        parent = resource["parent"] if resource["parent"] in urns else None
+        children.setdefault(parent, []).append(resource)
+
+    def walk(parent: str | None, indent: str) -> Iterator[tuple[str, Resource]]:
+        siblings = children.get(parent, [])
+        for index, node in enumerate(siblings):
+            last = index == len(siblings) - 1
             yield indent + ("└─ " if last else "├─ "), node
-            yield from walk(graph.children(node), indent + ("   " if last else "│  "))
+            yield from walk(node["urn"], indent + ("   " if last else "│  "))
 
-    yield from walk(top_level, "")
+    yield from walk(None, "")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: symbol, type (with its tree prefix), name, plan, info; and the
+    lines printed under it."""
+
+    symbol: str
+    type: str
+    name: str
+    plan: str
+    info: str = ""
+    below: tuple[str, ...] = ()
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    """The `Type  Name  Plan  Info` table of `pulumi preview`, columns aligned."""
+    header = Row("", "Type", "Name", "Plan", "Info")
+    type_width = max(len(row.type) for row in (header, *rows)) + 2
+    name_width = max(len(row.name) for row in (header, *rows)) + 2
+    plan_width = max(len(row.plan) for row in (header, *rows)) + 2
+    lines = []
+    for row in (header, *rows):
+        line = f" {row.symbol:<4}{row.type:<{type_width}}{row.name:<{name_width}}"
+        lines.append(line + (f"{row.plan:<{plan_width}}{row.info}" if row.info else row.plan))
+        lines += row.below
+    return [line.rstrip() for line in lines]
+
+
+def detail_indent(prefix: str) -> str:
+    """Where lines under a row start: below its type, past the tree prefix."""
+    return " " * (5 + len(prefix) + 3)
+
+
+def outputs_block(outputs: dict[str, Any]) -> list[str]:
+    """`Outputs:` with names aligned, as `pulumi preview` prints them."""
+    if not outputs:
+        return []
+    return ["", "Outputs:", *plan_values.rows(outputs, plan_values.INDENT)]
+
+
+def render_plan(document: dict[str, Any], *, details: bool = False) -> str:
+    """The resource table, a count per action and the outputs, laid out like `pulumi preview`."""
+    stack_row = Row("+", STACK_TYPE, f"{document['project']}-{document['stack']}", "create")
+    rows = [stack_row]
+    for prefix, resource in tree(document["resources"]):
+        below: tuple[str, ...] = ()
+        if details and resource["custom"]:
+            below = tuple(plan_values.rows(resource["inputs"], detail_indent(prefix), sort=True))
+        rows.append(
+            Row(
+                ">" if resource["read"] else "+",
+                prefix + resource["type"],
+                resource["name"],
+                "read" if resource["read"] else "create",
+                "[protect]" if resource["protect"] else "",
+                below,
+            )
+        )
+    created = sum(1 for row in rows if row.symbol == "+")
+    read = len(rows) - created
+    lines = [
+        f"Plan for stack {document['stack']} of {document['project']} (offline: mocked "
+        "providers, nothing is sent to Azure)",
+        LEGEND,
+        "",
+        *table(rows),
+        "",
+        "Resources:",
+        f"    + {created} to create",
+    ]
+    if read:
+        lines.append(f"    > {read} to read")
+    lines += outputs_block(document["outputs"])
+    return "\n".join(lines)
 
 
 def render_tree(graph: RecordedGraph, *, details: bool = False) -> str:
-    """The resource tree, a count per action and the outputs, laid out like `pulumi preview`."""
-    tree = list(_tree(graph))
-    width = max((len(prefix + r.type) for prefix, r in tree), default=30) + 2
-    lines = [
-        f"Plan for stack {graph.stack} of {graph.project} (offline: mocked providers, "
-        "nothing is sent to Azure)",
-        "",
-        f"     {'Type':<{width}}Name",
-        f" +   {'pulumi:pulumi:Stack':<{width}}{graph.project}-{graph.stack}",
-    ]
-    for prefix, resource in tree:
-        marker = ">" if resource.read else "+"
-        note = "  [protect]" if resource.protect else ""
-        lines.append(f" {marker}   {prefix + resource.type:<{width}}{resource.name}{note}")
-        if details and resource.custom:
-            indent = " " * (8 + len(prefix))
-            for key, value in sorted(display_value(dict(resource.inputs)).items()):
-                lines.append(f"{indent}{key}: {json.dumps(value)}")
-    created = 1 + sum(1 for r in graph.resources if not r.read)  # the stack itself counts
-    read = sum(1 for r in graph.resources if r.read)
-    lines += ["", "Resources:", f"    + {created} to create"]
-    if read:
-        lines.append(f"    > {read} to read")
-    if graph.outputs:
-        lines += ["", "Outputs:"]
-        for name, value in graph.outputs.items():
-            shown = SECRET if name in graph.secret_outputs else display_value(value)
-            lines.append(f"    {name}: {json.dumps(shown)}")
-    return "\n".join(lines)
+    """`render_plan` of a recorded graph."""
+    return render_plan(to_json(graph), details=details)
 
 
 @dataclass(frozen=True)

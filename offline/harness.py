@@ -15,6 +15,7 @@ import json
 import runpy
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, cast
 import pulumi
 import yaml
 from google.protobuf import json_format
+from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
@@ -34,10 +36,6 @@ from offline.stack_file import read_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_NAME = "secretless-aks"
-# What the harness puts where the stack file holds an encrypted value: it never decrypts. The
-# placeholder names a digest of the ciphertext (public in the stack file), so a plan can tell
-# that a secret changed without ever knowing its value.
-SECRET_PLACEHOLDER_PREFIX = "[secret:"
 
 
 class _Unknown:
@@ -90,6 +88,8 @@ class RecordedGraph:
     project: str = PROJECT_NAME
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: frozenset[str] = frozenset()
+    # The text the program got for each encrypted config value -> a digest of its ciphertext.
+    secret_digests: Mapping[str, str] = field(default_factory=dict)
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -132,6 +132,25 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
         self.invokes: list[RecordedInvoke] = []
+        # (type, name) -> when the program constructed it; registrations arrive in the order
+        # their inputs resolve, which is not the program's order.
+        self._constructed: dict[tuple[str, str], deque[int]] = {}
+        self._count = 0
+
+    def constructed(self, args: pulumi.ResourceTransformationArgs) -> None:
+        """A stack transformation: notes each resource as the program constructs it."""
+        self._constructed.setdefault((args.type_, args.name), deque()).append(self._count)
+        self._count += 1
+
+    def in_program_order(self) -> None:
+        """Sort what was recorded into the order the program constructed it."""
+        position = {
+            id(resource): queue.popleft()
+            if (queue := self._constructed.get((resource.type, resource.name)))
+            else self._count + index
+            for index, resource in enumerate(self.recorded)
+        }
+        self.recorded.sort(key=lambda resource: position[id(resource)])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -231,9 +250,22 @@ def _is_encrypted(value: Any) -> bool:
 Decrypt = Callable[[str], str]
 
 
-def _placeholder(ciphertext: str) -> str:
-    digest = hashlib.sha256(ciphertext.encode()).hexdigest()[:12]
-    return f"{SECRET_PLACEHOLDER_PREFIX}{digest}]"
+class Placeholders:
+    """What the harness gives the program for an encrypted value, as it never decrypts.
+
+    The text names a digest of the ciphertext (public in the stack file), so a plan can tell
+    that a secret changed without ever knowing its value. `digests` remembers which texts it
+    handed out: only those are placeholders, whatever another value looks like.
+    """
+
+    def __init__(self) -> None:
+        self.digests: dict[str, str] = {}
+
+    def __call__(self, ciphertext: str) -> str:
+        digest = hashlib.sha256(ciphertext.encode()).hexdigest()[:12]
+        text = f"[secret:{digest}]"
+        self.digests[text] = digest
+        return text
 
 
 def _decrypt_leaves(value: Any, decrypt: Decrypt) -> tuple[Any, bool]:
@@ -250,7 +282,7 @@ def _decrypt_leaves(value: Any, decrypt: Decrypt) -> tuple[Any, bool]:
 
 
 def config_values(
-    stack_config: Mapping[str, Any], decrypt: Decrypt = _placeholder
+    stack_config: Mapping[str, Any], decrypt: Decrypt | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """Stack-file config -> what the Pulumi CLI hands the program: strings (JSON for objects)
     and the list of keys holding secrets.
@@ -261,7 +293,7 @@ def config_values(
     values: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, raw in stack_config.items():
-        value, secret = _decrypt_leaves(raw, decrypt)
+        value, secret = _decrypt_leaves(raw, decrypt or Placeholders())
         if secret:
             secret_keys.append(key)
         if isinstance(value, str):
@@ -277,15 +309,17 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     preview: bool = False,
     mocks: AzureMocks | None = None,
-    decrypt: Decrypt = _placeholder,
+    decrypt: Decrypt | None = None,
     project_dir: Path = PROJECT_DIR,
 ) -> RecordedGraph:
     """Run `__main__.py` for `stack` under mocks and return the recorded graph.
 
     `config` replaces the stack file's `config:` block (same shape as the YAML). Raises
     StackFileError for a stack file that is not one, and ProgramFailedError when the program
-    raises, carrying what was registered before it did.
+    raises, carrying what was registered before it did. Without `decrypt`, encrypted values
+    reach the program as placeholders (see Placeholders).
     """
+    placeholders = Placeholders()
     stack_config = read_stack_file(stack, project_dir) if config is None else config
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
     mocks = mocks or AzureMocks(preview=preview)
@@ -300,10 +334,11 @@ def run_program(
             _run,
             project,
             stack,
-            config_values(stack_config, decrypt),
+            config_values(stack_config, decrypt or placeholders),
             preview,
             mocks,
             project_dir / "__main__.py",
+            placeholders.digests,
         )
 
 
@@ -314,6 +349,7 @@ def _run(
     preview: bool,
     mocks: AzureMocks,
     main: Path,
+    secret_digests: Mapping[str, str],
 ) -> RecordedGraph:
     values, secret_keys = config
     _drop_leftover_tasks()
@@ -322,11 +358,20 @@ def _run(
     pulumi.runtime.set_mocks(
         monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
     )
-    graph = RecordedGraph(stack, preview, monitor.recorded, monitor.invokes, project=project)
+    graph = RecordedGraph(
+        stack,
+        preview,
+        monitor.recorded,
+        monitor.invokes,
+        project=project,
+        secret_digests=secret_digests,
+    )
     try:
-        _sync_await(run_pulumi_func(lambda: _run_main(main)))
+        _sync_await(run_pulumi_func(lambda: _run_main(main, monitor)))
     except Exception as error:  # re-raised with the partial graph
         raise ProgramFailedError(graph, error) from error
+    finally:
+        monitor.in_program_order()
     root = pulumi_settings.get_root_resource()
     exports: dict[str, Any] = dict(getattr(root, "outputs", {}))
     resolved = {name: _sync_await(_resolve(value)) for name, value in exports.items()}
@@ -344,12 +389,30 @@ def _drop_leftover_tasks() -> None:
     pending.clear()
 
 
-def _run_main(main: Path) -> None:
+def _run_main(main: Path, monitor: RecordingMonitor) -> None:
+    def note(args: pulumi.ResourceTransformationArgs) -> None:
+        monitor.constructed(args)
+
+    pulumi.runtime.register_stack_transformation(note)
     runpy.run_path(str(main), run_name="__main__")
 
 
 async def _resolve(value: Any) -> tuple[Any, bool]:
+    """An exported value with what preview cannot know as UNKNOWN, and whether it is secret.
+
+    A map keeps its known fields: `services` shows each service's namespace while its client
+    id is still unknown.
+    """
     output = pulumi.Output.from_input(value)
-    known = await output.is_known()
     secret = await output.is_secret()
-    return (await output.future(with_unknowns=True) if known else UNKNOWN), secret
+    return _from_sdk(await output.future(with_unknowns=True)), secret
+
+
+def _from_sdk(value: Any) -> Any:
+    if isinstance(value, SdkUnknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: _from_sdk(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_sdk(item) for item in value]
+    return value

@@ -24,6 +24,14 @@ MOCK_TENANT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 # The identity running `pulumi up` (a CI service principal, in the mocks).
 MOCK_DEPLOYER_OBJECT_ID = "99999999-8888-7777-6666-555555555555"
 MOCK_DEPLOYER_CLIENT_ID = "12121212-3434-5656-7878-909090909090"
+# What `getClientConfig` returns: the signed-in account, invented. A plan marks these values
+# wherever they appear, so no one takes them for their own.
+SIGNED_IN_ACCOUNT = {
+    "clientId": MOCK_DEPLOYER_CLIENT_ID,
+    "objectId": MOCK_DEPLOYER_OBJECT_ID,
+    "subscriptionId": MOCK_SUBSCRIPTION_ID,
+    "tenantId": MOCK_TENANT_ID,
+}
 _NAMESPACE = uuid.UUID("0f3f6f5e-35a4-4d8e-9a34-9c1b1f0a2e11")
 
 # The input that carries the Azure name, per resource type (azure-native autonames otherwise).
@@ -267,12 +275,7 @@ class AzureMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
         if args.token == "azure-native:authorization:getClientConfig":
-            return {
-                "clientId": MOCK_DEPLOYER_CLIENT_ID,
-                "objectId": MOCK_DEPLOYER_OBJECT_ID,
-                "subscriptionId": MOCK_SUBSCRIPTION_ID,
-                "tenantId": MOCK_TENANT_ID,
-            }
+            return dict(SIGNED_IN_ACCOUNT)
         if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
             value = base64.b64encode(_kubeconfig(args.args["resourceName"]).encode()).decode()
             return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}

@@ -1,15 +1,18 @@
-"""Offline plan: what `pulumi up -s <stack>` would create, without the CLI or an Azure login.
+"""Offline plan: what `pulumi up -s <stack>` would do, without the CLI or an Azure login.
 
-    make plan STACK=dev                                  the resource tree, counts, outputs
+    make plan STACK=dev                                  the resource table, counts, outputs
     make plan STACK=dev ARGS=--details                   ... with every resource's inputs
     make plan STACK=dev ARGS="--format json"             the whole graph (also: mermaid, dot)
+    make plan STACK=dev ARGS="--output plan.json --format json"    ... written to a file
     make plan STACK=dev ARGS="--against origin/main"     what changes against a git revision
-    make plan STACK=dev ARGS="--against old-plan.json --detailed-exitcode"
+    make plan STACK=dev ARGS="--against plan.json --detailed-exitcode"
 
 Runs the real program for the stack with its Pulumi.<stack>.yaml under the recording harness
-in preview mode: values only Azure can know print as "known after deploy", encrypted config
-values as [secret] (never decrypted). Exit codes: 0 done, 1 error, and with
---detailed-exitcode 2 when the diff has changes.
+in preview mode. Values only Azure can know print as output<string>, encrypted config values
+as [secret] (never decrypted), and the signed-in account (tenant, subscription, deployer),
+which the mocks invent, as <mocked ...>. A diff says, as `pulumi preview` would, what is
+created, updated, replaced (and which input forces it) or deleted. Exit codes: 0 done,
+1 error, and with --detailed-exitcode 2 when the diff has changes.
 """
 
 from __future__ import annotations
@@ -20,24 +23,18 @@ import sys
 from pathlib import Path
 
 from components.config import ConfigError
-from offline.diff import (
-    DiffError,
-    diff_as_json,
-    diff_plans,
-    load_plan,
-    plan_at_revision,
-    render_diff,
-)
-from offline.formats import render_dot, render_mermaid, render_tree, to_json
-from offline.harness import PROJECT_DIR, ProgramFailedError, run_program
+from offline.baseline import BaselineError, baseline
+from offline.diff import diff_as_json, diff_plans, render_diff
+from offline.formats import render_dot, render_mermaid, render_plan, to_json
+from offline.harness import PROJECT_DIR, ProgramFailedError, RecordedGraph, run_program
 from offline.stack_file import StackFileError
 
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 
-# Failures a person fixes in the stack file; `report` turns them into one line and exit 1.
-USER_ERRORS = (FileNotFoundError, StackFileError, ProgramFailedError)
+# Failures a person fixes (stack file, command line); `report` turns them into one line and exit 1.
+USER_ERRORS = (FileNotFoundError, StackFileError, ProgramFailedError, BaselineError)
 
 
 def report(error: Exception) -> int:
@@ -52,9 +49,10 @@ def report(error: Exception) -> int:
 def user_error(error: Exception) -> str | None:
     """The message for a failure fixed in the stack file, or None for a bug (keep its traceback).
 
-    Those are: no such stack file, a file that is not a stack file, config the program refuses.
+    Those are: no such stack file, a file that is not a stack file, config the program refuses,
+    a baseline (`--against`) that is neither a git revision nor a saved plan.
     """
-    if isinstance(error, FileNotFoundError | StackFileError):
+    if isinstance(error, FileNotFoundError | StackFileError | BaselineError):
         return str(error)
     if isinstance(error, ProgramFailedError) and isinstance(error.error, ConfigError):
         return str(error.error)
@@ -68,10 +66,11 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("stack", help="the stack whose Pulumi.<stack>.yaml to plan")
-    parser.add_argument("--details", action="store_true", help="show each resource's inputs")
     parser.add_argument(
-        "--format", choices=("text", "json", "mermaid", "dot"), default="text", dest="output"
+        "--details", action="store_true", help="show inputs (and changed values) in full"
     )
+    parser.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
+    parser.add_argument("--output", metavar="FILE", type=Path, help="write to FILE, not stdout")
     parser.add_argument(
         "--against", metavar="REV|PLAN.json", help="diff against a git revision or a saved plan"
     )
@@ -81,39 +80,43 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         help=f"with --against: exit {EXIT_CHANGES} when there are changes",
     )
     args = parser.parse_args(argv)
+    if args.detailed_exitcode and not args.against:
+        parser.error("--detailed-exitcode needs --against (it reports whether a diff has changes)")
+    if args.against and args.format in ("mermaid", "dot"):
+        parser.error(f"--format {args.format} draws a plan, not a diff; drop --against")
     try:
         graph = run_program(args.stack, preview=True, project_dir=project_dir)
+        text, changed = (
+            _diff(graph, args, project_dir) if args.against else (_plan(graph, args), False)
+        )
     except USER_ERRORS as error:
         return report(error)
-    if args.against:
-        return _print_diff(to_json(graph), args, project_dir)
+    if args.output:
+        args.output.write_text(text + "\n")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return EXIT_CHANGES if args.detailed_exitcode and changed else 0
+
+
+def _plan(graph: RecordedGraph, args: argparse.Namespace) -> str:
     renderers = {
-        "text": lambda: render_tree(graph, details=args.details),
+        "text": lambda: render_plan(to_json(graph), details=args.details),
         "json": lambda: json.dumps(to_json(graph), indent=2),
         "mermaid": lambda: render_mermaid(graph),
         "dot": lambda: render_dot(graph),
     }
-    print(renderers[args.output]())
-    return 0
+    return renderers[args.format]()
 
 
-def _print_diff(plan: dict, args: argparse.Namespace, project_dir: Path) -> int:
-    saved = Path(args.against)
-    try:
-        before = (
-            load_plan(saved)
-            if saved.suffix == ".json" and saved.exists()
-            else plan_at_revision(args.against, args.stack, repo=project_dir)
-        )
-    except DiffError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    changes = diff_plans(before, plan)
-    if args.output == "json":
-        print(json.dumps(diff_as_json(changes), indent=2))
+def _diff(graph: RecordedGraph, args: argparse.Namespace, project_dir: Path) -> tuple[str, bool]:
+    """The diff's text and whether it has changes."""
+    diff = diff_plans(baseline(args.against, args.stack, repo=project_dir), to_json(graph))
+    if args.format == "json":
+        text = json.dumps(diff_as_json(diff, against=args.against), indent=2)
     else:
-        print(render_diff(changes, against=args.against, stack=args.stack))
-    return EXIT_CHANGES if args.detailed_exitcode and changes else 0
+        text = render_diff(diff, against=args.against, details=args.details)
+    return text, bool(diff.changes)
 
 
 if __name__ == "__main__":

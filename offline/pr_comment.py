@@ -13,7 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from offline.diff import DiffError, diff_plans, plan_at_revision, render_diff
+from offline.baseline import BaselineError, plan_at_revision
+from offline.diff import diff_plans, render_diff
 from offline.formats import render_mermaid, to_json
 from offline.harness import PROJECT_DIR, run_program
 from offline.plan import USER_ERRORS, report
@@ -27,8 +28,8 @@ def _section(stack: str, base: str, project_dir: Path) -> str:
     graph = run_program(stack, preview=True, project_dir=project_dir)
     try:
         changes = diff_plans(plan_at_revision(base, stack, repo=project_dir), to_json(graph))
-        diff = render_diff(changes, against=base, stack=stack)
-    except DiffError as error:
+        diff = render_diff(changes, against=base)
+    except BaselineError as error:
         diff = f"(no diff: {error})"
     if len(diff) > MAX_SECTION:
         diff = (
@@ -63,7 +64,8 @@ def build_comment(stacks: list[str], base: str, project_dir: Path = PROJECT_DIR)
             MARKER,
             "## secretless-aks: offline plan",
             f"What this pull request changes against `{base}`, planned offline with mocked "
-            "providers (values Azure computes show as *known after deploy*; secrets never show).",
+            "providers (values Azure computes show as `output<string>`, the signed-in account as "
+            "`<mocked ...>`; secrets never show).",
             *sections,
         ]
     )

@@ -1,4 +1,5 @@
-"""The offline plan: the newcomer's main command on a machine without Azure."""
+"""The offline plan: the newcomer's main command on a machine without Azure, and the diff a
+pull request shows. Changes are tested through the command, as a user runs it."""
 
 from __future__ import annotations
 
@@ -9,37 +10,130 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from offline.diff import ResourceChange, diff_plans, plan_at_revision, render_diff
-from offline.formats import display_value, render_dot, render_mermaid, to_json
+from offline.baseline import plan_at_revision
+from offline.formats import render_dot, render_mermaid, to_json
 from offline.harness import PROJECT_DIR, UNKNOWN, Secret, run_program
+from offline.mocks import SIGNED_IN_ACCOUNT
 from offline.plan import main
+from offline.plan_values import encode
 from tests.stack_configs import stack_config
 
+THREE_SERVICES = [
+    {"name": "orders", "image": "ghcr.io/contoso/orders:1.0", "port": 8080},
+    {"name": "payments", "binding": "both"},
+    {"name": "reports", "keyVaultRole": "none"},
+]
+BASE = {
+    "services": THREE_SERVICES[:2],
+    "secrets": {"Db": {"Password": {"secure": "v1:first-ciphertext"}}},
+}
+# What the program needs to run from another directory, with a stack file of the test's own.
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "platform_contract.py", "components")
 
-def test_plan_prints_every_resource_under_its_parent_and_counts_them(
+
+class Project:
+    """A copy of the program with its own Pulumi.dev.yaml, planned through the command."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        for name in PROGRAM_FILES:
+            (root / name).symlink_to(PROJECT_DIR / name)
+
+    def configure(self, **changes: Any) -> None:
+        config = stack_config(**changes)
+        (self.root / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+
+    def plan(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+        code = main(["dev", *args], project_dir=self.root)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture(scope="module")
+def saved_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The JSON plan of BASE, saved as a user would with --format json --output."""
+    project = Project(tmp_path_factory.mktemp("base") / "project")
+    project.configure(**BASE)
+    saved = project.root.parent / "base.json"
+    assert main(["dev", "--format", "json", "--output", str(saved)], project_dir=project.root) == 0
+    return saved
+
+
+def changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved: Path, *args: str, **config: Any
+) -> tuple[int, str]:
+    """The diff of BASE changed by `config`, through the command."""
+    project = Project(tmp_path / "project")
+    project.configure(**{**BASE, **config})
+    code, out, err = project.plan(capsys, "--against", str(saved), *args)
+    assert err == ""
+    return code, out
+
+
+def cells(row: str) -> list[str]:
+    """A table row's cells: symbol, type, name, plan, info (tree drawing left out)."""
+    return [token for token in row.split() if token not in ("├─", "└─", "│")]
+
+
+def ops(document: dict[str, Any]) -> dict[str, str]:
+    return {change["name"]: change["op"] for change in document["changes"]}
+
+
+# --- the plan ----------------------------------------------------------------------------
+
+
+def test_plan_is_a_preview_table_in_program_order_with_counts_and_aligned_outputs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["prod"]) == 0
-    out = capsys.readouterr().out
-    lines = out.splitlines()
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Plan for stack prod of secretless-aks")
-    assert " +   pulumi:pulumi:Stack" in out
-    assert (
-        " +      └─ azure-native:network:VirtualNetwork                network-vnet  [protect]"
-        in out
-    )
-    assert "cluster-aks  [protect]" in out
-    assert "    + 17 to create" in lines
-    assert '    oidcIssuerUrl: "known after deploy"' in lines
-    assert '    clusterName: "aks-secretless-prod"' in lines
+    header = next(line for line in lines if line.lstrip().startswith("Type"))
+    assert header.split() == ["Type", "Name", "Plan", "Info"]
+    rows = [cells(line) for line in lines if line.startswith(" +   ")]
+    assert rows[0] == ["+", "pulumi:pulumi:Stack", "secretless-aks-prod", "create"]
+    # Children in the order the program constructs them: the resource group first, the
+    # network before the cluster that joins it.
+    assert rows[1] == [
+        "+",
+        "azure-native:resources:ResourceGroup",
+        "environment",
+        "create",
+        "[protect]",
+    ]
+    names = [row[2] for row in rows]
+    assert names.index("network-vnet") < names.index("network-nodes") < names.index("cluster-aks")
+    assert lines[lines.index("Resources:") + 1] == "    + 17 to create"
+    outputs = lines[lines.index("Outputs:") + 1 :]
+    assert "    oidcIssuerUrl     : output<string>" in outputs
+    assert '    clusterName       : "aks-secretless-prod"' in outputs
+    assert "    kubeconfig        : [secret]" in outputs
+    assert "    tenantId          : <mocked tenant id>" in outputs
 
 
-def test_plan_details_show_inputs_with_unknowns_named(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_details_print_nested_inputs_over_lines_in_key_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["dev", "--details"]) == 0
-    out = capsys.readouterr().out
-    assert 'resourceName: "aks-secretless-dev"' in out
-    assert 'roleAssignmentName: "known after deploy"' in out
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if "azure-native:network:VirtualNetwork" in line)
+    block = [line.strip() for line in lines[at + 1 : at + 11]]
+    assert block == [
+        "addressSpace        : {",
+        "addressPrefixes: [",
+        '[0]: "10.40.0.0/16"',
+        "]",
+        "}",
+        "enableDdosProtection: false",
+        "enableVmProtection  : false",
+        'location            : "westeurope"',
+        'resourceGroupName   : "rg-secretless-dev"',
+        'virtualNetworkName  : "vnet-secretless-dev"',
+    ]
+    assert any(line.strip() == "roleAssignmentName: output<string>" for line in lines)
 
 
 def test_plan_names_the_known_stacks_when_asked_for_an_unknown_one(
@@ -49,38 +143,76 @@ def test_plan_names_the_known_stacks_when_asked_for_an_unknown_one(
     assert "no stack file Pulumi.staging.yaml; stacks here: dev, prod" in capsys.readouterr().err
 
 
-def test_display_hides_secrets_and_names_unknowns() -> None:
-    shown = display_value({"a": Secret("hunter2"), "b": [UNKNOWN, 1], "c": {"d": Secret({"x": 1})}})
-    assert shown == {"a": "[secret]", "b": ["known after deploy", 1], "c": {"d": "[secret]"}}
+def test_partly_known_outputs_show_their_known_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = Project(tmp_path / "project")
+    project.configure(services=THREE_SERVICES[:1])
+    code, out, _ = project.plan(capsys)
+    assert code == 0
+    lines = out.splitlines()
+    at = lines.index("    services          : {")
+    assert lines[at + 1 : at + 10] == [
+        "        orders: {",
+        "            clientId          : output<string>",
+        "            principalId       : output<string>",
+        "            identityResourceId: output<string>",
+        '            namespace         : "orders"',
+        '            serviceAccount    : "orders"',
+        '            binding           : "workloadIdentity"',
+        "        }",
+        "    }",
+    ]
 
 
-# --- formats and the structural diff -------------------------------------------------------
-
-THREE_SERVICES = [
-    {"name": "orders", "image": "ghcr.io/contoso/orders:1.0", "port": 8080},
-    {"name": "payments", "binding": "both"},
-    {"name": "reports", "keyVaultRole": "none"},
-]
-
-
-def plan(**changes: Any) -> dict[str, Any]:
-    return to_json(run_program("dev", config=stack_config(**changes), preview=True))
+def test_program_order_is_the_same_run_after_run() -> None:
+    config = stack_config(services=THREE_SERVICES, secrets=BASE["secrets"])
+    orders = {
+        tuple(r.urn for r in run_program("dev", config=config, preview=True).resources)
+        for _ in range(5)
+    }
+    assert len(orders) == 1
 
 
-def test_json_plan_holds_the_whole_graph_with_secrets_redacted() -> None:
-    document = plan(secrets={"Db": {"Password": {"secure": "v1:cipher"}}})
-    assert document["format"] == "secretless-aks-plan/1"
-    (secret,) = [r for r in document["resources"] if r["type"] == "azure-native:keyvault:Secret"]
-    value = secret["inputs"]["properties"]["value"]
-    assert value.startswith("[secret:") and "cipher" not in value
-    cluster = next(r for r in document["resources"] if r["name"] == "cluster-aks")
-    assert cluster["parent"].endswith("::cluster")
-    assert cluster["dependencies"] and cluster["propertyDependencies"]["identity"]
-    assert cluster["inputs"]["identityProfile"]["kubeletidentity"]["clientId"] == (
-        "known after deploy"
-    )
-    assert document["outputs"]["kubeconfig"] == "[secret]"
-    json.dumps(document)  # serialisable as it is
+# --- values in JSON: markers no script can take for real values -------------------------
+
+
+def test_json_marks_unknowns_secrets_and_the_mocked_account_as_objects() -> None:
+    document = to_json(run_program("dev", config=stack_config(**BASE), preview=True))
+    assert document["format"] == "secretless-aks-plan/2"
+    by_name = {r["name"]: r for r in document["resources"]}
+    cluster = by_name["cluster-aks"]
+    assert cluster["inputs"]["identityProfile"]["kubeletidentity"]["clientId"] == {
+        "$plan": "unknown"
+    }
+    value = by_name["keyvault-secret-db--password"]["inputs"]["properties"]["value"]
+    assert value["$plan"] == "secret" and set(value) == {"$plan", "digest"}
+    assert "cipher" not in json.dumps(document)
+    assert document["outputs"]["kubeconfig"] == {"$plan": "secret"}
+    assert document["outputs"]["tenantId"] == {"$plan": "mocked", "value": "<mocked tenant id>"}
+    assert document["outputs"]["services"]["orders"]["namespace"] == "orders"
+    assert document["outputs"]["services"]["orders"]["clientId"] == {"$plan": "unknown"}
+    text = json.dumps(document)
+    for invented in SIGNED_IN_ACCOUNT.values():
+        assert invented not in text, "an invented id shown as if real"
+
+
+def test_a_value_that_looks_like_a_placeholder_is_still_just_a_value() -> None:
+    digests = {"[secret:0123456789ab]": "0123456789ab"}
+    assert encode("[secret:0123456789ab]", digests) == "[secret:0123456789ab]"
+    assert encode("known after deploy", digests) == "known after deploy"
+    assert encode(Secret("[secret:ffffffffffff]"), digests) == {"$plan": "secret"}
+    assert encode(Secret("[secret:0123456789ab]"), digests) == {
+        "$plan": "secret",
+        "digest": "0123456789ab",
+    }
+    assert encode([UNKNOWN, {"a": Secret(1)}], {}) == [
+        {"$plan": "unknown"},
+        {"a": {"$plan": "secret"}},
+    ]
+
+
+# --- pictures ---------------------------------------------------------------------------
 
 
 def test_mermaid_picture_groups_by_component_and_stays_small_for_three_services() -> None:
@@ -103,62 +235,194 @@ def test_dot_picture_is_a_digraph_with_clusters() -> None:
     assert dot.rstrip().endswith("}")
 
 
-def _changes(
-    before: dict[str, Any], after: dict[str, Any]
-) -> dict[tuple[str, str], ResourceChange]:
-    return {(c.kind, c.name): c for c in diff_plans(before, after)}
+# --- the diff, as `pulumi preview` would show it -----------------------------------------
 
 
-def test_diff_lists_an_added_service() -> None:
-    changes = _changes(plan(), plan(services=[{"name": "orders"}]))
-    assert ("add", "svc-orders-identity") in changes
-    assert ("add", "svc-orders-federated-orders_orders") in changes
-    assert all(kind == "add" for kind, _ in changes)
-
-
-def test_diff_lists_a_removed_service() -> None:
-    changes = _changes(plan(services=THREE_SERVICES), plan(services=THREE_SERVICES[:2]))
-    removed = {name for kind, name in changes if kind == "remove"}
-    assert "svc-reports-identity" in removed
-    assert not any(name.startswith("svc-orders") for _, name in changes)
-
-
-def test_diff_names_the_changed_properties() -> None:
-    changes = _changes(plan(), plan(cluster={"nodeCount": 2, "nodeVmSize": "Standard_D4s_v5"}))
-    cluster = changes[("change", "cluster-aks")]
-    assert {(p.path, p.before, p.after) for p in cluster.properties} == {
-        ("agentPoolProfiles[0].count", 1, 2),
-        ("agentPoolProfiles[0].vmSize", "Standard_D2s_v5", "Standard_D4s_v5"),
+def test_a_region_move_replaces_everything_regional_and_cascades_to_what_hangs_off_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    code, out = changed(tmp_path, capsys, saved_base, "--format", "json", location="northeurope")
+    assert code == 0
+    document = json.loads(out)
+    by_name = {change["name"]: change for change in document["changes"]}
+    for name in (
+        "environment",
+        "cluster-aks",
+        "cluster-controlplane-identity",
+        "cluster-kubelet-identity",
+        "svc-orders-identity",
+    ):
+        assert by_name[name]["op"] == "replace", name
+        assert "location" in by_name[name]["replaceReasons"], name
+    # A vault's location is not create-only in its REST specification (azure-native plans a
+    # move as an update, which Azure refuses); it is replaced because its group is.
+    vault = by_name["keyvault-vault"]
+    assert vault["op"] == "replace" and vault["replaceReasons"] == ["resourceGroupName"]
+    location = next(p for p in vault["properties"] if p["path"] == "location")
+    assert location["forcesReplacement"] is False
+    # Cascades: a new identity's principal id replaces its grants, a new identity's name
+    # its federated credentials, a new cluster's kubeconfig the provider and its objects.
+    grant = by_name["svc-orders-key-vault-secrets-user-on-vault"]
+    assert grant["op"] == "replace" and "principalId" in grant["replaceReasons"]
+    principal = next(p for p in grant["properties"] if p["path"] == "principalId")
+    assert principal["after"] == {"$plan": "unknown"} and principal["from"] == "svc-orders-identity"
+    credential = by_name["svc-orders-federated-orders_orders"]
+    assert credential["op"] == "replace" and "resourceName" in credential["replaceReasons"]
+    assert by_name["kubernetes-provider"]["op"] == "replace"
+    assert by_name["svc-orders-deployment"]["replaceReasons"] == ["provider"]
+    assert set(ops(document).values()) == {"replace"}
+    assert document["summary"] == {
+        "create": 0,
+        "update": 0,
+        "replace": 30,
+        "delete": 0,
+        "same": 8,
     }
-    assert set(changes) == {("change", "cluster-aks")}
 
 
-def test_diff_shows_a_changed_secret_without_its_value() -> None:
-    before = plan(secrets={"Db": {"Password": {"secure": "v1:first-ciphertext"}}})
-    after = plan(secrets={"Db": {"Password": {"secure": "v1:second-ciphertext"}}})
-    changes = diff_plans(before, after)
-    (change,) = changes
-    assert change.name == "keyvault-secret-db--password"
-    text = render_diff(changes, against="main", stack="dev")
-    assert "properties.value: [secret] => [secret]" in text
-    assert "ciphertext" not in text and "[secret:" not in text
-    assert text.endswith("0 to add, 1 to change, 0 to remove")
+def test_a_region_move_reads_as_a_teardown_in_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    _, out = changed(tmp_path, capsys, saved_base, location="northeurope")
+    lines = out.splitlines()
+    row = next(line for line in lines if "azure-native:resources:ResourceGroup" in line)
+    assert cells(row) == [
+        "+-",
+        "azure-native:resources:ResourceGroup",
+        "environment",
+        "replace",
+        "[diff:",
+        "~location]",
+    ]
+    assert lines[lines.index(row) + 1].strip() == '+- location: "westeurope" => "northeurope"'
+    # Pulumi's own words: one kind of change prints no total, and `+-` has no space after it.
+    assert lines[-3:] == ["Resources:", "    +-30 to replace", "    8 unchanged"]
+
+
+def test_a_service_rename_deletes_the_old_and_creates_the_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    renamed = [{**THREE_SERVICES[0], "name": "shop"}, THREE_SERVICES[1]]
+    _, out = changed(tmp_path, capsys, saved_base, "--format", "json", services=renamed)
+    document = json.loads(out)
+    by_op: dict[str, set[str]] = {}
+    for name, op in ops(document).items():
+        by_op.setdefault(op, set()).add(name)
+    assert "svc-orders-identity" in by_op["delete"] and "svc-shop-identity" in by_op["create"]
+    assert "kubernetes-namespace-shop" in by_op["create"]
+    assert set(by_op) == {"create", "delete"}
+    assert document["summary"] == {"create": 8, "update": 0, "replace": 0, "delete": 8, "same": 30}
+
+
+def test_a_namespace_change_replaces_the_kubernetes_objects_in_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    moved = [{**THREE_SERVICES[0], "namespace": "shop"}, THREE_SERVICES[1]]
+    _, out = changed(tmp_path, capsys, saved_base, "--format", "json", services=moved)
+    document = json.loads(out)
+    by_name = {change["name"]: change for change in document["changes"]}
+    for name in ("svc-orders-service-account", "svc-orders-deployment", "svc-orders-service"):
+        assert by_name[name]["op"] == "replace", name
+        assert "metadata.namespace" in by_name[name]["replaceReasons"], name
+    assert by_name["kubernetes-namespace-shop"]["op"] == "create"
+    assert by_name["kubernetes-namespace-orders"]["op"] == "delete"
+    assert document["summary"] == {"create": 2, "update": 0, "replace": 3, "delete": 2, "same": 33}
+
+
+def test_an_image_change_is_one_update(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    bumped = [{**THREE_SERVICES[0], "image": "ghcr.io/contoso/orders:1.1"}, THREE_SERVICES[1]]
+    code, out = changed(tmp_path, capsys, saved_base, "--detailed-exitcode", services=bumped)
+    assert code == 2
+    lines = out.splitlines()
+    row = next(line for line in lines if "kubernetes:apps/v1:Deployment" in line)
+    assert cells(row) == [
+        "~",
+        "kubernetes:apps/v1:Deployment",
+        "svc-orders-deployment",
+        "update",
+        "[diff:",
+        "~spec]",
+    ]
+    assert lines[lines.index(row) + 1].strip() == (
+        '~ spec.template.spec.containers[0].image: "ghcr.io/contoso/orders:1.0" => '
+        '"ghcr.io/contoso/orders:1.1"'
+    )
+    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    37 unchanged"]
+
+
+def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    secrets = {
+        "Db": {"Password": {"secure": "v1:second-ciphertext"}},
+        "Api": {"Key": {"secure": "v1:api-ciphertext"}},
+    }
+    _, out = changed(tmp_path, capsys, saved_base, secrets=secrets)
+    assert "ciphertext" not in out and "[secret:" not in out
+    lines = out.splitlines()
+    assert ["+", "azure-native:keyvault:Secret", "keyvault-secret-api--key", "create"] in [
+        cells(line) for line in lines
+    ]
+    assert "properties.value: [secret] => [secret]" in out
+    assert lines[-4:] == [
+        "Resources:",
+        "    + 1 to create",
+        "    ~ 1 to update",
+        "    2 changes. 37 unchanged",
+    ]
 
 
 def test_no_changes_says_so_and_exits_zero_even_with_detailed_exitcode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    code, out = changed(tmp_path, capsys, saved_base, "--detailed-exitcode")
+    assert code == 0
+    assert out.splitlines()[0] == f"No changes to stack dev against {saved_base}."
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def test_output_writes_any_format_to_a_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    saved = tmp_path / "dev.json"
-    saved.write_text(json.dumps(plan()))
-    assert main(["dev", "--against", str(saved), "--detailed-exitcode"]) == 0
-    assert "No changes to stack dev" in capsys.readouterr().out
+    for fmt in ("text", "json", "mermaid"):
+        target = tmp_path / f"plan.{fmt}"
+        assert main(["dev", "--format", fmt, "--output", str(target)]) == 0
+        out, err = capsys.readouterr()
+        assert out == "" and err == f"wrote {target}\n"
+        assert target.read_text().strip()
+    assert json.loads((tmp_path / "plan.json").read_text())["stack"] == "dev"
 
 
-def test_detailed_exitcode_reports_changes(tmp_path: Path) -> None:
-    saved = tmp_path / "dev.json"
-    saved.write_text(json.dumps(plan(protect=True)))
-    assert main(["dev", "--against", str(saved), "--detailed-exitcode"]) == 2
-    assert main(["dev", "--against", str(saved)]) == 0
+def test_detailed_exitcode_without_against_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["dev", "--detailed-exitcode"])
+    assert exited.value.code == 2
+    assert "--detailed-exitcode needs --against" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "against", ["--output=/tmp/x", "-h", "no-such-branch", "HEAD~100000", "HEAD:README.md"]
+)
+def test_against_refuses_what_is_not_a_revision_or_a_saved_plan(
+    against: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dev", f"--against={against}"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {against!r} is not a git revision or a saved plan file\n"
+
+
+def test_against_refuses_a_plan_saved_in_another_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": "secretless-aks-plan/1", "resources": []}))
+    assert main(["dev", "--against", str(old)]) == 1
+    err = capsys.readouterr().err
+    assert "is not a saved plan of this version (format 'secretless-aks-plan/1'" in err
 
 
 def test_diff_against_a_git_revision_plans_that_revisions_program(tmp_path: Path) -> None:
@@ -175,6 +439,5 @@ def test_diff_against_a_git_revision_plans_that_revisions_program(tmp_path: Path
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "base"], check=True)
     before = plan_at_revision("HEAD", "dev", repo=repo)
-    assert before["stack"] == "dev"
-    assert diff_plans(before, plan()) == []
-    assert plan_at_revision("HEAD", "staging", repo=repo) == {"resources": [], "outputs": {}}
+    assert before == to_json(run_program("dev", preview=True, project_dir=repo))
+    assert plan_at_revision("HEAD", "staging", repo=repo)["resources"] == []

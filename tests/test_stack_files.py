@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from offline import pr_comment
-from offline.diff import DiffError, plan_at_revision
+from offline.baseline import BaselineError, plan_at_revision
 from offline.harness import PROJECT_DIR, read_stack_file
 from offline.plan import main
 from offline.stack_file import MAX_NESTING, StackFileError
@@ -276,7 +276,7 @@ def test_against_a_revision_with_a_malformed_stack_file_reports_its_message(
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", STACK_FILE], check=True)
     subprocess.run([*git, "commit", "-qm", "broken"], check=True)
-    with pytest.raises(DiffError) as raised:
+    with pytest.raises(BaselineError) as raised:
         plan_at_revision("HEAD", "dev", repo=tmp_path)
     with pytest.raises(StackFileError) as direct:
         read_stack_file("dev", tmp_path)

@@ -1,0 +1,120 @@
+"""The "before" side of a diff: a saved JSON plan, or the plan of the program at a git revision.
+
+`plan_at_revision` runs *this* harness on *that* revision's program, so the two sides differ
+only by the program and its stack files. The revision is user text: it must be one that
+`git rev-parse --verify` accepts as a commit, and it never reaches git where an option could be.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from offline.formats import PLAN_FORMAT
+from offline.harness import PROJECT_DIR
+
+
+class BaselineError(Exception):
+    """The other side of a diff could not be read or planned."""
+
+
+def baseline(against: str, stack: str, repo: Path = PROJECT_DIR) -> dict[str, Any]:
+    """A saved plan if `against` names a file, else the plan at the git revision `against`."""
+    saved = Path(against)
+    if saved.is_file():
+        return load_plan(saved)
+    return plan_at_revision(against, stack, repo=repo)
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BaselineError(f"{path} is not a saved plan: {error}") from error
+    found = document.get("format") if isinstance(document, dict) else None
+    if found != PLAN_FORMAT:
+        raise BaselineError(
+            f"{path} is not a saved plan of this version (format {found!r}, expected "
+            f"{PLAN_FORMAT!r}); save it again with `--format json --output {path}`"
+        )
+    return document
+
+
+def _commit(revision: str, repo: Path) -> str:
+    """The commit `revision` names, or BaselineError. Never lets the text act as an option."""
+    if not revision or revision.startswith("-"):
+        raise BaselineError(f"{revision!r} is not a git revision or a saved plan file")
+    # A fixed argument list, no shell; --end-of-options keeps the text an argument.
+    verified = subprocess.run(  # noqa: S603
+        [  # noqa: S607
+            "git",
+            "-C",
+            str(repo),
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{revision}^{{commit}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if verified.returncode != 0:
+        raise BaselineError(f"{revision!r} is not a git revision or a saved plan file")
+    return verified.stdout.strip()
+
+
+# Runs in a child process: this harness first on the path, the other revision's program second.
+_CHILD = """
+import json, sys
+tool, tree, stack = sys.argv[1:4]
+sys.path[:0] = [tool, tree]
+from offline.formats import to_json
+from offline.harness import run_program
+from offline.stack_file import StackFileError
+from pathlib import Path
+try:
+    graph = run_program(stack, preview=True, project_dir=Path(tree))
+except StackFileError as error:
+    sys.exit(str(error))  # one line, which the parent reports
+print(json.dumps(to_json(graph)))
+"""
+
+
+def plan_at_revision(revision: str, stack: str, repo: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The plan of `stack` as the program stood at `revision` (empty if the stack was new)."""
+    commit = _commit(revision, repo)
+    with tempfile.TemporaryDirectory() as workdir:
+        tree, tool = Path(workdir) / "tree", Path(workdir) / "tool"
+        tree.mkdir()
+        archive = subprocess.run(  # noqa: S603
+            ["git", "-C", str(repo), "archive", "--format=tar", commit],  # noqa: S607
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode != 0:
+            raise BaselineError(f"cannot read revision {revision!r}: {archive.stderr.decode()}")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as files:
+            files.extractall(tree, filter="data")
+        if not (tree / f"Pulumi.{stack}.yaml").exists():
+            return {"format": PLAN_FORMAT, "stack": stack, "resources": [], "outputs": {}}
+        shutil.copytree(PROJECT_DIR / "offline", tool / "offline")
+        child = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", _CHILD, str(tool), str(tree), stack],
+            capture_output=True,
+            text=True,
+            cwd=tree,
+            check=False,
+        )
+        if child.returncode != 0:
+            last = child.stderr.strip().splitlines()[-1:] or ["(no output)"]
+            raise BaselineError(f"cannot plan stack {stack} at {revision}: {last[0]}")
+        return json.loads(child.stdout)

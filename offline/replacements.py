@@ -1,0 +1,165 @@
+"""Which input changes replace a resource rather than update it, per resource type, with sources.
+
+What `pulumi preview` shows as `+-` comes from each provider's Diff:
+- azure-native (provider/pkg/provider/diff.go, calculateDetailedDiff) replaces on every URL
+  path parameter (the resource group, the resource's name, a parent's name, a role
+  assignment's scope) and on properties marked forceNew when the SDK was generated
+  (provider/pkg/gen/properties.go): a top-level or flattened property whose REST
+  specification `x-ms-mutability` has `create` but not `update` (`location` of a tracked
+  resource, common-types TrackedResource), or one listed in the hand-kept forceNewMap
+  (provider/pkg/gen/replacement.go). A create-only property nested in an object does not;
+- pulumi-kubernetes (provider/pkg/provider/diff.go, forceNewProperties) replaces on
+  `metadata.name`, `metadata.namespace` and per-kind immutable fields; its Helm Release on
+  `name` and `namespace` (helm_release.go); its provider when the kubeconfig is unknown or names
+  another cluster (provider.go, DiffConfig); and the engine replaces every resource of a replaced
+  provider (pulumi/pulumi pkg/resource/deploy/step_generator.go, providerChanged);
+- bridged Terraform providers (random) replace on attributes with a RequiresReplace modifier.
+
+Paths are input paths as the program passes them (camelCase); `[]` stands for any list index,
+ALL for every input. API versions are the ones the pinned SDK uses (each module's docstring).
+A type missing here fails the test that walks every type the program declares, so a new
+resource type cannot slip into the plan without its rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ALL = "*"
+_AZURE = "https://github.com/pulumi/pulumi-azure-native/blob/master/provider/pkg"
+_SPECS = "https://github.com/Azure/azure-rest-api-specs/blob/main/specification"
+_KUBERNETES = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider"
+_PATH_PARAMETERS = f"{_AZURE}/provider/diff.go: URL path parameters"
+_TRACKED_LOCATION = (
+    f"{_SPECS}/common-types/resource-management/v5/types.json: TrackedResource.location "
+    '"x-ms-mutability": ["read", "create"]'
+)
+_FORCE_NEW_MAP = f"{_AZURE}/gen/replacement.go: forceNewMap"
+
+
+@dataclass(frozen=True)
+class Rule:
+    paths: tuple[str, ...]
+    source: str
+
+
+def _path_parameters(*names: str) -> Rule:
+    return Rule(names, _PATH_PARAMETERS)
+
+
+_K8S_NAME = Rule(
+    ("metadata.name", "metadata.namespace"),
+    f"{_KUBERNETES}/diff.go: metadataForceNewProperties",
+)
+
+REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
+    # Microsoft.Resources 2024-03-01
+    "azure-native:resources:ResourceGroup": (
+        _path_parameters("resourceGroupName"),
+        Rule(("location",), f"{_FORCE_NEW_MAP} Resources/ResourceGroup"),
+    ),
+    # Microsoft.Network 2024-05-01
+    "azure-native:network:VirtualNetwork": (
+        _path_parameters("resourceGroupName", "virtualNetworkName"),
+        Rule(("location",), f"{_FORCE_NEW_MAP} Network/VirtualNetwork"),
+    ),
+    "azure-native:network:Subnet": (
+        _path_parameters("resourceGroupName", "virtualNetworkName", "subnetName"),
+    ),
+    # Microsoft.ManagedIdentity 2023-01-31: issuer, subject and audiences are updatable.
+    "azure-native:managedidentity:UserAssignedIdentity": (
+        _path_parameters("resourceGroupName", "resourceName"),
+        Rule(("location",), _TRACKED_LOCATION),
+    ),
+    "azure-native:managedidentity:FederatedIdentityCredential": (
+        _path_parameters(
+            "resourceGroupName", "resourceName", "federatedIdentityCredentialResourceName"
+        ),
+    ),
+    # Microsoft.Authorization 2022-04-01: ARM refuses to update a principal or a scope
+    # (RoleAssignmentUpdateNotPermitted); the role definition and description are updates.
+    "azure-native:authorization:RoleAssignment": (
+        _path_parameters("scope", "roleAssignmentName"),
+        Rule(("principalId", "scope"), f"{_FORCE_NEW_MAP} Authorization/RoleAssignment"),
+    ),
+    # Microsoft.ContainerService 2025-09-01: pools, identities, RBAC and Entra ID are updates.
+    "azure-native:containerservice:ManagedCluster": (
+        _path_parameters("resourceGroupName", "resourceName"),
+        Rule(
+            (
+                "location",
+                "dnsPrefix",
+                "fqdnSubdomain",
+                "nodeResourceGroup",
+                "diskEncryptionSetID",
+                "linuxProfile",
+                "windowsProfile",
+                "networkProfile.serviceCidr",
+                "networkProfile.serviceCidrs",
+                "networkProfile.dnsServiceIP",
+                "networkProfile.networkMode",
+                "networkProfile.networkPlugin",
+                "networkProfile.networkPluginMode",
+                "networkProfile.podCidr",
+                "networkProfile.networkDataplane",
+                "networkProfile.networkPolicy",
+                "networkProfile.outboundType",
+            ),
+            f"{_FORCE_NEW_MAP} ContainerService/ManagedCluster",
+        ),
+    ),
+    # Microsoft.KeyVault 2024-11-01: `location` carries no x-ms-mutability and `properties` is
+    # not flattened, so a move is planned as an update (which Azure then refuses).
+    "azure-native:keyvault:Vault": (_path_parameters("resourceGroupName", "vaultName"),),
+    "azure-native:keyvault:Secret": (
+        _path_parameters("resourceGroupName", "vaultName", "secretName"),
+    ),
+    "random:index/randomString:RandomString": (
+        Rule(
+            (ALL,),
+            "https://github.com/hashicorp/terraform-provider-random/blob/main/internal/"
+            "provider/resource_string.go: RequiresReplace on every attribute",
+        ),
+    ),
+    "pulumi:providers:kubernetes": (
+        Rule(("kubeconfig",), f"{_KUBERNETES}/provider.go: DiffConfig"),
+    ),
+    "kubernetes:core/v1:Namespace": (_K8S_NAME,),
+    "kubernetes:core/v1:ServiceAccount": (_K8S_NAME,),
+    "kubernetes:core/v1:Service": (
+        _K8S_NAME,
+        Rule(("spec.clusterIP",), f"{_KUBERNETES}/diff.go: Service"),
+    ),
+    "kubernetes:apps/v1:Deployment": (
+        _K8S_NAME,
+        Rule(("spec.selector",), f"{_KUBERNETES}/diff.go: apps/v1 Deployment"),
+    ),
+    "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity": (_K8S_NAME,),
+    "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding": (_K8S_NAME,),
+    "kubernetes:helm.sh/v3:Release": (
+        Rule(("name", "namespace"), f"{_KUBERNETES}/helm_release.go: forceNewFields"),
+    ),
+}
+
+
+def _normalise(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith((prefix + ".", prefix + "["))
+
+
+def forces_replacement(type_: str, path: str) -> bool:
+    """Whether a change at input `path` replaces a resource of `type_`.
+
+    True when the path is a listed one, lies inside one (a leaf of a create-only object), or
+    contains one (a whole object that holds a create-only field changed or became unknown).
+    """
+    path = _normalise(path)
+    for rule in REPLACEMENTS.get(type_, ()):
+        for listed in rule.paths:
+            if listed == ALL or _under(path, listed) or _under(listed, path):
+                return True
+    return False

@@ -139,8 +139,8 @@ def render_plan(document: dict[str, Any], *, details: bool = False) -> str:
                 below,
             )
         )
+    # Reads show in the table but not in the summary, as in `pulumi preview`.
     created = sum(1 for row in rows if row.symbol == "+")
-    read = len(rows) - created
     lines = [
         f"Plan for stack {document['stack']} of {document['project']} (offline: mocked "
         "providers, nothing is sent to Azure)",
@@ -151,8 +151,6 @@ def render_plan(document: dict[str, Any], *, details: bool = False) -> str:
         "Resources:",
         f"    + {created} to create",
     ]
-    if read:
-        lines.append(f"    > {read} to read")
     lines += outputs_block(document["outputs"])
     return "\n".join(lines)
 

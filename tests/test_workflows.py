@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -85,16 +84,6 @@ def exported_env(
     )
     lines = github_env.read_text().splitlines()
     return result.returncode, dict(line.split("=", 1) for line in lines)
-
-
-def test_actionlint_finds_nothing() -> None:
-    actionlint = shutil.which("actionlint") or str(
-        Path(__file__).parents[1] / ".venv/bin/actionlint"
-    )
-    result = subprocess.run(
-        [actionlint, "-no-color"], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,7 @@ services = {
             resource_group_name=resource_group.name,
             location=resource_group.location,
             vault_id=key_vault.vault_id,
+            vault_uri=key_vault.vault_uri,
             secret_ids=key_vault.secret_ids,
             oidc_issuer_url=cluster.oidc_issuer_url,
             tenant_id=client.tenant_id,

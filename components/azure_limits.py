@@ -164,3 +164,42 @@ RESERVED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"
 # hand the identity to every pod in the namespace.
 # https://kubernetes.io/docs/concepts/security/service-accounts/#default-service-accounts
 DEFAULT_SERVICE_ACCOUNT = "default"
+
+# AKS node pool names: azure-rest-api-specs, containerservice aks/stable/2025-09-01
+# managedClusters.json, ManagedClusterAgentPoolProfile.name: "^[a-z][a-z0-9]{0,11}$" (Windows
+# pools: 6 characters at most, the description adds). Immutable: a new name is a new pool.
+AGENT_POOL = NameLimit(
+    "node pool name",
+    1,
+    12,
+    r"[a-z][a-z0-9]*",
+    "lowercase letters and digits, starting with a letter",
+)
+
+# Learn, "Secure access to the API server using authorized IP address ranges in AKS":
+# https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges
+# "You can specify up to 200 authorized IP ranges. To go beyond this limit, consider using API
+# Server VNet Integration, which supports up to 2,000". AKS refuses more with "The number of
+# APIServer Authorized IP Ranges is greater than the allowed value 200" (as quoted in
+# StatCan/aaw#545). It counts ranges, not addresses (MicrosoftDocs/azure-docs#81008).
+API_SERVER_AUTHORIZED_IP_RANGES = 200
+
+# MaintenanceWindow.durationHours: "Length of maintenance window range from 4 to 24 hours"
+# (containerservice 2025-09-01, as generated into pulumi-azure-native 3.29.0's
+# containerservice MaintenanceWindowArgs; its startTime is "HH:MM", its utcOffset "+/-HH:mm").
+MAINTENANCE_WINDOW_HOURS = (4, 24)
+# The planned-maintenance configurations AKS reads, by these exact names: one for cluster
+# auto-upgrades, one for node OS upgrades (Learn, "Use planned maintenance to schedule and
+# control upgrades", https://learn.microsoft.com/azure/aks/planned-maintenance).
+AUTO_UPGRADE_SCHEDULE = "aksManagedAutoUpgradeSchedule"
+NODE_OS_UPGRADE_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
+
+# The network plugins each network policy engine runs on (Learn, "Secure traffic between pods
+# by using network policies", https://learn.microsoft.com/azure/aks/use-network-policies,
+# "Supported networking options": Azure Network Policy Manager: Azure CNI; Calico: Azure CNI
+# and kubenet). The same page announces the end of Azure NPM support (Windows nodes 30 Sep
+# 2026; Linux nodes: check the page, copies of it give 2026 and 2028) in favour of Cilium.
+NETWORK_POLICY_PLUGINS = {
+    "azure": frozenset({"azure"}),
+    "calico": frozenset({"azure", "kubenet"}),
+}

@@ -1,18 +1,49 @@
-"""The AKS cluster with its own control-plane and kubelet identities, and the roles they need."""
+"""The AKS cluster with its own control-plane and kubelet identities, and the roles they need;
+its user node pool and its maintenance windows."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
-from components import roles
-from components.config import NODE_POOL_MAX_SURGE, ClusterConfig, NetworkConfig
+from components import azure_limits, roles
+from components.config import (
+    NETWORK_PLUGIN,
+    NODE_POOL_MAX_SURGE,
+    ClusterConfig,
+    MaintenanceWindow,
+    NetworkConfig,
+    UserPoolConfig,
+)
 from components.naming import EnvironmentNames
 from components.outputs import required
 
 SYSTEM_POOL_NAME = "system"
+USER_POOL_NAME_PREFIX = "user"
+# Learn, "Manage system node pools in AKS" (https://learn.microsoft.com/azure/aks/use-system-pools):
+# a system pool with this taint runs only AKS's critical add-ons, which tolerate it.
+CRITICAL_ADDONS_ONLY_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+# The maintenance window recurs every week.
+MAINTENANCE_INTERVAL_WEEKS = 1
+
+
+def user_pool_name(pool: UserPoolConfig) -> str:
+    """`user` and six hex digits of the settings an existing pool cannot change.
+
+    A new VM size (azure-native replaces the pool: forceNewMap, provider/pkg/gen/replacement.go),
+    zones or maxPods (azurerm rotates the pool for each: kubernetes_cluster_node_pool,
+    temporary_name_for_rotation) needs a new pool. The name is in the resource's Pulumi name
+    too, so the engine sees a new pool and an old one, not a replacement: it creates the new
+    pool first and deletes the old one at the end of the update, and workloads always have
+    nodes to go to. (azure-native replaces delete-first: DeleteBeforeReplace, diff.go.)
+    10 characters: within AKS's 12.
+    """
+    zones = ",".join(pool.availability_zones or ())
+    settings = f"{pool.node_vm_size.lower()}|{zones}|{pool.max_pods}"
+    return f"{USER_POOL_NAME_PREFIX}{hashlib.sha256(settings.encode()).hexdigest()[:6]}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +69,8 @@ class Cluster(pulumi.ComponentResource):
     control_plane_identity: managedidentity.UserAssignedIdentity
     kubelet_identity: managedidentity.UserAssignedIdentity
     managed_cluster: containerservice.ManagedCluster
+    user_pool: containerservice.AgentPool | None
+    maintenance_configurations: list[containerservice.MaintenanceConfiguration]
     cluster_name: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
@@ -63,6 +96,21 @@ class Cluster(pulumi.ComponentResource):
             ),
         )
 
+        # AKS takes pools inline in the cluster only when it creates it ("Adding agent pools to
+        # an existing cluster is not allowed through managed cluster operations",
+        # pulumi/pulumi-azure-native#579): the user pool is a resource of its own, so that it
+        # can be added to a running cluster, changed and rotated.
+        self.user_pool = (
+            self._user_pool(name, args, args.settings.user_pool)
+            if args.settings.user_pool is not None
+            else None
+        )
+        self.maintenance_configurations = (
+            self._maintenance_windows(name, args, args.settings.maintenance_window)
+            if args.settings.maintenance_window is not None
+            else []
+        )
+
         self.cluster_name = self.managed_cluster.name
         self.cluster_id = self.managed_cluster.id
         # Federated credentials must use the issuer exactly as Azure returns it (trailing
@@ -84,6 +132,10 @@ class Cluster(pulumi.ComponentResource):
                 "cluster_id": self.cluster_id,
                 "oidc_issuer_url": self.oidc_issuer_url,
                 "node_resource_group": self.node_resource_group,
+                "user_pool_id": self.user_pool.id if self.user_pool is not None else None,
+                "maintenance_configuration_ids": [
+                    configuration.id for configuration in self.maintenance_configurations
+                ],
             }
         )
 
@@ -132,6 +184,7 @@ class Cluster(pulumi.ComponentResource):
     ) -> containerservice.ManagedCluster:
         settings = args.settings
         kubelet = self.kubelet_identity
+        authorized_ranges = [str(cidr) for cidr in settings.api_server_authorized_ip_ranges or ()]
         return containerservice.ManagedCluster(
             f"{name}-aks",
             resource_name_=args.names.cluster,
@@ -169,17 +222,21 @@ class Cluster(pulumi.ComponentResource):
                     availability_zones=list(settings.availability_zones)
                     if settings.availability_zones
                     else None,
-                    # config.py sizes the subnet for exactly this surge.
+                    # The config rules size the subnet for exactly this surge.
                     upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(
                         max_surge=str(NODE_POOL_MAX_SURGE)
                     ),
+                    # With a user pool, workloads never share nodes with system pods.
+                    node_taints=[CRITICAL_ADDONS_ONLY_TAINT] if settings.user_pool else None,
                 )
             ],
             # Azure CNI: pods get VNet addresses (AAD Pod Identity is unsafe on kubenet). A plain
             # dict, not ContainerServiceNetworkProfileArgs: that class fills in podCidr
             # 10.244.0.0/16, meaningless with classic Azure CNI and a diff after every refresh.
             network_profile=containerservice.ContainerServiceNetworkProfileArgsDict(
-                network_plugin=containerservice.NetworkPlugin.AZURE,
+                network_plugin=containerservice.NetworkPlugin(NETWORK_PLUGIN),
+                # Enforces the Kubernetes NetworkPolicy objects the services declare.
+                network_policy=containerservice.NetworkPolicy(settings.network_policy),
                 load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
                 outbound_type=containerservice.OutboundType.LOAD_BALANCER,
                 service_cidr=str(args.network.service_cidr),
@@ -201,5 +258,75 @@ class Cluster(pulumi.ComponentResource):
                 admin_group_object_ids=[str(group) for group in settings.admin_group_object_ids],
             ),
             disable_local_accounts=settings.disable_local_accounts,
+            auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=containerservice.UpgradeChannel(settings.upgrade_channel),
+                node_os_upgrade_channel=containerservice.NodeOSUpgradeChannel(
+                    settings.node_os_upgrade_channel
+                ),
+            ),
+            # Only these ranges reach the API server: `pulumi up` (its Kubernetes provider) and
+            # kubectl from anywhere else are refused before they can sign in.
+            api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                authorized_ip_ranges=authorized_ranges
+            )
+            if authorized_ranges
+            else None,
             opts=opts,
         )
+
+    def _user_pool(
+        self, name: str, args: ClusterArgs, pool: UserPoolConfig
+    ) -> containerservice.AgentPool:
+        pool_name = user_pool_name(pool)
+        return containerservice.AgentPool(
+            f"{name}-pool-{pool_name}",
+            agent_pool_name=pool_name,
+            resource_group_name=args.resource_group_name,
+            resource_name_=self.managed_cluster.name,
+            mode=containerservice.AgentPoolMode.USER,
+            type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+            os_type=containerservice.OSType.LINUX,
+            count=pool.node_count,
+            vm_size=pool.node_vm_size,
+            max_pods=pool.max_pods,
+            # The node subnet, which the control plane may join (its Network Contributor grant).
+            vnet_subnet_id=args.node_subnet_id,
+            availability_zones=list(pool.availability_zones) if pool.availability_zones else None,
+            # Follows a pinned cluster version; unpinned, AKS gives it the control plane's.
+            orchestrator_version=args.settings.kubernetes_version,
+            upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(
+                max_surge=str(NODE_POOL_MAX_SURGE)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _maintenance_windows(
+        self, name: str, args: ClusterArgs, window: MaintenanceWindow
+    ) -> list[containerservice.MaintenanceConfiguration]:
+        # One window for both kinds of upgrade AKS makes itself; AKS reads each configuration
+        # by its exact name.
+        maintenance_window = containerservice.MaintenanceWindowArgs(
+            schedule=containerservice.ScheduleArgs(
+                weekly=containerservice.WeeklyScheduleArgs(
+                    day_of_week=containerservice.WeekDay(window.day_of_week),
+                    interval_weeks=MAINTENANCE_INTERVAL_WEEKS,
+                )
+            ),
+            start_time=f"{window.start_hour:02d}:00",
+            duration_hours=window.duration_hours,
+            utc_offset=window.utc_offset,
+        )
+        return [
+            containerservice.MaintenanceConfiguration(
+                f"{name}-{role}-window",
+                config_name=config_name,
+                resource_group_name=args.resource_group_name,
+                resource_name_=self.managed_cluster.name,
+                maintenance_window=maintenance_window,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for role, config_name in (
+                ("auto-upgrade", azure_limits.AUTO_UPGRADE_SCHEDULE),
+                ("node-os-upgrade", azure_limits.NODE_OS_UPGRADE_SCHEDULE),
+            )
+        ]

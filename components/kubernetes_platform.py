@@ -83,6 +83,16 @@ class KubernetesPlatform(pulumi.ComponentResource):
             )
             for namespace in sorted({service.namespace for service in args.services})
         }
+        for namespace, created in self.namespaces.items():
+            policy = manifests.deny_ingress(namespace)
+            kubernetes.networking.v1.NetworkPolicy(
+                f"{name}-namespace-{namespace}-deny-ingress",
+                metadata=manifests.as_input(
+                    {**policy["metadata"], "namespace": created.metadata.name}
+                ),
+                spec=manifests.as_input(policy["spec"]),
+                opts=k8s,
+            )
         self.pod_identity_release = None
         if any(service.uses_pod_identity for service in args.services):
             self.pod_identity_release = self._install_pod_identity(name, args, k8s)
@@ -135,7 +145,10 @@ class KubernetesPlatform(pulumi.ComponentResource):
             ),
             principal_id=args.kubelet_principal_id,
             principal_type=roles.SERVICE_PRINCIPAL,
-            description="AAD Pod Identity (kubelet identity) assigns pod identities to node VMs.",
+            description=(
+                "AAD Pod Identity (NMI, as the kubelet identity) assigns pod identities to node "
+                "VMs; granted only while a service uses pod identity."
+            ),
             parent=self,
         )
         return kubernetes.helm.v3.Release(
@@ -145,6 +158,10 @@ class KubernetesPlatform(pulumi.ComponentResource):
             version=AAD_POD_IDENTITY_CHART_VERSION,
             repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=AAD_POD_IDENTITY_REPOSITORY),
             namespace=AAD_POD_IDENTITY_NAMESPACE,
+            # Each AzureIdentity then binds pods in its own namespace only; without it a pod in
+            # any namespace could claim any identity with a matching AzureIdentityBinding
+            # (https://azure.github.io/aad-pod-identity/docs/configure/match_pods_in_namespace/).
+            values={"forceNamespaced": "true"},
             opts=k8s,
         )
 

@@ -26,6 +26,20 @@ POD_IDENTITY_SELECTOR_LABEL = "aadpodidbinding"
 USER_ASSIGNED_MANAGED_IDENTITY = 0  # AzureIdentity spec.type; 1 is a service principal
 
 NAME_LABEL = "app.kubernetes.io/name"
+# Set by the API server on every namespace (Kubernetes 1.22+): what a policy selects it by.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# Pod Security Admission (https://kubernetes.io/docs/concepts/security/pod-security-admission/):
+# enforce `restricted`, and audit and warn at the same level, against the cluster's own version.
+POD_SECURITY_LABELS = {
+    f"pod-security.kubernetes.io/{mode}{suffix}": value
+    for mode in ("enforce", "audit", "warn")
+    for suffix, value in (("", "restricted"), ("-version", "latest"))
+}
+# AAD Pod Identity: an AzureIdentity so annotated binds pods in its own namespace only
+# (https://azure.github.io/aad-pod-identity/docs/configure/match_pods_in_namespace/).
+POD_IDENTITY_BEHAVIOR_ANNOTATION = "aadpodidentity.k8s.io/Behavior"
+# Where a service finds its vault; the sample application (app/) reads it.
+KEY_VAULT_URL_VARIABLE = "KEY_VAULT_URL"
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -52,10 +66,54 @@ def labels(service: ServiceConfig) -> dict[str, str]:
 
 
 def namespace(name: str) -> dict[str, Any]:
+    """A service namespace, held to the `restricted` Pod Security Standard: the API server
+    refuses a pod that could run as root, escalate, or reach the node."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
+        "metadata": {
+            "name": name,
+            "labels": {"app.kubernetes.io/managed-by": "pulumi", **POD_SECURITY_LABELS},
+        },
+    }
+
+
+def deny_ingress(namespace_name: str) -> dict[str, Any]:
+    """No pod in the namespace accepts traffic unless a policy admits it. Egress stays open:
+    pods must reach Entra ID and Key Vault."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": "deny-ingress",
+            "namespace": namespace_name,
+            "labels": {"app.kubernetes.io/managed-by": "pulumi"},
+        },
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+    }
+
+
+def allow_ingress(service: ServiceConfig) -> dict[str, Any]:
+    """The service's port, open to pods in its own namespace and in `allowIngressFrom`."""
+    assert service.port is not None, "only a service with a port admits traffic"
+    sources: list[dict[str, Any]] = [{"podSelector": {}}]
+    sources += [
+        {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: other}}}
+        for other in service.allow_ingress_from
+    ]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": f"{service.name}-ingress",
+            "namespace": service.namespace,
+            "labels": labels(service),
+        },
+        "spec": {
+            "podSelector": {"matchLabels": {NAME_LABEL: service.name}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": sources, "ports": [{"protocol": "TCP", "port": service.port}]}],
+        },
     }
 
 
@@ -92,6 +150,7 @@ def azure_identity(
             "name": azure_identity_name(service),
             "namespace": service.namespace,
             "labels": labels(service),
+            "annotations": {POD_IDENTITY_BEHAVIOR_ANNOTATION: "namespaced"},
         },
         "spec": {
             "type": USER_ASSIGNED_MANAGED_IDENTITY,
@@ -124,11 +183,16 @@ def pod_labels(service: ServiceConfig) -> dict[str, str]:
     return pod
 
 
-def deployment(service: ServiceConfig) -> dict[str, Any]:
+def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict[str, Any]:
+    """The service's pods. A service with a Key Vault role is told its vault's URL (not a
+    secret); the identity that reads it comes from the binding, never from the environment."""
     assert service.image is not None, "only a service with an image has a Deployment"
     container: dict[str, Any] = {
         "name": service.name,
         "image": service.image,
+        # The registry is asked on every start: a node's cache never serves an image the
+        # pod could not pull itself, and a moved tag is noticed.
+        "imagePullPolicy": "Always",
         "resources": DEFAULT_RESOURCES,
         "securityContext": {
             "allowPrivilegeEscalation": False,
@@ -138,6 +202,8 @@ def deployment(service: ServiceConfig) -> dict[str, Any]:
         # A writable /tmp, since the root filesystem is read-only.
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (an emptyDir)
     }
+    if service.key_vault_role != "none":
+        container["env"] = [{"name": KEY_VAULT_URL_VARIABLE, "value": key_vault_url}]
     if service.port is not None:
         container["ports"] = [{"name": "http", "containerPort": service.port}]
     return {

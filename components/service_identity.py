@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ class ServiceIdentityArgs:
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
     vault_id: pulumi.Input[str]
+    vault_uri: pulumi.Input[str]
     # Secrets this stack seeds, by name: a per-secret grant waits for its secret to exist.
     secret_ids: Mapping[str, pulumi.Output[str]]
     # The cluster side: its OIDC issuer, tenant, kubelet identity and Kubernetes provider.
@@ -149,23 +150,33 @@ class ServiceIdentity(pulumi.ComponentResource):
         )
         if service.uses_pod_identity:
             self._bind_pod_identity(name, args, namespace, k8s)
-        if service.image is None:
-            return
-        deployment = manifests.deployment(service)
-        kubernetes.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=metadata(deployment),
-            spec=manifests.as_input(deployment["spec"]),
-            opts=k8s,
-        )
-        if service.port is not None:
-            exposed = manifests.cluster_ip_service(service)
-            kubernetes.core.v1.Service(
-                f"{name}-service",
-                metadata=metadata(exposed),
-                spec=manifests.as_input(exposed["spec"]),
+
+        # A Kubernetes object with metadata and a spec, named after the component.
+        def declare(
+            kind: Callable[..., pulumi.CustomResource], suffix: str, manifest: dict[str, Any]
+        ) -> None:
+            kind(
+                f"{name}-{suffix}",
+                metadata=metadata(manifest),
+                spec=manifests.as_input(manifest["spec"]),
                 opts=k8s,
             )
+
+        if service.port is not None:
+            declare(
+                kubernetes.networking.v1.NetworkPolicy,
+                "allow-ingress",
+                manifests.allow_ingress(service),
+            )
+        if service.image is None:
+            return
+        declare(
+            kubernetes.apps.v1.Deployment,
+            "deployment",
+            manifests.deployment(service, args.vault_uri),
+        )
+        if service.port is not None:
+            declare(kubernetes.core.v1.Service, "service", manifests.cluster_ip_service(service))
 
     def _bind_pod_identity(
         self,

@@ -249,6 +249,28 @@ def _is_encrypted(value: Any) -> bool:
 
 Decrypt = Callable[[str], str]
 
+# What the offline plan takes in place of a ciphertext, to try a secret without the Pulumi CLI:
+#   secretless-aks:secrets: {Identity: {Secret: {secure: OFFLINE-PLAN-ONLY}}}
+# The CLI cannot decrypt it, so a stack file holding it can never be deployed; the plan warns.
+OFFLINE_STAND_IN = "OFFLINE-PLAN-ONLY"
+
+
+def offline_stand_ins(stack_config: Mapping[str, Any]) -> list[str]:
+    """The config paths (`key.sub.sub`) whose encrypted value is the offline stand-in."""
+
+    def walk(value: Any, path: str) -> Iterator[str]:
+        if _is_encrypted(value):
+            if value["secure"] == OFFLINE_STAND_IN:
+                yield path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{path}[{index}]")
+
+    return [found for key, value in stack_config.items() for found in walk(value, key)]
+
 
 class Placeholders:
     """What the harness gives the program for an encrypted value, as it never decrypts.

@@ -45,6 +45,8 @@ AZURE_NAME_INPUT = {
     ),
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
     "azure-native:containerservice:ManagedCluster": "resourceName",
+    "azure-native:containerservice:AgentPool": "agentPoolName",
+    "azure-native:containerservice:MaintenanceConfiguration": "configName",
     "azure-native:keyvault:Vault": "vaultName",
     "azure-native:keyvault:Secret": "secretName",
 }
@@ -140,6 +142,19 @@ def _managed_cluster(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[s
     }
 
 
+def _cluster_child(kind: str) -> Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]:
+    """Outputs of a cluster's sub-resource (an agent pool, a maintenance configuration)."""
+
+    def outputs(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+        group, cluster = args.inputs["resourceGroupName"], args.inputs["resourceName"]
+        return {
+            "id": f"{group_id(group)}/providers/Microsoft.ContainerService/managedClusters/"
+            f"{cluster}/{kind}/{name}"
+        }
+
+    return outputs
+
+
 def _vault(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
     if args.resource_id:
         # An existing vault, as a read returns it: on the RBAC permission model.
@@ -216,6 +231,10 @@ _OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, A
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
     "azure-native:authorization:RoleAssignment": _role_assignment,
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
+    "azure-native:containerservice:AgentPool": _cluster_child("agentPools"),
+    "azure-native:containerservice:MaintenanceConfiguration": _cluster_child(
+        "maintenanceConfigurations"
+    ),
     "azure-native:keyvault:Vault": _vault,
     "azure-native:keyvault:Secret": _secret,
     "random:index/randomString:RandomString": _random_string,

@@ -26,8 +26,15 @@ from components.config import ConfigError
 from offline.baseline import BaselineError, baseline
 from offline.diff import diff_as_json, diff_plans, render_diff
 from offline.formats import render_dot, render_mermaid, render_plan, to_json
-from offline.harness import PROJECT_DIR, ProgramFailedError, RecordedGraph, run_program
+from offline.harness import (
+    PROJECT_DIR,
+    ProgramFailedError,
+    RecordedGraph,
+    read_stack_file,
+    run_program,
+)
 from offline.stack_file import StackFileError
+from offline.warnings import plan_warnings
 
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
     if args.against and args.format in ("mermaid", "dot"):
         parser.error(f"--format {args.format} draws a plan, not a diff; drop --against")
     try:
+        _warn(args.stack, project_dir)
         graph = run_program(args.stack, preview=True, project_dir=project_dir)
         text, changed = (
             _diff(graph, args, project_dir) if args.against else (_plan(graph, args), False)
@@ -97,6 +105,11 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
     else:
         print(text)
     return EXIT_CHANGES if args.detailed_exitcode and changed else 0
+
+
+def _warn(stack: str, project_dir: Path) -> None:
+    for warning in plan_warnings(read_stack_file(stack, project_dir)):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _plan(graph: RecordedGraph, args: argparse.Namespace) -> str:

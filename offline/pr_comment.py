@@ -16,8 +16,9 @@ from pathlib import Path
 from offline.baseline import BaselineError, plan_at_revision
 from offline.diff import diff_plans, render_diff
 from offline.formats import render_mermaid, to_json
-from offline.harness import PROJECT_DIR, run_program
+from offline.harness import PROJECT_DIR, read_stack_file, run_program
 from offline.plan import USER_ERRORS, report
+from offline.warnings import plan_warnings
 
 MARKER = "<!-- secretless-aks-plan -->"
 # GitHub refuses comments over 65,536 characters; leave room for the frame.
@@ -38,10 +39,12 @@ def _section(stack: str, base: str, project_dir: Path) -> str:
             + stack
             + f' ARGS="--against {base}"`)'
         )
+    warnings = [f"> **Warning:** {w}" for w in plan_warnings(read_stack_file(stack, project_dir))]
     return "\n".join(
         [
             f"### Stack `{stack}`: {len(graph.resources) + 1} resources",
             "",
+            *(f"{warning}\n" for warning in warnings),
             "```",
             diff,
             "```",

@@ -109,6 +109,22 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
             f"{_FORCE_NEW_MAP} ContainerService/ManagedCluster",
         ),
     ),
+    # Microsoft.ContainerService 2025-09-01 agentPools (`properties` flattened): count, taints,
+    # upgrade settings and the version are updates; ManagedClusterAgentPoolProfileProperties has
+    # no create-only x-ms-mutability. vmSize and gpuInstanceProfile came from
+    # pulumi/pulumi-azure-native#3655 ("You can't change the VM size of a node pool after you
+    # create it"), networkProfile.nodePublicIPTags from #4771.
+    "azure-native:containerservice:AgentPool": (
+        _path_parameters("resourceGroupName", "resourceName", "agentPoolName"),
+        Rule(
+            ("vmSize", "gpuInstanceProfile", "networkProfile.nodePublicIPTags"),
+            f"{_FORCE_NEW_MAP} ContainerService/AgentPool",
+        ),
+    ),
+    # The window itself (schedule, start, duration, offset) is an update.
+    "azure-native:containerservice:MaintenanceConfiguration": (
+        _path_parameters("resourceGroupName", "resourceName", "configName"),
+    ),
     # Microsoft.KeyVault 2024-11-01: `location` carries no x-ms-mutability and `properties` is
     # not flattened, so a move is planned as an update (which Azure then refuses).
     "azure-native:keyvault:Vault": (_path_parameters("resourceGroupName", "vaultName"),),
@@ -135,6 +151,7 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
         _K8S_NAME,
         Rule(("spec.selector",), f"{_KUBERNETES}/diff.go: apps/v1 Deployment"),
     ),
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": (_K8S_NAME,),
     "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity": (_K8S_NAME,),
     "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding": (_K8S_NAME,),
     "kubernetes:helm.sh/v3:Release": (

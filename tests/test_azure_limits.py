@@ -35,6 +35,7 @@ LIMITS = [
     (azure_limits.KUBERNETES_NAMESPACE, 1, 63, "Orders"),
     (azure_limits.KUBERNETES_SERVICE_ACCOUNT, 1, 253, "orders_api"),
     (azure_limits.KUBERNETES_SERVICE, 1, 63, "1orders"),
+    (azure_limits.AGENT_POOL, 1, 12, "User1"),
 ]
 
 
@@ -60,6 +61,16 @@ def test_counts_and_reserved_names_are_pinned() -> None:
     assert azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY == 20
     assert {"kube-system", "kube-public", "kube-node-lease"} == azure_limits.RESERVED_NAMESPACES
     assert azure_limits.DEFAULT_SERVICE_ACCOUNT == "default"
+    assert azure_limits.API_SERVER_AUTHORIZED_IP_RANGES == 200
+    assert azure_limits.MAINTENANCE_WINDOW_HOURS == (4, 24)
+    assert (azure_limits.AUTO_UPGRADE_SCHEDULE, azure_limits.NODE_OS_UPGRADE_SCHEDULE) == (
+        "aksManagedAutoUpgradeSchedule",
+        "aksManagedNodeOSUpgradeSchedule",
+    )
+    assert {
+        "azure": {"azure"},
+        "calico": {"azure", "kubenet"},
+    } == azure_limits.NETWORK_POLICY_PLUGINS
 
 
 LONGEST_STACK = "s" * STACK_NAME_LENGTH[1]

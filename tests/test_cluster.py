@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
+from components import azure_limits
+from components.cluster import CRITICAL_ADDONS_ONLY_TAINT, user_pool_name
+from components.config import UserPoolConfig
 from offline.harness import RecordedGraph, run_program
 from tests.graph_queries import IDENTITY, MANAGED_CLUSTER, ROLE_ASSIGNMENT, grants_to
 from tests.stack_configs import stack_config
 
+AGENT_POOL = "azure-native:containerservice:AgentPool"
+MAINTENANCE_CONFIGURATION = "azure-native:containerservice:MaintenanceConfiguration"
+
 
 def test_cluster_owns_a_control_plane_and_a_kubelet_identity(dev: RecordedGraph) -> None:
     component = dev.named("cluster")
-    identities = {r.name: r for r in dev.by_type(IDENTITY)}
+    # Every other identity is a service's (the dev stack runs the sample application).
+    identities = {r.name: r for r in dev.by_type(IDENTITY) if not r.name.startswith("svc-")}
     assert set(identities) == {"cluster-controlplane-identity", "cluster-kubelet-identity"}
     assert identities["cluster-controlplane-identity"].inputs["resourceName"] == (
         "id-secretless-dev-controlplane"
@@ -98,6 +107,7 @@ def test_cluster_uses_azure_cni_on_the_node_subnet(dev: RecordedGraph) -> None:
     # does not use and which would show as a diff after every refresh.
     assert inputs["networkProfile"] == {
         "networkPlugin": "azure",
+        "networkPolicy": "azure",
         "loadBalancerSku": "standard",
         "outboundType": "loadBalancer",
         "serviceCidr": "172.16.0.0/16",
@@ -155,3 +165,193 @@ def test_preview_leaves_what_azure_computes_unknown() -> None:
     assert cluster.inputs["identityProfile"]["kubeletidentity"]["clientId"] is UNKNOWN
     assert graph.outputs["oidcIssuerUrl"] is UNKNOWN
     assert graph.outputs["clusterName"] == "aks-secretless-dev"
+
+
+# --- network policy ----------------------------------------------------------------------
+
+
+def test_both_environments_enforce_network_policies_with_azure_npm_by_default(
+    dev: RecordedGraph, prod: RecordedGraph
+) -> None:
+    for graph in (dev, prod):
+        network = graph.by_type(MANAGED_CLUSTER)[0].inputs["networkProfile"]
+        assert (network["networkPlugin"], network["networkPolicy"]) == ("azure", "azure")
+
+
+def test_calico_is_set_in_the_network_profile_when_chosen() -> None:
+    graph = run_program("dev", config=stack_config(cluster={"networkPolicy": "calico"}))
+    assert graph.by_type(MANAGED_CLUSTER)[0].inputs["networkProfile"]["networkPolicy"] == "calico"
+
+
+def test_each_network_policy_runs_on_the_clusters_plugin() -> None:
+    # Azure NPM needs Azure CNI (Learn, use-network-policies); the program never uses kubenet.
+    for plugins in azure_limits.NETWORK_POLICY_PLUGINS.values():
+        assert "azure" in plugins
+    assert "kubenet" not in azure_limits.NETWORK_POLICY_PLUGINS["azure"]
+
+
+# --- upgrades ----------------------------------------------------------------------------
+
+
+def test_both_environments_take_patch_releases_and_weekly_node_images(
+    dev: RecordedGraph, prod: RecordedGraph
+) -> None:
+    for graph in (dev, prod):
+        assert graph.by_type(MANAGED_CLUSTER)[0].inputs["autoUpgradeProfile"] == {
+            "upgradeChannel": "patch",
+            "nodeOSUpgradeChannel": "NodeImage",
+        }
+
+
+def test_dev_has_no_maintenance_window(dev: RecordedGraph) -> None:
+    assert dev.by_type(MAINTENANCE_CONFIGURATION) == []
+
+
+def test_prod_upgrades_only_in_its_sunday_night_window(prod: RecordedGraph) -> None:
+    cluster = prod.by_type(MANAGED_CLUSTER)[0]
+    configurations = {r.inputs["configName"]: r for r in prod.by_type(MAINTENANCE_CONFIGURATION)}
+    # AKS reads these two configurations by name; any other name would be ignored.
+    assert set(configurations) == {
+        "aksManagedAutoUpgradeSchedule",
+        "aksManagedNodeOSUpgradeSchedule",
+    }
+    for configuration in configurations.values():
+        assert configuration.inputs["maintenanceWindow"] == {
+            "schedule": {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 1}},
+            "startTime": "02:00",
+            "durationHours": 4,
+            "utcOffset": "+00:00",
+        }
+        assert configuration.inputs["resourceName"] == "aks-secretless-prod"
+        assert configuration.inputs["resourceGroupName"] == "rg-secretless-prod"
+        # A data link: the window is set once the cluster exists.
+        assert cluster.urn in configuration.property_dependencies["resourceName"]
+        assert configuration.parent == prod.named("cluster").urn
+    assert {r.name for r in configurations.values()} == {
+        "cluster-auto-upgrade-window",
+        "cluster-node-os-upgrade-window",
+    }
+
+
+def test_channels_and_the_window_follow_the_config() -> None:
+    window = {"dayOfWeek": "Wednesday", "startHour": 23, "durationHours": 8, "utcOffset": "-05:30"}
+    graph = run_program(
+        "dev",
+        config=stack_config(
+            cluster={
+                "upgradeChannel": "stable",
+                "nodeOsUpgradeChannel": "SecurityPatch",
+                "maintenanceWindow": window,
+            }
+        ),
+    )
+    assert graph.by_type(MANAGED_CLUSTER)[0].inputs["autoUpgradeProfile"] == {
+        "upgradeChannel": "stable",
+        "nodeOSUpgradeChannel": "SecurityPatch",
+    }
+    (first, second) = graph.by_type(MAINTENANCE_CONFIGURATION)
+    assert (
+        first.inputs["maintenanceWindow"]
+        == second.inputs["maintenanceWindow"]
+        == {
+            "schedule": {"weekly": {"dayOfWeek": "Wednesday", "intervalWeeks": 1}},
+            "startTime": "23:00",
+            "durationHours": 8,
+            "utcOffset": "-05:30",
+        }
+    )
+
+
+# --- pool isolation ----------------------------------------------------------------------
+
+
+def test_dev_stays_one_shared_node(dev: RecordedGraph) -> None:
+    (pool,) = dev.by_type(MANAGED_CLUSTER)[0].inputs["agentPoolProfiles"]
+    assert pool["count"] == 1
+    assert "nodeTaints" not in pool
+    assert dev.by_type(AGENT_POOL) == []
+
+
+def test_prod_runs_workloads_on_a_user_pool_of_their_own(prod: RecordedGraph) -> None:
+    cluster = prod.by_type(MANAGED_CLUSTER)[0]
+    subnet = prod.named("network-nodes")
+    (system,) = cluster.inputs["agentPoolProfiles"]
+    assert system["mode"] == "System"
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    (pool,) = prod.by_type(AGENT_POOL)
+    expected_name = user_pool_name(
+        UserPoolConfig.model_validate(
+            {"nodeCount": 3, "nodeVmSize": "Standard_D4s_v5", "availabilityZones": ["1", "2", "3"]}
+        )
+    )
+    # A pool that must change is a new resource, created before the old one is deleted.
+    assert pool.name == f"cluster-pool-{expected_name}"
+    assert pool.parent == prod.named("cluster").urn
+    assert {key: pool.inputs.get(key) for key in pool.inputs} == {
+        "agentPoolName": expected_name,
+        "resourceGroupName": "rg-secretless-prod",
+        "resourceName": "aks-secretless-prod",
+        "mode": "User",
+        "type": "VirtualMachineScaleSets",
+        "osType": "Linux",
+        "count": 3,
+        "vmSize": "Standard_D4s_v5",
+        "maxPods": 30,
+        "availabilityZones": ["1", "2", "3"],
+        # The node subnet, sized for both pools; the same surge as the system pool.
+        "vnetSubnetID": subnet.outputs["id"],
+        "upgradeSettings": {"maxSurge": "1"},
+        # Kept at the cluster's pinned version.
+        "orchestratorVersion": "1.35",
+    }
+    # Created in the cluster, which AKS builds with its system pool first.
+    assert cluster.urn in pool.property_dependencies["resourceName"]
+    # Nodes are not state: a pool may be replaced, so it is not protected like the cluster.
+    assert cluster.protect and not pool.protect
+
+
+def test_the_critical_addons_taint_is_the_one_aks_documents() -> None:
+    assert CRITICAL_ADDONS_ONLY_TAINT == "CriticalAddonsOnly=true:NoSchedule"
+
+
+@pytest.mark.parametrize(
+    ("change", "new_pool"),
+    [
+        ({"nodeVmSize": "Standard_D8s_v5"}, True),
+        ({"availabilityZones": ["1", "2"]}, True),
+        ({"maxPods": 60}, True),
+        ({"nodeVmSize": "Standard_d4S_v5"}, False),  # Azure reads VM sizes case-insensitively
+        ({"nodeCount": 10}, False),
+    ],
+)
+def test_the_user_pool_gets_a_new_name_exactly_when_it_needs_new_nodes(
+    change: dict[str, object], new_pool: bool
+) -> None:
+    base = {"nodeCount": 3, "nodeVmSize": "Standard_D4s_v5", "availabilityZones": ["1", "2", "3"]}
+    before = user_pool_name(UserPoolConfig.model_validate(base))
+    after = user_pool_name(UserPoolConfig.model_validate({**base, **change}))
+    assert (before != after) is new_pool
+    for name in (before, after):
+        assert azure_limits.AGENT_POOL.check(name) is None
+        assert name.startswith("user") and len(name) == 10
+
+
+# --- API server access -------------------------------------------------------------------
+
+
+def test_neither_environment_restricts_the_api_server_by_default(
+    dev: RecordedGraph, prod: RecordedGraph
+) -> None:
+    for graph in (dev, prod):
+        assert "apiServerAccessProfile" not in graph.by_type(MANAGED_CLUSTER)[0].inputs
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_authorized_ranges_reach_the_api_server_access_profile(stack: str) -> None:
+    ranges = ["203.0.113.0/24", "198.51.100.7"]
+    graph = run_program(
+        stack, config=stack_config(stack, cluster={"apiServerAuthorizedIpRanges": ranges})
+    )
+    assert graph.by_type(MANAGED_CLUSTER)[0].inputs["apiServerAccessProfile"] == {
+        "authorizedIPRanges": ["203.0.113.0/24", "198.51.100.7/32"]
+    }

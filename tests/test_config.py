@@ -241,6 +241,242 @@ def test_admin_groups_are_parsed_as_object_ids() -> None:
     assert config.cluster.admin_group_object_ids == (uuid.UUID(group),)
 
 
+USER_POOL = {"nodeCount": 3, "nodeVmSize": "Standard_D4s_v5"}
+WINDOW = {"dayOfWeek": "Sunday", "startHour": 2, "durationHours": 4}
+RANGES = "secretless-aks:cluster.apiServerAuthorizedIpRanges"
+
+
+def _window(**changes: Any) -> dict[str, Any]:
+    return {key: value for key, value in {**WINDOW, **changes}.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        pytest.param(
+            stack_config(cluster={"networkPolicy": "cilium"}),
+            "secretless-aks:cluster.networkPolicy: expected 'azure' or 'calico', found 'cilium'",
+            id="network-policy-cilium",
+        ),
+        pytest.param(
+            stack_config(cluster={"upgradeChannel": "Stable"}),
+            "secretless-aks:cluster.upgradeChannel: expected 'none', 'patch', 'stable', 'rapid' "
+            "or 'node-image', found 'Stable'",
+            id="upgrade-channel-spelled-as-a-title",
+        ),
+        pytest.param(
+            stack_config(cluster={"nodeOsUpgradeChannel": "nodeImage"}),
+            "secretless-aks:cluster.nodeOsUpgradeChannel: expected 'None', 'Unmanaged', "
+            "'NodeImage' or 'SecurityPatch', found 'nodeImage'",
+            id="node-os-channel-in-camel-case",
+        ),
+        *(
+            pytest.param(
+                stack_config(cluster={"kubernetesVersion": "1.35", "upgradeChannel": channel}),
+                f"secretless-aks:cluster.upgradeChannel: {channel} moves the cluster to newer "
+                "minor versions than kubernetesVersion 1.35, and the next pulumi up would ask AKS "
+                "to downgrade; use patch or none, or remove kubernetesVersion",
+                id=f"pinned-minor-version-with-{channel}",
+            )
+            for channel in ("stable", "rapid")
+        ),
+        pytest.param(
+            stack_config(cluster={"kubernetesVersion": "1.35.2"}),
+            "secretless-aks:cluster.upgradeChannel: patch moves the cluster past "
+            "kubernetesVersion 1.35.2, and the next pulumi up would ask AKS to downgrade; pin the "
+            "minor version only (1.35), or use none",
+            id="pinned-patch-version-with-the-default-patch-channel",
+        ),
+        *(
+            pytest.param(
+                stack_config(
+                    cluster={
+                        "upgradeChannel": "none",
+                        "nodeOsUpgradeChannel": node_os,
+                        "maintenanceWindow": WINDOW,
+                    }
+                ),
+                "secretless-aks:cluster.maintenanceWindow: schedules nothing: with upgradeChannel "
+                f"none and nodeOsUpgradeChannel {node_os} AKS makes no upgrades of its own; choose "
+                "a channel or remove the window",
+                id=f"window-with-no-channel-and-node-os-{node_os}",
+            )
+            for node_os in ("None", "Unmanaged")
+        ),
+        pytest.param(
+            stack_config(cluster={"maintenanceWindow": _window(dayOfWeek="sunday")}),
+            "secretless-aks:cluster.maintenanceWindow.dayOfWeek: expected 'Monday', 'Tuesday', "
+            "'Wednesday', 'Thursday', 'Friday', 'Saturday' or 'Sunday', found 'sunday'",
+            id="day-of-week-in-lowercase",
+        ),
+        pytest.param(
+            stack_config(cluster={"maintenanceWindow": _window(startHour=24)}),
+            "secretless-aks:cluster.maintenanceWindow.startHour: expected at most 23, found 24",
+            id="start-hour-24",
+        ),
+        pytest.param(
+            stack_config(cluster={"maintenanceWindow": _window(startHour="02:00")}),
+            "secretless-aks:cluster.maintenanceWindow.startHour: expected a whole number "
+            "(unquoted), found '02:00'",
+            id="start-hour-as-a-time",
+        ),
+        pytest.param(
+            stack_config(cluster={"maintenanceWindow": _window(durationHours=3)}),
+            "secretless-aks:cluster.maintenanceWindow.durationHours: expected at least 4, found 3",
+            id="window-shorter-than-azure-allows",
+        ),
+        pytest.param(
+            stack_config(cluster={"maintenanceWindow": _window(durationHours=25)}),
+            "secretless-aks:cluster.maintenanceWindow.durationHours: expected at most 24, found 25",
+            id="window-longer-than-a-day",
+        ),
+        pytest.param(
+            stack_config(cluster={"maintenanceWindow": _window(durationHours=None)}),
+            "secretless-aks:cluster.maintenanceWindow.durationHours: required key is missing",
+            id="window-without-a-duration",
+        ),
+        *(
+            pytest.param(
+                stack_config(cluster={"maintenanceWindow": _window(utcOffset=offset)}),
+                "secretless-aks:cluster.maintenanceWindow.utcOffset: expected a UTC offset such "
+                f"as +00:00 or -05:30, found {offset!r}",
+                id=f"utc-offset-{offset}",
+            )
+            for offset in ("+2:00", "02:00", "UTC", "+15:00", "+05:60")
+        ),
+        pytest.param(
+            stack_config(cluster={"maintenanceWindow": {**WINDOW, "utcOfset": "+01:00"}}),
+            "secretless-aks:cluster.maintenanceWindow.utcOfset: unknown key (did you mean "
+            "'utcOffset'?)",
+            id="typo-in-window-key",
+        ),
+        pytest.param(
+            stack_config(cluster={"userPool": {"nodeCount": 3}}),
+            "secretless-aks:cluster.userPool.nodeVmSize: required key is missing",
+            id="user-pool-without-a-vm-size",
+        ),
+        pytest.param(
+            stack_config(cluster={"userPool": {**USER_POOL, "nodeCount": 0}}),
+            "secretless-aks:cluster.userPool.nodeCount: expected at least 1, found 0",
+            id="user-pool-of-no-nodes",
+        ),
+        pytest.param(
+            stack_config(cluster={"userPool": {**USER_POOL, "availabilityZones": ["1", "1"]}}),
+            "secretless-aks:cluster.userPool.availabilityZones: each entry must appear once",
+            id="user-pool-zone-repeated",
+        ),
+        pytest.param(
+            stack_config(cluster={"userPool": {**USER_POOL, "maxPods": 251}}),
+            "secretless-aks:cluster.userPool.maxPods: expected at most 250, found 251",
+            id="user-pool-max-pods-above-range",
+        ),
+        pytest.param(
+            # Either pool fits the /22 alone (62 and 961 addresses); together they do not.
+            stack_config(cluster={"userPool": {**USER_POOL, "nodeCount": 30}}),
+            "secretless-aks:network.nodeSubnetPrefix: 10.40.0.0/22 has 1019 usable addresses, "
+            "but the system pool's 1 node with maxPods 30 and the user pool's 30 nodes with "
+            "maxPods 30 (each pool +1 during upgrades) need 1023; use a /21 or larger",
+            id="subnet-too-small-for-both-pools",
+        ),
+        pytest.param(
+            stack_config(cluster={"userPool": {**USER_POOL, "nodeCount": "three"}}),
+            "secretless-aks:cluster.userPool.nodeCount: expected a whole number (unquoted), "
+            "found 'three'",
+            id="invalid-user-pool-skips-the-subnet-rule",
+        ),
+        pytest.param(
+            stack_config(cluster={"apiServerAuthorizedIpRanges": ["0.0.0.0/0"]}),
+            f"{RANGES}: 0.0.0.0/0 admits every address; list the operators' and CI runners' "
+            "egress ranges, or leave the key out",
+            id="authorized-range-of-everything",
+        ),
+        pytest.param(
+            stack_config(
+                cluster={"apiServerAuthorizedIpRanges": ["203.0.113.0/24", "203.0.113.0/24"]}
+            ),
+            f"{RANGES}: each entry must appear once",
+            id="authorized-range-twice",
+        ),
+        pytest.param(
+            stack_config(cluster={"apiServerAuthorizedIpRanges": []}),
+            f"{RANGES}: list at least one range, or leave the key out",
+            id="no-authorized-ranges",
+        ),
+        pytest.param(
+            stack_config(cluster={"apiServerAuthorizedIpRanges": ["203.0.113.7/24"]}),
+            f"{RANGES}[0]: expected an IPv4 CIDR such as 10.40.0.0/16, found '203.0.113.7/24'",
+            id="authorized-range-with-host-bits",
+        ),
+        pytest.param(
+            stack_config(
+                cluster={
+                    "apiServerAuthorizedIpRanges": [
+                        f"198.51.{i // 256}.{i % 256}/32" for i in range(201)
+                    ]
+                }
+            ),
+            f"{RANGES}: 201 ranges, but AKS accepts at most 200; merge them into wider ranges",
+            id="more-authorized-ranges-than-aks-accepts",
+        ),
+    ],
+)
+def test_bad_cluster_settings_are_rejected_naming_the_key(
+    config: dict[str, Any], problem: str
+) -> None:
+    message = rejected(config)
+    assert message == f"invalid configuration in Pulumi.dev.yaml (1 problem):\n  - {problem}"
+
+
+def test_cluster_settings_default_to_azure_policy_patch_upgrades_and_no_user_pool() -> None:
+    cluster = parsed(stack_config()).cluster
+    assert cluster.network_policy == "azure"
+    assert (cluster.upgrade_channel, cluster.node_os_upgrade_channel) == ("patch", "NodeImage")
+    assert cluster.maintenance_window is None
+    assert cluster.user_pool is None
+    assert cluster.api_server_authorized_ip_ranges is None
+    pool_and_window = parsed(
+        stack_config(cluster={"userPool": USER_POOL, "maintenanceWindow": WINDOW})
+    )
+    assert pool_and_window.cluster.user_pool is not None
+    assert pool_and_window.cluster.user_pool.max_pods == 30
+    assert pool_and_window.cluster.maintenance_window is not None
+    assert pool_and_window.cluster.maintenance_window.utc_offset == "+00:00"
+
+
+def test_authorized_ranges_are_accepted_up_to_the_limit_and_single_addresses_as_32s() -> None:
+    ranges = [f"198.51.{i // 256}.{i % 256}" for i in range(200)]
+    cluster = parsed(stack_config(cluster={"apiServerAuthorizedIpRanges": ranges})).cluster
+    assert cluster.api_server_authorized_ip_ranges is not None
+    assert len(cluster.api_server_authorized_ip_ranges) == 200
+    assert cluster.api_server_authorized_ip_ranges[0] == ipaddress.IPv4Network("198.51.0.0/32")
+
+
+def test_a_pinned_version_and_a_window_are_accepted_with_the_channels_that_keep_them() -> None:
+    for version, channel in (("1.35", "patch"), ("1.35", "none"), ("1.35.2", "none")):
+        settings = {"kubernetesVersion": version, "upgradeChannel": channel}
+        assert parsed(stack_config(cluster=settings)).cluster.upgrade_channel == channel
+    only_node_images = {"upgradeChannel": "none", "maintenanceWindow": WINDOW}
+    assert parsed(stack_config(cluster=only_node_images)).cluster.maintenance_window is not None
+
+
+def test_a_network_policy_the_clusters_plugin_cannot_run_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The plugin is fixed (Azure CNI), and both policies run on it; were it kubenet, Azure
+    # Network Policy Manager would not.
+    from components.config import rules
+
+    monkeypatch.setattr(rules, "NETWORK_PLUGIN", "kubenet")
+    assert parsed(stack_config(cluster={"networkPolicy": "calico"})).cluster.network_policy
+    with pytest.raises(ConfigError) as error:
+        parsed(stack_config())
+    assert str(error.value) == (
+        "invalid configuration in Pulumi.dev.yaml (1 problem):\n"
+        "  - secretless-aks:cluster.networkPolicy: azure needs network plugin azure, but this "
+        "cluster uses kubenet"
+    )
+
+
 SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
 
 
@@ -359,6 +595,77 @@ SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
             "are case-insensitive)",
             id="two-paths-one-secret-name",
         ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "image": "ghcr.io/contoso/orders"}]),
+            "secretless-aks:services[0].image: has no tag, so it means :latest; pin a version "
+            "tag (e.g. ghcr.io/contoso/app:1.2.3) or a digest (@sha256:...), found "
+            "'ghcr.io/contoso/orders'",
+            id="image-without-a-tag",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "image": "localhost:5000/orders"}]),
+            "secretless-aks:services[0].image: has no tag, so it means :latest; pin a version "
+            "tag (e.g. ghcr.io/contoso/app:1.2.3) or a digest (@sha256:...), found "
+            "'localhost:5000/orders'",
+            id="registry-port-is-not-a-tag",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "image": "ghcr.io/contoso/orders:latest"}]),
+            "secretless-aks:services[0].image: ':latest' moves with every push; pin a version "
+            "tag (e.g. ghcr.io/contoso/app:1.2.3) or a digest (@sha256:...), found "
+            "'ghcr.io/contoso/orders:latest'",
+            id="image-latest",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "allowIngressFrom": ["web"]}]),
+            "secretless-aks:services[0].allowIngressFrom: needs a port: it opens the service's "
+            "port",
+            id="ingress-without-a-port",
+        ),
+        pytest.param(
+            stack_config(
+                services=[
+                    {
+                        "name": "orders",
+                        "image": "ghcr.io/contoso/orders:1.0",
+                        "port": 8080,
+                        "allowIngressFrom": ["web", "web"],
+                    }
+                ]
+            ),
+            "secretless-aks:services[0].allowIngressFrom: each namespace must appear once",
+            id="ingress-from-a-namespace-twice",
+        ),
+        pytest.param(
+            stack_config(
+                services=[
+                    {
+                        "name": "orders",
+                        "image": "ghcr.io/contoso/orders:1.0",
+                        "port": 8080,
+                        "allowIngressFrom": ["Web"],
+                    }
+                ]
+            ),
+            "secretless-aks:services[0].allowIngressFrom[0]: expected a valid namespace: 1-63 "
+            "lowercase letters, digits and '-', starting and ending with a letter or digit, "
+            "found 'Web'",
+            id="ingress-from-an-invalid-namespace",
+        ),
+        *(
+            pytest.param(
+                stack_config(
+                    services=[
+                        {"name": "orders", "binding": binding, "keyVaultRole": "secretsOfficer"}
+                    ]
+                ),
+                "secretless-aks:services[0].keyVaultRole: secretsOfficer is refused with pod "
+                "identity: NMI, running as the kubelet identity, can attach this identity to any "
+                "node; use binding workloadIdentity, or secretsUser",
+                id=f"secrets-officer-with-{binding}",
+            )
+            for binding in ("podIdentity", "both")
+        ),
     ],
 )
 def test_bad_service_vault_and_secret_config_is_rejected(
@@ -367,6 +674,20 @@ def test_bad_service_vault_and_secret_config_is_rejected(
     message = rejected(config)
     assert message.startswith("invalid configuration in Pulumi.dev.yaml (1 problem):\n")
     assert f"\n  - {problem}" in message
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "ghcr.io/contoso/orders:1.4.2",
+        "localhost:5000/orders:1.0",
+        "ghcr.io/contoso/orders@sha256:" + "0" * 64,
+        "ghcr.io/contoso/orders:1.4.2@sha256:" + "a" * 64,
+    ],
+)
+def test_pinned_images_are_accepted(image: str) -> None:
+    config = parsed(stack_config(services=[{"name": "orders", "image": image}]))
+    assert config.services[0].image == image
 
 
 def test_secret_errors_never_show_the_value() -> None:

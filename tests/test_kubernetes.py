@@ -20,11 +20,14 @@ from components.kubernetes_platform import kubeconfig_for_kubelogin
 from offline.harness import RecordedGraph, RecordedResource, Secret, run_program
 from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_TENANT_ID
 from tests.graph_queries import MANAGED_CLUSTER, ROLE_ASSIGNMENT, grant, grants_to
+from tests.pod_security import restricted_violations
 from tests.stack_configs import stack_config
 from tests.test_config import rejected
 
 FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 AZURE_IDENTITY = "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity"
 AZURE_IDENTITY_BINDING = "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding"
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -35,6 +38,7 @@ SERVICES = [
         "image": "ghcr.io/contoso/orders:1.4.2",
         "port": 8080,
         "replicas": 2,
+        "allowIngressFrom": ["web"],
         "additionalServiceAccounts": [{"namespace": "jobs", "serviceAccount": "orders-migrator"}],
     },
     {"name": "legacy", "binding": "podIdentity", "image": "ghcr.io/contoso/legacy:7.0"},
@@ -205,6 +209,15 @@ def test_pod_identity_objects_point_at_the_service_identity(bound: RecordedGraph
         assert release.urn in custom.dependencies, "the CRDs come with the Helm release"
 
 
+def test_pod_identity_binds_pods_in_their_own_namespace_only(bound: RecordedGraph) -> None:
+    (release,) = bound.by_type(HELM_RELEASE)
+    assert release.inputs["values"] == {"forceNamespaced": "true"}
+    for identity in bound.by_type(AZURE_IDENTITY):
+        assert identity.inputs["metadata"]["annotations"] == {
+            "aadpodidentity.k8s.io/Behavior": "namespaced"
+        }
+
+
 def test_pod_identity_is_installed_once_from_its_final_release(bound: RecordedGraph) -> None:
     (release,) = bound.by_type(HELM_RELEASE)
     assert release.inputs["chart"] == "aad-pod-identity"
@@ -227,6 +240,87 @@ def test_kubelet_gets_pod_identity_roles_only_for_pod_identity_services(
             "rg-secretless-prod-nodes",
         ),
     }
+
+
+def test_the_kubelets_node_group_role_says_why_it_exists(bound: RecordedGraph) -> None:
+    (assignment,) = [
+        r
+        for r in bound.by_type(ROLE_ASSIGNMENT)
+        if r.name == "kubernetes-kubelet-virtual-machine-contributor-on-node-resource-group"
+    ]
+    assert assignment.inputs["description"] == (
+        "AAD Pod Identity (NMI, as the kubelet identity) assigns pod identities to node VMs; "
+        "granted only while a service uses pod identity."
+    )
+
+
+def test_every_namespace_enforces_the_restricted_pod_security_standard(
+    bound: RecordedGraph,
+) -> None:
+    namespaces = bound.by_type(NAMESPACE)
+    assert len(namespaces) == 3
+    for namespace in namespaces:
+        labels = namespace.inputs["metadata"]["labels"]
+        for mode in ("enforce", "audit", "warn"):
+            assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+            assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "latest"
+
+
+def test_every_rendered_pod_meets_the_restricted_standard(bound: RecordedGraph) -> None:
+    deployments = bound.by_type("kubernetes:apps/v1:Deployment")
+    assert len(deployments) == 3
+    for deployment in deployments:
+        pod = deployment.inputs["spec"]["template"]["spec"]
+        assert restricted_violations(pod) == [], deployment.name
+
+
+def test_the_restricted_check_catches_what_admission_would_refuse() -> None:
+    pod = {
+        "hostNetwork": True,
+        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+        "containers": [
+            {"name": "app", "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}}
+        ],
+    }
+    assert restricted_violations(pod) == [
+        "hostNetwork is set",
+        "volume host is of type ['hostPath']",
+        "app: allowPrivilegeEscalation is not false",
+        "app: capabilities do not drop ALL",
+        "app: adds capabilities ['NET_ADMIN']",
+        "app: runAsNonRoot is not true",
+        "app: seccompProfile is not RuntimeDefault or Localhost",
+    ]
+
+
+def test_every_service_namespace_denies_ingress_and_each_port_admits_its_callers(
+    bound: RecordedGraph,
+) -> None:
+    policies = {r.name: r.inputs for r in bound.by_type(NETWORK_POLICY)}
+    for namespace in ("orders", "legacy", "moving"):
+        deny = policies[f"kubernetes-namespace-{namespace}-deny-ingress"]
+        assert deny["metadata"]["namespace"] == namespace
+        assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    orders = policies["svc-orders-allow-ingress"]
+    assert orders["metadata"]["namespace"] == "orders"
+    assert orders["spec"] == {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "orders"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [
+                    {"podSelector": {}},
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}},
+                ],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            }
+        ],
+    }
+    assert policies["svc-moving-allow-ingress"]["spec"]["ingress"][0]["from"] == [
+        {"podSelector": {}}
+    ]
+    assert "svc-legacy-allow-ingress" not in policies  # no port, nothing to open
+    assert len(policies) == 5
 
 
 def test_workload_identity_alone_needs_no_kubelet_roles_and_no_helm_release() -> None:
@@ -304,7 +398,8 @@ def test_every_manifest_passes_the_kubernetes_schema_in_strict_mode(
             continue
         kubernetes_validate.validate(_manifest(resource), version, strict=True)
         validated += 1
-    assert validated == 3 + 3 + 3 + 2  # namespaces, accounts, deployments, services
+    # namespaces, accounts, deployments, services, network policies (3 deny, 2 ports)
+    assert validated == 3 + 3 + 3 + 2 + 5
 
 
 def test_pod_identity_objects_pass_the_crd_schemas(bound: RecordedGraph) -> None:

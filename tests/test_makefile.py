@@ -37,7 +37,11 @@ def test_make_test_installs_the_tools_lints_then_runs_the_tests(tmp_path: Path) 
     commands = make("-n", "test", venv=tmp_path / "venv")
     lint = make("-n", "lint", venv=tmp_path / "venv")
     assert commands[: len(lint)] == lint
-    assert commands[len(lint) :] == [f"{tmp_path}/venv/bin/pytest"]
+    after_lint = commands[len(lint) :]
+    assert after_lint[0] == f"{tmp_path}/venv/bin/pytest"
+    # Then the sample app's own checks, in its own virtual environment, and checkov.
+    assert after_lint[1] == "make --no-print-directory -C app test VENV=.venv"
+    assert any(line.endswith('checkov/skips.yaml)"') for line in after_lint)
     installs = [i for i, line in enumerate(lint) if "pip install" in line]
     assert "-r requirements-dev.txt" in lint[installs[-1]]
     checks = lint[installs[-1] + 1 :]

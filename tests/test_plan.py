@@ -69,7 +69,7 @@ def changed(
     project = Project(tmp_path / "project")
     project.configure(**{**BASE, **config})
     code, out, err = project.plan(capsys, "--against", str(saved), *args)
-    assert err == ""
+    assert all(line.startswith("warning: ") for line in err.splitlines()), err
     return code, out
 
 
@@ -106,7 +106,8 @@ def test_plan_is_a_preview_table_in_program_order_with_counts_and_aligned_output
     ]
     names = [row[2] for row in rows]
     assert names.index("network-vnet") < names.index("network-nodes") < names.index("cluster-aks")
-    assert lines[lines.index("Resources:") + 1] == "    + 17 to create"
+    # 17, the user pool and its two maintenance configurations.
+    assert lines[lines.index("Resources:") + 1] == "    + 20 to create"
     outputs = lines[lines.index("Outputs:") + 1 :]
     assert "    oidcIssuerUrl     : output<string>" in outputs
     assert '    clusterName       : "aks-secretless-prod"' in outputs
@@ -274,7 +275,7 @@ def test_a_region_move_replaces_everything_regional_and_cascades_to_what_hangs_o
     assert document["summary"] == {
         "create": 0,
         "update": 0,
-        "replace": 30,
+        "replace": 33,
         "delete": 0,
         "same": 8,
     }
@@ -296,7 +297,7 @@ def test_a_region_move_reads_as_a_teardown_in_text(
     ]
     assert lines[lines.index(row) + 1].strip() == '+- location: "westeurope" => "northeurope"'
     # Pulumi's own words: one kind of change prints no total, and `+-` has no space after it.
-    assert lines[-3:] == ["Resources:", "    +-30 to replace", "    8 unchanged"]
+    assert lines[-3:] == ["Resources:", "    +-33 to replace", "    8 unchanged"]
 
 
 def test_a_service_rename_deletes_the_old_and_creates_the_new(
@@ -311,7 +312,13 @@ def test_a_service_rename_deletes_the_old_and_creates_the_new(
     assert "svc-orders-identity" in by_op["delete"] and "svc-shop-identity" in by_op["create"]
     assert "kubernetes-namespace-shop" in by_op["create"]
     assert set(by_op) == {"create", "delete"}
-    assert document["summary"] == {"create": 8, "update": 0, "replace": 0, "delete": 8, "same": 30}
+    assert document["summary"] == {
+        "create": 10,
+        "update": 0,
+        "replace": 0,
+        "delete": 10,
+        "same": 31,
+    }
 
 
 def test_a_namespace_change_replaces_the_kubernetes_objects_in_it(
@@ -321,12 +328,17 @@ def test_a_namespace_change_replaces_the_kubernetes_objects_in_it(
     _, out = changed(tmp_path, capsys, saved_base, "--format", "json", services=moved)
     document = json.loads(out)
     by_name = {change["name"]: change for change in document["changes"]}
-    for name in ("svc-orders-service-account", "svc-orders-deployment", "svc-orders-service"):
+    for name in (
+        "svc-orders-service-account",
+        "svc-orders-deployment",
+        "svc-orders-service",
+        "svc-orders-allow-ingress",
+    ):
         assert by_name[name]["op"] == "replace", name
         assert "metadata.namespace" in by_name[name]["replaceReasons"], name
     assert by_name["kubernetes-namespace-shop"]["op"] == "create"
     assert by_name["kubernetes-namespace-orders"]["op"] == "delete"
-    assert document["summary"] == {"create": 2, "update": 0, "replace": 3, "delete": 2, "same": 33}
+    assert document["summary"] == {"create": 3, "update": 0, "replace": 4, "delete": 3, "same": 34}
 
 
 def test_an_image_change_is_one_update(
@@ -349,7 +361,7 @@ def test_an_image_change_is_one_update(
         '~ spec.template.spec.containers[0].image: "ghcr.io/contoso/orders:1.0" => '
         '"ghcr.io/contoso/orders:1.1"'
     )
-    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    37 unchanged"]
+    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    40 unchanged"]
 
 
 def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
@@ -370,7 +382,7 @@ def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
         "Resources:",
         "    + 1 to create",
         "    ~ 1 to update",
-        "    2 changes. 37 unchanged",
+        "    2 changes. 40 unchanged",
     ]
 
 
@@ -380,6 +392,28 @@ def test_no_changes_says_so_and_exits_zero_even_with_detailed_exitcode(
     code, out = changed(tmp_path, capsys, saved_base, "--detailed-exitcode")
     assert code == 0
     assert out.splitlines()[0] == f"No changes to stack dev against {saved_base}."
+
+
+def test_the_plan_warns_of_pod_identity_and_of_images_a_push_can_move(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = Project(tmp_path / "project")
+    pinned = "ghcr.io/contoso/orders@sha256:" + "0" * 64
+    project.configure(
+        services=[
+            {"name": "orders", "image": pinned},
+            {"name": "legacy", "binding": "podIdentity", "image": "ghcr.io/contoso/legacy:7.0"},
+        ]
+    )
+    code, _, err = project.plan(capsys)
+    assert code == 0
+    assert err.splitlines() == [
+        "warning: secretless-aks:services[1] (legacy) uses AAD Pod Identity: archived since 2023 "
+        "with no release, its NMI runs with host networking on every node; move it to "
+        "workloadIdentity (README: moving a service from pod identity)",
+        "warning: secretless-aks:services[1].image is a tag, which a push can move: the pods may "
+        "run other code than was reviewed; pin it by digest (@sha256:...)",
+    ]
 
 
 # --- the command line ---------------------------------------------------------------------
@@ -392,7 +426,7 @@ def test_output_writes_any_format_to_a_file(
         target = tmp_path / f"plan.{fmt}"
         assert main(["dev", "--format", fmt, "--output", str(target)]) == 0
         out, err = capsys.readouterr()
-        assert out == "" and err == f"wrote {target}\n"
+        assert out == "" and err.endswith(f"\nwrote {target}\n")
         assert target.read_text().strip()
     assert json.loads((tmp_path / "plan.json").read_text())["stack"] == "dev"
 
@@ -412,7 +446,7 @@ def test_against_refuses_what_is_not_a_revision_or_a_saved_plan(
 ) -> None:
     assert main(["dev", f"--against={against}"]) == 1
     err = capsys.readouterr().err
-    assert err == f"error: {against!r} is not a git revision or a saved plan file\n"
+    assert err.endswith(f"\nerror: {against!r} is not a git revision or a saved plan file\n")
 
 
 def test_against_refuses_a_plan_saved_in_another_format(

@@ -16,6 +16,11 @@ EVERY_FEATURE = stack_config(
         {"name": "legacy", "binding": "podIdentity"},
     ],
     secrets={"Db": {"Password": {"secure": "v1:ciphertext"}}},
+    cluster={
+        "userPool": {"nodeCount": 2, "nodeVmSize": "Standard_D4s_v5"},
+        "maintenanceWindow": {"dayOfWeek": "Saturday", "startHour": 22, "durationHours": 6},
+        "apiServerAuthorizedIpRanges": ["203.0.113.0/24"],
+    },
 )
 
 
@@ -59,6 +64,20 @@ def test_every_rule_names_its_paths_and_cites_a_source() -> None:
         ("azure-native:containerservice:ManagedCluster", "networkProfile.loadBalancerSku", False),
         ("azure-native:containerservice:ManagedCluster", "agentPoolProfiles[0].vmSize", False),
         ("azure-native:containerservice:ManagedCluster", "aadProfile.enableAzureRBAC", False),
+        # The user pool: a new VM size is a new pool (forceNewMap); scaling is an update.
+        ("azure-native:containerservice:AgentPool", "vmSize", True),
+        ("azure-native:containerservice:AgentPool", "agentPoolName", True),
+        ("azure-native:containerservice:AgentPool", "resourceName", True),
+        ("azure-native:containerservice:AgentPool", "count", False),
+        ("azure-native:containerservice:AgentPool", "orchestratorVersion", False),
+        ("azure-native:containerservice:AgentPool", "upgradeSettings.maxSurge", False),
+        # Maintenance windows: only the configuration's name (and its cluster) replace.
+        ("azure-native:containerservice:MaintenanceConfiguration", "configName", True),
+        (
+            "azure-native:containerservice:MaintenanceConfiguration",
+            "maintenanceWindow.durationHours",
+            False,
+        ),
         # The vault: only its path; `properties` is not flattened and location not create-only.
         ("azure-native:keyvault:Vault", "vaultName", True),
         ("azure-native:keyvault:Vault", "location", False),

@@ -27,6 +27,7 @@ from components.config.models import (
     DEFAULT_SOFT_DELETE_RETENTION_DAYS,
     INTERNAL_FIELDS,
     LOCATION_KEY,
+    NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
     PROJECT,
     STACK_NAME_LENGTH,
@@ -36,9 +37,11 @@ from components.config.models import (
     ConfigModel,
     KeyVaultConfig,
     KeyVaultRole,
+    MaintenanceWindow,
     NetworkConfig,
     ServiceConfig,
     StackConfig,
+    UserPoolConfig,
 )
 from components.config.problems import ConfigError, Key, describe, key_path, model_in, suggestion
 from components.config_secrets import SECRETS_KEY, parse_config_secrets
@@ -249,6 +252,7 @@ __all__ = [
     "DEFAULT_REPLICAS",
     "DEFAULT_SOFT_DELETE_RETENTION_DAYS",
     "INTERNAL_FIELDS",
+    "NETWORK_PLUGIN",
     "NODE_POOL_MAX_SURGE",
     "STACK_NAME_LENGTH",
     "STACK_NAME_PATTERN",
@@ -257,9 +261,11 @@ __all__ = [
     "ConfigError",
     "KeyVaultConfig",
     "KeyVaultRole",
+    "MaintenanceWindow",
     "NetworkConfig",
     "ServiceConfig",
     "StackConfig",
+    "UserPoolConfig",
     "load_stack_config",
     "parse_stack_config",
 ]

@@ -7,8 +7,9 @@ wrong; every default is a named constant here and nowhere else.
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -35,8 +36,15 @@ LOCATION_KEY = "azure-native:location"
 DEFAULT_MAX_PODS = 30
 DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("172.16.0.0/16")
 DEFAULT_DNS_SERVICE_IP = ipaddress.IPv4Address("172.16.0.10")
-# The cluster's node pool upgrades one extra node at a time; the subnet must hold it too.
+# The cluster's node pools upgrade one extra node at a time; the subnet must hold it too.
 NODE_POOL_MAX_SURGE = 1
+# Azure CNI (classic): pods take node-subnet addresses (AAD Pod Identity is unsafe on kubenet).
+# Fixed, not configured; the rules check the network policy against it.
+NETWORK_PLUGIN = "azure"
+DEFAULT_NETWORK_POLICY: Final = "azure"
+DEFAULT_UPGRADE_CHANNEL: Final = "patch"
+DEFAULT_NODE_OS_UPGRADE_CHANNEL: Final = "NodeImage"
+DEFAULT_MAINTENANCE_UTC_OFFSET = "+00:00"
 DEFAULT_SOFT_DELETE_RETENTION_DAYS = 90
 DEFAULT_PUBLIC_NETWORK_ACCESS = "Enabled"
 DEFAULT_REPLICAS = 1
@@ -52,6 +60,7 @@ SUBNET_ID_PATTERN = (
 )
 VM_SIZE_PATTERN = r"^Standard_[A-Za-z0-9_]+$"
 KUBERNETES_VERSION_PATTERN = r"^\d+\.\d+(\.\d+)?$"
+UTC_OFFSET_PATTERN = r"^[+-](0\d|1[0-4]):[0-5]\d$"
 # Fields the program fills itself; a stack file cannot set them as secretless-aks:<key>.
 INTERNAL_FIELDS = ("stack", "location")
 
@@ -89,6 +98,21 @@ def _not_default_service_account(account: str) -> str:
     return account
 
 
+def _pinned_image(image: str) -> str:
+    """A tag or a digest: without one (or with `latest`) the image can change under a running
+    service, and two replicas can run different code."""
+    if re.search(r"@sha256:[0-9a-f]{64}$", image):
+        return image
+    tag = image.rpartition("/")[2].partition(":")[2]
+    if not tag:
+        raise ValueError(f"has no tag, so it means :latest; {_PIN_ADVICE}")
+    if tag == "latest":
+        raise ValueError(f"':latest' moves with every push; {_PIN_ADVICE}")
+    return image
+
+
+_PIN_ADVICE = "pin a version tag (e.g. ghcr.io/contoso/app:1.2.3) or a digest (@sha256:...)"
+
 VaultName = Annotated[str, _name_check(azure_limits.KEY_VAULT)]
 ResourceGroupName = Annotated[str, _name_check(azure_limits.RESOURCE_GROUP)]
 Location = Annotated[str, _name_check(azure_limits.LOCATION)]
@@ -120,19 +144,58 @@ class ConfigModel(BaseModel):
         return cls.with_defaults(data) if isinstance(data, dict) else data
 
 
-class ClusterConfig(ConfigModel):
-    """`secretless-aks:cluster`: the AKS cluster and its system node pool."""
+NodeCount = Annotated[StrictInt, Field(ge=1, le=1000)]
+VmSize = Annotated[str, Field(pattern=VM_SIZE_PATTERN)]
+Zones = Annotated[tuple[Literal["1", "2", "3"], ...], Field(min_length=1, max_length=3)]
+MaxPods = Annotated[StrictInt, Field(ge=10, le=250)]
+NetworkPolicy = Literal["azure", "calico"]
+UpgradeChannel = Literal["none", "patch", "stable", "rapid", "node-image"]
+NodeOsUpgradeChannel = Literal["None", "Unmanaged", "NodeImage", "SecurityPatch"]
+WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
-    node_count: Annotated[StrictInt, Field(ge=1, le=1000)]
-    node_vm_size: Annotated[str, Field(pattern=VM_SIZE_PATTERN)]
+
+class MaintenanceWindow(ConfigModel):
+    """`cluster.maintenanceWindow`: when AKS may upgrade the cluster and its nodes, weekly."""
+
+    day_of_week: WeekDay
+    start_hour: Annotated[StrictInt, Field(ge=0, le=23)]
+    duration_hours: Annotated[
+        StrictInt,
+        Field(
+            ge=azure_limits.MAINTENANCE_WINDOW_HOURS[0], le=azure_limits.MAINTENANCE_WINDOW_HOURS[1]
+        ),
+    ]
+    utc_offset: Annotated[str, Field(pattern=UTC_OFFSET_PATTERN)] = DEFAULT_MAINTENANCE_UTC_OFFSET
+
+
+class UserPoolConfig(ConfigModel):
+    """`cluster.userPool`: a node pool for workloads, apart from the system pool."""
+
+    node_count: NodeCount
+    node_vm_size: VmSize
+    availability_zones: Zones | None = None
+    max_pods: MaxPods = DEFAULT_MAX_PODS
+
+
+class ClusterConfig(ConfigModel):
+    """`secretless-aks:cluster`: the AKS cluster, its system node pool and its user pool."""
+
+    node_count: NodeCount
+    node_vm_size: VmSize
     tier: Literal["Free", "Standard"]
     kubernetes_version: Annotated[str, Field(pattern=KUBERNETES_VERSION_PATTERN)] | None = None
     disable_local_accounts: StrictBool = True
     admin_group_object_ids: tuple[uuid.UUID, ...] = ()
-    availability_zones: (
-        Annotated[tuple[Literal["1", "2", "3"], ...], Field(min_length=1, max_length=3)] | None
-    ) = None
-    max_pods: Annotated[StrictInt, Field(ge=10, le=250)] = DEFAULT_MAX_PODS
+    availability_zones: Zones | None = None
+    max_pods: MaxPods = DEFAULT_MAX_PODS
+    network_policy: NetworkPolicy = DEFAULT_NETWORK_POLICY
+    upgrade_channel: UpgradeChannel = DEFAULT_UPGRADE_CHANNEL
+    node_os_upgrade_channel: NodeOsUpgradeChannel = DEFAULT_NODE_OS_UPGRADE_CHANNEL
+    maintenance_window: MaintenanceWindow | None = None
+    # With a user pool, the system pool runs critical add-ons only.
+    user_pool: UserPoolConfig | None = None
+    # None: the API server answers every address (Entra ID and Azure RBAC still guard it).
+    api_server_authorized_ip_ranges: tuple[ipaddress.IPv4Network, ...] | None = None
 
 
 class NetworkConfig(ConfigModel):
@@ -185,9 +248,14 @@ class ServiceConfig(ConfigModel):
     binding: Binding = "workloadIdentity"
     key_vault_role: KeyVaultRole = "secretsUser"
     secret_scope: tuple[Annotated[str, AfterValidator(validate_secret_name)], ...] | None = None
-    image: Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512)] | None = None
+    image: (
+        Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512), AfterValidator(_pinned_image)]
+        | None
+    ) = None
     replicas: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
+    # Namespaces whose pods may reach `port`, besides the service's own.
+    allow_ingress_from: tuple[Namespace, ...] = ()
     additional_service_accounts: tuple[ServiceAccountRef, ...] = ()
 
     @property

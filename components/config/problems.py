@@ -19,6 +19,7 @@ from components.config.models import (
     PROJECT,
     STACK_NAME_LENGTH,
     SUBNET_ID_PATTERN,
+    UTC_OFFSET_PATTERN,
     VM_SIZE_PATTERN,
     StackConfig,
 )
@@ -32,6 +33,7 @@ PATTERN_HINTS = {
     VM_SIZE_PATTERN: "an Azure VM size such as Standard_D4s_v5",
     KUBERNETES_VERSION_PATTERN: "a Kubernetes version such as 1.35 or 1.35.2",
     IMAGE_PATTERN: "a container image reference without spaces",
+    UTC_OFFSET_PATTERN: "a UTC offset such as +00:00 or -05:30",
 }
 # What pydantic's error kinds mean, in the words of a stack file.
 KIND_HINTS = {
@@ -127,7 +129,9 @@ def suggestion(loc: Key) -> str:
     for part in loc[:-1]:
         if isinstance(part, int):
             continue  # a list index: the element model was found with the list's field
-        field = model.model_fields.get(part) if model else None
+        # Keys are aliases as the stack file spells them (`maintenanceWindow`), not field names.
+        fields = {f.alias or name: f for name, f in model.model_fields.items()} if model else {}
+        field = fields.get(str(part))
         model = model_in(field.annotation) if field else None
     if model is None:
         return ""

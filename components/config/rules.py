@@ -17,12 +17,14 @@ from pydantic import BaseModel
 
 from components import azure_limits
 from components.config.models import (
+    NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
     ClusterConfig,
     KeyVaultConfig,
     NetworkConfig,
     ServiceConfig,
     StackConfig,
+    UserPoolConfig,
 )
 from components.config.problems import Key
 
@@ -54,6 +56,82 @@ def _no_repeats(cluster: ClusterConfig) -> None:
     ):
         if len(set(values)) != len(values):
             raise KeyRuleError(key, "each entry must appear once")
+
+
+def _user_pool_zones_appear_once(pool: UserPoolConfig) -> None:
+    zones = pool.availability_zones or ()
+    if len(set(zones)) != len(zones):
+        raise KeyRuleError("availabilityZones", "each entry must appear once")
+
+
+def _network_policy_runs_on_the_plugin(cluster: ClusterConfig) -> None:
+    plugins = azure_limits.NETWORK_POLICY_PLUGINS[cluster.network_policy]
+    if NETWORK_PLUGIN not in plugins:
+        raise KeyRuleError(
+            "networkPolicy",
+            f"{cluster.network_policy} needs network plugin {' or '.join(sorted(plugins))}, "
+            f"but this cluster uses {NETWORK_PLUGIN}",
+        )
+
+
+def _pinned_version_outlives_auto_upgrades(cluster: ClusterConfig) -> None:
+    # AKS never downgrades: once a channel has moved the cluster past the pinned version, the
+    # next `pulumi up` would ask for a downgrade and fail. A pinned minor version (1.35) lets the
+    # patch channel move within it; the same minor is no upgrade request.
+    version, channel = cluster.kubernetes_version, cluster.upgrade_channel
+    if version is None:
+        return
+    minor = ".".join(version.split(".")[:2])
+    if channel in ("stable", "rapid"):
+        raise KeyRuleError(
+            "upgradeChannel",
+            f"{channel} moves the cluster to newer minor versions than kubernetesVersion "
+            f"{version}, and the next pulumi up would ask AKS to downgrade; use patch or none, "
+            "or remove kubernetesVersion",
+        )
+    if channel == "patch" and version != minor:
+        raise KeyRuleError(
+            "upgradeChannel",
+            f"patch moves the cluster past kubernetesVersion {version}, and the next pulumi up "
+            f"would ask AKS to downgrade; pin the minor version only ({minor}), or use none",
+        )
+
+
+def _maintenance_window_has_work(cluster: ClusterConfig) -> None:
+    # Unmanaged: the node OS patches itself (unattended-upgrade), outside any AKS window.
+    if (
+        cluster.maintenance_window is not None
+        and cluster.upgrade_channel == "none"
+        and cluster.node_os_upgrade_channel in ("None", "Unmanaged")
+    ):
+        raise KeyRuleError(
+            "maintenanceWindow",
+            f"schedules nothing: with upgradeChannel none and nodeOsUpgradeChannel "
+            f"{cluster.node_os_upgrade_channel} AKS makes no upgrades of its own; choose a "
+            "channel or remove the window",
+        )
+
+
+def _authorized_ranges_restrict_access(cluster: ClusterConfig) -> None:
+    ranges = cluster.api_server_authorized_ip_ranges
+    if ranges is None:
+        return
+    key, limit = "apiServerAuthorizedIpRanges", azure_limits.API_SERVER_AUTHORIZED_IP_RANGES
+    if not ranges:
+        raise KeyRuleError(key, "list at least one range, or leave the key out")
+    if ipaddress.IPv4Network("0.0.0.0/0") in ranges:
+        raise KeyRuleError(
+            key,
+            "0.0.0.0/0 admits every address; list the operators' and CI runners' egress "
+            "ranges, or leave the key out",
+        )
+    if len(set(ranges)) != len(ranges):
+        raise KeyRuleError(key, "each entry must appear once")
+    if len(ranges) > limit:
+        raise KeyRuleError(
+            key,
+            f"{len(ranges)} ranges, but AKS accepts at most {limit}; merge them into wider ranges",
+        )
 
 
 def _one_source_of_subnet(network: NetworkConfig) -> None:
@@ -134,6 +212,26 @@ def _image_settings_need_an_image(service: ServiceConfig) -> None:
                 raise KeyRuleError(key, "needs an image: only a service with an image runs here")
 
 
+def _ingress_needs_a_port(service: ServiceConfig) -> None:
+    if not service.allow_ingress_from:
+        return
+    if service.port is None:
+        raise KeyRuleError("allowIngressFrom", "needs a port: it opens the service's port")
+    if len(set(service.allow_ingress_from)) != len(service.allow_ingress_from):
+        raise KeyRuleError("allowIngressFrom", "each namespace must appear once")
+
+
+def _pod_identity_cannot_write_secrets(service: ServiceConfig) -> None:
+    # NMI runs as the kubelet identity, which may attach any pod identity to any node: a pod on
+    # any node could then borrow an identity that writes the vault.
+    if service.uses_pod_identity and service.key_vault_role == "secretsOfficer":
+        raise KeyRuleError(
+            "keyVaultRole",
+            "secretsOfficer is refused with pod identity: NMI, running as the kubelet identity, "
+            "can attach this identity to any node; use binding workloadIdentity, or secretsUser",
+        )
+
+
 def _additional_accounts_fit_one_identity(service: ServiceConfig) -> None:
     if not service.additional_service_accounts:
         return
@@ -200,21 +298,40 @@ def _each_service_account_federates_one_identity(stack: StackConfig) -> None:
 
 def _subnet_holds_the_pods(stack: StackConfig) -> None:
     # Azure CNI gives every pod an address from the node subnet and reserves them per node:
-    # (nodes + surge) * (maxPods + 1). https://learn.microsoft.com/azure/aks/azure-cni-overview
+    # (nodes + surge) * (maxPods + 1) for each pool, the user pool's included (it joins the
+    # same subnet). https://learn.microsoft.com/azure/aks/azure-cni-overview
     subnet = stack.network.node_subnet_prefix
     if subnet is None:
         return
-    nodes, max_pods = stack.cluster.node_count, stack.cluster.max_pods
-    needed = (nodes + NODE_POOL_MAX_SURGE) * (max_pods + 1)
+    cluster = stack.cluster
+    pools = [(cluster.node_count, cluster.max_pods)]
+    if cluster.user_pool is not None:
+        pools.append((cluster.user_pool.node_count, cluster.user_pool.max_pods))
+    needed = sum((nodes + NODE_POOL_MAX_SURGE) * (max_pods + 1) for nodes, max_pods in pools)
     usable = subnet.num_addresses - AZURE_RESERVED_ADDRESSES_PER_SUBNET
     if needed > usable:
         smallest = 32 - math.ceil(math.log2(needed + AZURE_RESERVED_ADDRESSES_PER_SUBNET))
+        if len(pools) == 1:
+            ((nodes, max_pods),) = pools
+            demand = (
+                f"{_nodes(nodes)} (+{NODE_POOL_MAX_SURGE} during upgrades) with maxPods {max_pods}"
+            )
+        else:
+            (system_nodes, system_pods), (user_nodes, user_pods) = pools
+            demand = (
+                f"the system pool's {_nodes(system_nodes)} with maxPods {system_pods} and the "
+                f"user pool's {_nodes(user_nodes)} with maxPods {user_pods} (each pool "
+                f"+{NODE_POOL_MAX_SURGE} during upgrades)"
+            )
         raise KeyRuleError(
             "network.nodeSubnetPrefix",
-            f"{subnet} has {usable} usable addresses, but {nodes} nodes "
-            f"(+{NODE_POOL_MAX_SURGE} during upgrades) with maxPods {max_pods} "
-            f"need {needed}; use a /{smallest} or larger",
+            f"{subnet} has {usable} usable addresses, but {demand} need {needed}; use a "
+            f"/{smallest} or larger",
         )
+
+
+def _nodes(count: int) -> str:
+    return f"{count} node{'' if count == 1 else 's'}"
 
 
 def _seeded_secrets_can_be_deleted(stack: StackConfig) -> None:
@@ -232,7 +349,14 @@ def _seeded_secrets_can_be_deleted(stack: StackConfig) -> None:
 
 
 RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
-    ClusterConfig: (_no_repeats,),
+    ClusterConfig: (
+        _no_repeats,
+        _network_policy_runs_on_the_plugin,
+        _pinned_version_outlives_auto_upgrades,
+        _maintenance_window_has_work,
+        _authorized_ranges_restrict_access,
+    ),
+    UserPoolConfig: (_user_pool_zones_appear_once,),
     NetworkConfig: (
         _one_source_of_subnet,
         _service_range_is_usable,
@@ -241,6 +365,8 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     KeyVaultConfig: (_creation_settings_only_when_created, _firewall_settings_agree),
     ServiceConfig: (
         _image_settings_need_an_image,
+        _ingress_needs_a_port,
+        _pod_identity_cannot_write_secrets,
         _additional_accounts_fit_one_identity,
         _secret_scope_is_usable,
     ),

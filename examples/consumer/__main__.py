@@ -45,6 +45,7 @@ service = ServiceIdentity(
         resource_group_name=group.name,
         location=group.location,
         vault_id=platform.key_vault_resource_id,
+        vault_uri=platform.key_vault_uri,
         secret_ids={},
         oidc_issuer_url=platform.oidc_issuer_url,
         tenant_id=platform.tenant_id,

@@ -1,0 +1,79 @@
+"""The process environment this app reads, checked once at startup.
+
+The Azure variables (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
+AZURE_AUTHORITY_HOST) belong to azure-identity, which reads them itself; this module only reads
+AZURE_CLIENT_ID to name the identity in error messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .failures import ExitCode, FatalStartupError
+
+DEFAULT_PORT = 8080
+VAULT_URL_EXAMPLE = "https://<vault-name>.vault.azure.net/"
+# Under AAD Pod Identity the webhook sets nothing and NMI answers for the pod's identity.
+POD_MANAGED_IDENTITY = "the pod's managed identity"
+
+
+@dataclass(frozen=True)
+class AppEnvironment:
+    key_vault_url: str
+    port: int
+    client_id: str | None  # AZURE_CLIENT_ID, set by the workload-identity webhook
+
+    @property
+    def identity_name(self) -> str:
+        """How error messages name the identity whose roles matter."""
+        if self.client_id:
+            return f"client id {self.client_id} (AZURE_CLIENT_ID)"
+        return POD_MANAGED_IDENTITY
+
+
+def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
+    """Every problem in one FatalStartupError, so one restart shows them all."""
+    problems: list[str] = []
+    key_vault_url = environ.get("KEY_VAULT_URL", "").strip()
+    problems.extend(_vault_url_problems(key_vault_url))
+    port = _parse_port(environ.get("PORT", ""), problems)
+    if problems:
+        raise FatalStartupError(ExitCode.CONFIGURATION, "; ".join(problems))
+    return AppEnvironment(
+        key_vault_url=key_vault_url,
+        port=port,
+        client_id=environ.get("AZURE_CLIENT_ID") or None,
+    )
+
+
+def _vault_url_problems(url: str) -> list[str]:
+    if not url:
+        return [f"KEY_VAULT_URL is not set: set it to the vault's URI, {VAULT_URL_EXAMPLE}"]
+    parts = urlsplit(url)
+    # Bearer tokens must only travel over TLS; the Key Vault SDK refuses plain http too.
+    if parts.scheme != "https" or not parts.hostname:
+        return [f"KEY_VAULT_URL must be an https URL like {VAULT_URL_EXAMPLE}, got {url!r}"]
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return [f"KEY_VAULT_URL has an invalid port: {url!r}"]
+    has_extras = parts.username or parts.password or parts.query or parts.fragment
+    if has_extras or parts.path not in {"", "/"}:
+        return [
+            f"KEY_VAULT_URL must be the vault's URI alone, like {VAULT_URL_EXAMPLE}, got {url!r}"
+        ]
+    return []
+
+
+def _parse_port(raw: str, problems: list[str]) -> int:
+    if not raw.strip():
+        return DEFAULT_PORT
+    try:
+        port = int(raw)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        problems.append(f"PORT must be a TCP port number from 1 to 65535, got {raw!r}")
+    return port

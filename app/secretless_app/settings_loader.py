@@ -1,0 +1,131 @@
+"""Read the settings a model declares from Key Vault, each secret by name, and validate them.
+
+Only `get_secret` is called, never a list: the identity may hold Key Vault Secrets User on its
+own secrets alone, and a list call would get 403. An optional setting whose secret does not exist
+keeps its default; every missing required setting is reported in one failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.keyvault.secrets import SecretClient
+from pydantic import BaseModel, ValidationError
+
+from .declared_settings import DeclaredSetting, declared_settings
+from .environment import AppEnvironment
+from .failures import ExitCode, FatalStartupError
+from .json_logging import SecretRedactor
+from .secret_names import CONFIG_DELIMITER
+from .vault_errors import explain, is_secret_not_found
+
+DEFAULT_SOURCE = "default"  # the source /config reports for a default kept because no secret exists
+
+Settings = TypeVar("Settings", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class SettingSource:
+    key: str
+    source: str  # the secret name it was read from, or DEFAULT_SOURCE
+
+
+@dataclass(frozen=True)
+class LoadedSettings(Generic[Settings]):
+    settings: Settings
+    sources: tuple[SettingSource, ...]
+
+
+def load_settings(
+    model: type[Settings],
+    client: SecretClient,
+    environment: AppEnvironment,
+    redactor: SecretRedactor,
+) -> LoadedSettings[Settings]:
+    declared = declared_settings(model)
+    values: dict[str, str] = {}
+    sources: list[SettingSource] = []
+    missing: list[DeclaredSetting] = []
+    for setting in declared:
+        value = _read_secret(client, setting, environment)
+        if value is None:
+            if setting.required:
+                missing.append(setting)
+            else:
+                sources.append(SettingSource(setting.key, DEFAULT_SOURCE))
+            continue
+        if setting.is_secret:
+            redactor.register(value)
+        values[setting.config_path] = value
+        sources.append(SettingSource(setting.key, setting.secret_name))
+    if missing:
+        raise _missing_settings(missing, environment)
+    try:
+        settings = model.model_validate(_nest(values))
+    except ValidationError as error:
+        raise _invalid_settings(error, declared, environment) from None
+    return LoadedSettings(settings, tuple(sources))
+
+
+def _read_secret(
+    client: SecretClient, setting: DeclaredSetting, environment: AppEnvironment
+) -> str | None:
+    """The secret's value, or None when Key Vault has no secret of that name."""
+    try:
+        return client.get_secret(setting.secret_name).value or ""
+    except ResourceNotFoundError as error:
+        if is_secret_not_found(error):
+            return None
+        raise explain(error, setting.secret_name, environment) from error
+    except Exception as error:  # every other SDK error becomes a failure that says what to fix
+        raise explain(error, setting.secret_name, environment) from error
+
+
+def _nest(values: dict[str, str]) -> dict[str, Any]:
+    """{"Identity:Secret": v} -> {"Identity": {"Secret": v}}, the shape the aliases describe."""
+    nested: dict[str, Any] = {}
+    for path, value in values.items():
+        *sections, leaf = path.split(CONFIG_DELIMITER)
+        level = nested
+        for section in sections:
+            level = level.setdefault(section, {})
+        level[leaf] = value
+    return nested
+
+
+def _missing_settings(
+    missing: Sequence[DeclaredSetting], environment: AppEnvironment
+) -> FatalStartupError:
+    listed = ", ".join(f"{setting.key} (secret {setting.secret_name})" for setting in missing)
+    noun = "setting is" if len(missing) == 1 else "settings are"
+    return FatalStartupError(
+        ExitCode.CONFIGURATION,
+        f"required {noun} missing from Key Vault {environment.key_vault_url}: {listed}; "
+        "seed the secret through the platform's stack config",
+        {
+            "settings": ", ".join(setting.key for setting in missing),
+            "secret_names": ", ".join(setting.secret_name for setting in missing),
+            "vault_url": environment.key_vault_url,
+        },
+    )
+
+
+def _invalid_settings(
+    error: ValidationError, declared: Sequence[DeclaredSetting], environment: AppEnvironment
+) -> FatalStartupError:
+    by_path = {setting.config_path: setting for setting in declared}
+    problems: list[str] = []
+    for detail in error.errors(include_input=False, include_url=False):
+        path = CONFIG_DELIMITER.join(str(part) for part in detail["loc"])
+        setting = by_path.get(path)
+        where = f"{setting.key} (secret {setting.secret_name})" if setting else path
+        # Only pydantic's message: the input is the secret's value and must not be logged.
+        problems.append(f"{where}: {detail['msg']}")
+    return FatalStartupError(
+        ExitCode.CONFIGURATION,
+        f"invalid settings from Key Vault {environment.key_vault_url}: " + "; ".join(problems),
+        {"vault_url": environment.key_vault_url},
+    )

@@ -1,0 +1,385 @@
+"""A loopback HTTPS test double of Azure's APIs. It is not Azure, and it does not talk to Azure.
+
+One server on 127.0.0.1, with a certificate made at test time by trustme, answers as:
+
+- Entra ID's token endpoint, `POST /{tenant}/oauth2/v2.0/token`: the client-assertion grant
+  that WorkloadIdentityCredential sends with the pod's federated service-account token;
+- the instance-metadata (IMDS) endpoint, `GET /metadata/identity/oauth2/token`: what
+  ManagedIdentityCredential asks, and what NMI answers for a pod under AAD Pod Identity;
+- Key Vault's data plane: `GET /secrets/{name}` (with the 401 challenge that SecretClient
+  expects first) and `GET /secrets`, the list call, which always answers 403 as it does for an
+  identity holding Key Vault Secrets User on single secrets only.
+
+The request and response shapes follow what azure-identity 1.27.0 and azure-keyvault-secrets
+4.12.0 send and parse (read from their sources). Every request is recorded for the tests to
+inspect, and a `Script` sets what each test needs: which secrets exist, which are forbidden,
+which fail transiently first, whether the vault or an identity exists at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import socket
+import ssl
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import trustme
+
+TENANT_ID = "72f988bf-0000-4000-8000-00000000d0b1"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# Anything a test needs to see never leaks: the tokens this double issues are random per run.
+_TOKEN_PATTERN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
+_SECRET_PATTERN = re.compile(r"^/secrets/([^/]+)(?:/([^/]*))?$")
+HOLD_TIMEOUT_SECONDS = 30
+
+
+@dataclass
+class Script:
+    """What the double answers; tests change it before starting the app."""
+
+    secrets: dict[str, str] = field(default_factory=dict)
+    forbidden: set[str] = field(default_factory=set)
+    # Forbidden by the vault's network rules rather than by RBAC.
+    firewalled: bool = False
+    # Statuses to answer for a secret, one per authenticated GET, before its real answer.
+    transient_failures: dict[str, list[int]] = field(default_factory=dict)
+    vault_exists: bool = True
+    # False: IMDS answers 400 "Identity not found", as it does where no identity is assigned.
+    imds_has_identity: bool = True
+    # When set, authenticated secret GETs wait for it: the app is "still loading" meanwhile.
+    release_secrets: threading.Event | None = None
+    # The challenge's resource, when a test needs one that does not match the vault's host.
+    challenge_resource: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    service: str  # "entra", "imds", "keyvault" or "unknown"
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
+    form: dict[str, str]  # the urlencoded body of a POST
+
+
+class AzureDouble:
+    """Use as a context manager: the server runs inside the `with` block."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.script = Script()
+        self.workload_token = "wi-token-" + secrets.token_urlsafe(24)
+        self.imds_token = "imds-token-" + secrets.token_urlsafe(24)
+        self._ca = trustme.CA()
+        self.ca_bundle = workdir / "double-ca.pem"
+        self._ca.cert_pem.write_to_path(str(self.ca_bundle))
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(self._context)
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._server = _DoubleServer(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """The vault URL, the authority host and the IMDS host alike."""
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def resource(self) -> str:
+        """The resource named in the Key Vault challenge.
+
+        SecretClient accepts a challenge only when the vault's host, port included, ends with
+        "." + the resource's authority (challenge_auth_policy._validate_challenge_resource);
+        for a vault at 127.0.0.1:<port>, "0.0.1:<port>" is such a suffix, as "vault.azure.net"
+        is for <name>.vault.azure.net.
+        """
+        return f"https://0.0.1:{self.port}"
+
+    def requests(self, service: str | None = None) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self._requests if service is None or r.service == service]
+
+    def __enter__(self) -> AzureDouble:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.script.release_secrets is not None:
+            self.script.release_secrets.set()  # never leave a handler thread waiting
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def handle(self, handler: _Handler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length).decode() if length else ""
+        form = dict(parse_qsl(body)) if handler.command == "POST" else {}
+        query = dict(parse_qsl(parts.query))
+        headers = {name.lower(): value for name, value in handler.headers.items()}
+        service, answer = self._route(handler.command, parts.path, query, headers, form)
+        with self._lock:
+            self._requests.append(
+                RecordedRequest(service, handler.command, parts.path, query, headers, form)
+            )
+        answer(handler)
+
+    def _route(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        form: dict[str, str],
+    ) -> tuple[str, _Answer]:
+        if method == "POST" and (match := _TOKEN_PATTERN.match(path)):
+            return "entra", self._entra_token(match.group(1), form)
+        if method == "GET" and path == "/metadata/identity/oauth2/token":
+            return "imds", self._imds_token(query, headers)
+        if method == "GET" and path == "/secrets":
+            return "keyvault", self._key_vault_list(headers)
+        if method == "GET" and (match := _SECRET_PATTERN.match(path)):
+            return "keyvault", self._key_vault_secret(match.group(1), headers)
+        return "unknown", _Answer(404, {"error": "no such endpoint on the test double"})
+
+    # -- Entra ID ------------------------------------------------------------------------------
+
+    def _entra_token(self, tenant: str, form: dict[str, str]) -> _Answer:
+        well_formed = (
+            tenant == TENANT_ID
+            and form.get("grant_type") == "client_credentials"
+            and form.get("client_assertion_type") == JWT_BEARER
+            and form.get("client_assertion")
+            and form.get("client_id")
+            and form.get("scope") == f"{self.resource}/.default"
+        )
+        if not well_formed:
+            return _Answer(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "AADSTS900144: the test double expected a "
+                    "client-assertion grant for its tenant and resource",
+                },
+            )
+        return _Answer(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": 3599,
+                "ext_expires_in": 3599,
+                "access_token": self.workload_token,
+            },
+        )
+
+    # -- IMDS ----------------------------------------------------------------------------------
+
+    def _imds_token(self, query: dict[str, str], headers: dict[str, str]) -> _Answer:
+        if headers.get("metadata") != "true":
+            return _Answer(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Required metadata header not specified",
+                },
+            )
+        if not self.script.imds_has_identity:
+            return _Answer(
+                400, {"error": "invalid_request", "error_description": "Identity not found"}
+            )
+        return _Answer(
+            200,
+            {
+                "access_token": self.imds_token,
+                "expires_in": "86399",
+                "expires_on": str(int(time.time()) + 86399),
+                "resource": query.get("resource", ""),
+                "token_type": "Bearer",
+            },
+        )
+
+    # -- Key Vault -----------------------------------------------------------------------------
+
+    def _challenge(self) -> _Answer:
+        return _Answer(
+            401,
+            {"error": {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer"}},
+            {
+                "WWW-Authenticate": f'Bearer authorization="{self.url}/{TENANT_ID}", '
+                f'resource="{self.script.challenge_resource or self.resource}"'
+            },
+        )
+
+    def _authenticated(self, headers: dict[str, str]) -> bool:
+        issued = {f"Bearer {self.workload_token}", f"Bearer {self.imds_token}"}
+        return headers.get("authorization") in issued
+
+    def _key_vault_list(self, headers: dict[str, str]) -> _Answer:
+        if not self.script.vault_exists:
+            return _NOT_A_VAULT
+        if not self._authenticated(headers):
+            return self._challenge()
+        return _forbidden("Microsoft.KeyVault/vaults/secrets/readMetadata/action")
+
+    def _key_vault_secret(self, name: str, headers: dict[str, str]) -> _Answer:
+        if not self.script.vault_exists:
+            return _NOT_A_VAULT
+        if not self._authenticated(headers):
+            return self._challenge()
+        if self.script.release_secrets is not None:
+            self.script.release_secrets.wait(timeout=HOLD_TIMEOUT_SECONDS)
+        with self._lock:
+            pending = self.script.transient_failures.get(name, [])
+            status = pending.pop(0) if pending else None
+        if status is not None:
+            return _Answer(
+                status,
+                {"error": {"code": "ServiceUnavailable", "message": "try again later"}},
+            )
+        if self.script.firewalled:
+            return _FIREWALLED
+        if name in self.script.forbidden:
+            return _forbidden("Microsoft.KeyVault/vaults/secrets/getSecret/action")
+        value = self.script.secrets.get(name)
+        if value is None:
+            return _Answer(
+                404,
+                {
+                    "error": {
+                        "code": "SecretNotFound",
+                        "message": f"A secret with (name/id) {name} was not found in this key "
+                        "vault.",
+                    }
+                },
+            )
+        version = "0123456789abcdef0123456789abcdef"
+        return _Answer(
+            200,
+            {
+                "value": value,
+                "id": f"{self.url}/secrets/{name}/{version}",
+                "attributes": {
+                    "enabled": True,
+                    "created": 1700000000,
+                    "updated": 1700000000,
+                    "recoveryLevel": "Recoverable+Purgeable",
+                },
+            },
+        )
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: Any  # JSON-serialisable, or a str sent as text/plain
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, handler: BaseHTTPRequestHandler) -> None:
+        if isinstance(self.body, str):
+            payload, content_type = self.body.encode(), "text/plain"
+        else:
+            payload, content_type = json.dumps(self.body).encode(), "application/json"
+        handler.send_response(self.status)
+        for name, value in {"Content-Type": content_type, **self.headers}.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+
+# What a host that is not a Key Vault (or no longer one) answers: a 404 without Key Vault's
+# SecretNotFound error code.
+_NOT_A_VAULT = _Answer(404, "The resource you are looking for has been removed.")
+
+_FIREWALLED = _Answer(
+    403,
+    {
+        "error": {
+            "code": "Forbidden",
+            "message": "Client address is not authorized and caller is not a trusted service.",
+            "innererror": {"code": "ForbiddenByFirewall"},
+        }
+    },
+)
+
+
+def _forbidden(action: str) -> _Answer:
+    return _Answer(
+        403,
+        {
+            "error": {
+                "code": "Forbidden",
+                "message": "Caller is not authorized to perform action on resource.\r\nIf role "
+                "assignments, deny assignments or role definitions were changed recently, please "
+                f"observe propagation time.\r\nAction: '{action}'",
+                "innererror": {"code": "ForbiddenByRbac"},
+            }
+        },
+    )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._double().handle(self)
+
+    def do_POST(self) -> None:
+        self._double().handle(self)
+
+    def _double(self) -> AzureDouble:
+        assert isinstance(self.server, _DoubleServer)
+        return self.server.double
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests are recorded, not printed."""
+
+
+class _DoubleServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, double: AzureDouble) -> None:
+        self.double = double
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The TLS handshake happens here, in the request's own thread, so a slow client
+        # cannot hold up the accept loop.
+        tls = self.double._context.wrap_socket(request, server_side=True)
+        super().finish_request(tls, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-request (a stopped app) is not a test failure; a bug in
+        # the double is, and keeps its traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError | TimeoutError):
+            super().handle_error(request, client_address)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now, for the app under test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

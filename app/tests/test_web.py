@@ -1,0 +1,122 @@
+"""The endpoints and the background load, with the loader replaced by test functions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from starlette.testclient import TestClient
+
+from secretless_app.failures import ExitCode, FatalStartupError
+from secretless_app.settings import AppSettings, GreetingSettings, IdentitySettings
+from secretless_app.settings_loader import LoadedSettings, SettingSource
+from secretless_app.web import create_app
+
+SECRET = "value-that-never-leaves"
+GREETING = "greeting-that-never-leaves"
+WAIT_SECONDS = 10
+LOADED = LoadedSettings(
+    AppSettings(
+        Identity=IdentitySettings(Secret=SecretStr(SECRET)),
+        Greeting=GreetingSettings(Message=GREETING),
+    ),
+    (
+        SettingSource("identity.secret", "Identity--Secret"),
+        SettingSource("greeting.message", "Greeting--Message"),
+    ),
+)
+
+
+def _wait_ready(client: TestClient) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "never ready"
+        time.sleep(0.01)
+
+
+def _never_fatal(failure: FatalStartupError) -> None:
+    raise AssertionError(f"unexpected fatal failure: {failure.message}")
+
+
+def test_healthz_answers_while_loading_and_readyz_turns_200_once_loaded() -> None:
+    release = threading.Event()
+
+    def load() -> LoadedSettings[Any]:
+        release.wait(WAIT_SECONDS)
+        return LOADED
+
+    with TestClient(create_app(load, _never_fatal)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/config").status_code == 503
+        release.set()
+        _wait_ready(client)
+        assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_config_lists_keys_and_sources_and_never_a_value() -> None:
+    with TestClient(create_app(lambda: LOADED, _never_fatal)) as client:
+        _wait_ready(client)
+        response = client.get("/config")
+    assert response.json() == {
+        "settings": [
+            {"key": "identity.secret", "source": "Identity--Secret"},
+            {"key": "greeting.message", "source": "Greeting--Message"},
+        ]
+    }
+    assert SECRET not in response.text and GREETING not in response.text
+
+
+def test_loaded_settings_are_on_the_app_state_for_the_teams_handlers() -> None:
+    app = create_app(lambda: LOADED, _never_fatal)
+    with TestClient(app) as client:
+        _wait_ready(client)
+    assert app.state.settings.loaded is LOADED
+
+
+def _fatal_from(load: Any) -> FatalStartupError:
+    stopped: list[FatalStartupError] = []
+    done = threading.Event()
+
+    def on_fatal(failure: FatalStartupError) -> None:
+        stopped.append(failure)
+        done.set()
+
+    with TestClient(create_app(load, on_fatal)) as client:
+        assert done.wait(WAIT_SECONDS)
+        assert client.get("/readyz").status_code == 503
+    (failure,) = stopped
+    return failure
+
+
+def test_a_failed_load_logs_one_line_and_stops_the_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    forbidden = FatalStartupError(ExitCode.FORBIDDEN, "may not read", {"secret_name": "A--B"})
+
+    def load() -> LoadedSettings[Any]:
+        raise forbidden
+
+    with caplog.at_level(logging.INFO):
+        assert _fatal_from(load) is forbidden
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [
+        (r.getMessage(), r.__dict__["exit_code"], r.__dict__["secret_name"]) for r in errors
+    ] == [("may not read", 4, "A--B")]
+
+
+def test_a_bug_in_loading_is_unexpected_and_keeps_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def load() -> LoadedSettings[Any]:
+        raise KeyError("oops")
+
+    failure = _fatal_from(load)
+    assert failure.exit_code is ExitCode.UNEXPECTED
+    assert failure.message == "unexpected KeyError while loading settings: 'oops'"
+    (error,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert error.exc_info is not None

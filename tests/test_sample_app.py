@@ -1,0 +1,160 @@
+"""The platform side of the sample application (app/): the dev stack runs it end to end with no
+secret, and what the app and the platform assume of each other agrees."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from components import secret_names
+from offline.harness import OFFLINE_STAND_IN, PROJECT_DIR, RecordedGraph, Secret, run_program
+from offline.plan import main
+from tests.graph_queries import grants_to
+from tests.stack_configs import stack_config
+
+SERVICE = "my-great-service"
+APP_DIR = PROJECT_DIR / "app"
+
+
+@pytest.fixture(scope="module")
+def app_modules() -> Iterator[dict[str, ModuleType]]:
+    """The app's own name rules and settings, imported from app/ (they need no Azure SDK)."""
+    sys.path.insert(0, str(APP_DIR))
+    try:
+        yield {
+            name: importlib.import_module(f"secretless_app.{name}")
+            for name in ("secret_names", "declared_settings", "settings")
+        }
+    finally:
+        sys.path.remove(str(APP_DIR))
+
+
+PATHS = [
+    "Identity:Secret",
+    "Greeting:Message",
+    "a",
+    "A1:b-2:C3",
+    "Orders:Db-Password",
+    "x" * 127,
+    "x" * 128,
+    "a:" * 42 + "a",
+    "Identity::Secret",
+    ":Secret",
+    "Identity:",
+    "Sec_ret",
+    "Ends-:With",
+    "Double--Hyphen",
+    "Spaces here",
+    "",
+]
+NAMES = ["Identity--Secret", "a", "A-b--C", "a---b", "-a", "a-", "a--", "bad_name", "x" * 128, ""]
+
+
+def _outcome(function: Callable[[str], str], argument: str) -> tuple[str, str]:
+    try:
+        return "ok", function(argument)
+    except ValueError as error:
+        return type(error).__name__, str(error)
+
+
+def test_the_app_and_the_platform_map_names_alike(app_modules: dict[str, ModuleType]) -> None:
+    # The app is a template teams copy, so it cannot import the platform: the same rules live
+    # in both, and this keeps them one rule.
+    app = app_modules["secret_names"]
+    for path in PATHS:
+        assert _outcome(app.secret_name, path) == _outcome(secret_names.secret_name, path), path
+    for name in NAMES:
+        assert _outcome(app.config_path, name) == _outcome(secret_names.config_path, name), name
+
+
+def test_every_secret_the_app_reads_is_one_the_platform_can_seed(
+    app_modules: dict[str, ModuleType],
+) -> None:
+    declared = app_modules["declared_settings"].declared_settings(
+        app_modules["settings"].AppSettings
+    )
+    by_key = {setting.key: setting for setting in declared}
+    assert by_key["identity.secret"].secret_name == "Identity--Secret"
+    assert by_key["identity.secret"].required
+    for setting in declared:
+        assert secret_names.validate_secret_name(setting.secret_name) == setting.secret_name
+        assert secret_names.secret_name(setting.config_path) == setting.secret_name
+
+
+def test_the_dev_stack_runs_the_apps_current_version() -> None:
+    version = tomllib.loads((APP_DIR / "pyproject.toml").read_text())["project"]["version"]
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
+    (service,) = [s for s in config["secretless-aks:services"] if s["name"] == SERVICE]
+    assert service["image"] == f"ghcr.io/secretless-aks/secretless-app:{version}"
+
+
+def test_the_dev_plan_shows_the_whole_secretless_path(dev: RecordedGraph) -> None:
+    identity = dev.named(f"svc-{SERVICE}-identity")
+    vault = dev.named("keyvault-vault")
+    cluster = dev.named("cluster-aks")
+    # Its own identity, reading the vault...
+    assert grants_to(dev, identity) == {("Key Vault Secrets User", vault.outputs["id"])}
+    # ... federated with the cluster's issuer for its own ServiceAccount only...
+    credential = dev.named(f"svc-{SERVICE}-federated-{SERVICE}_{SERVICE}")
+    assert credential.inputs["issuer"] == cluster.outputs["oidcIssuerProfile"]["issuerURL"]
+    assert credential.inputs["subject"] == f"system:serviceaccount:{SERVICE}:{SERVICE}"
+    # ... whose annotation names that identity...
+    account = dev.named(f"svc-{SERVICE}-service-account")
+    annotations = account.inputs["metadata"]["annotations"]
+    assert annotations["azure.workload.identity/client-id"] == identity.outputs["clientId"]
+    # ... and pods that use it, told where the vault is and nothing else.
+    pod = dev.named(f"svc-{SERVICE}-deployment").inputs["spec"]["template"]
+    assert pod["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert pod["spec"]["serviceAccountName"] == SERVICE
+    (container,) = pod["spec"]["containers"]
+    assert container["env"] == [
+        {"name": "KEY_VAULT_URL", "value": vault.outputs["properties"]["vaultUri"]}
+    ]
+    assert not isinstance(container["env"][0]["value"], Secret)
+    assert container["ports"] == [{"name": "http", "containerPort": 8080}]
+
+
+def test_a_service_without_a_key_vault_role_is_not_told_of_a_vault() -> None:
+    services = [{"name": "web", "image": "ghcr.io/contoso/web:1.0", "keyVaultRole": "none"}]
+    graph = run_program("dev", config=stack_config(services=services))
+    (container,) = graph.named("svc-web-deployment").inputs["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert "env" not in container
+
+
+def test_the_offline_plan_takes_a_stand_in_for_a_ciphertext_and_says_it_never_deploys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml", "platform_contract.py", "components"):
+        (project / name).symlink_to(PROJECT_DIR / name)
+    secrets = {"Identity": {"Secret": {"secure": OFFLINE_STAND_IN}}}
+    services = [
+        {
+            "name": SERVICE,
+            "image": "ghcr.io/x/app:1",
+            "port": 8080,
+            "secretScope": ["Identity--Secret"],
+        }
+    ]
+    config = stack_config(secrets=secrets, services=services)
+    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    assert main(["dev"], project_dir=project) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines()[0] == (
+        f"warning: secretless-aks:secrets.Identity.Secret holds {OFFLINE_STAND_IN}, a stand-in "
+        "for the offline plan that `pulumi up` cannot decrypt; this stack file is never "
+        "deployable until you run `pulumi config set --secret --path "
+        "'secretless-aks:secrets.Identity.Secret' <value>`"
+    )
+    assert "keyvault-secret-identity--secret" in out
+    assert f"svc-{SERVICE}-key-vault-secrets-user-on-secret-identity--secret" in out

@@ -115,6 +115,22 @@ NODE_RESOURCE_GROUP = NameLimit(
 # RN, vaults/secrets: "1-127. Alphanumerics and hyphens." (REST spec ^[a-zA-Z0-9-]{1,127}$).
 KEY_VAULT_SECRET = NameLimit("secret name", 1, 127, r"[a-zA-Z0-9-]+", "letters, digits and hyphens")
 
+# RN, Microsoft.Storage/storageAccounts: "3-24. Lowercase letters and numbers." Global, like a
+# vault's name (it is the host name <name>.blob.core.windows.net).
+STORAGE_ACCOUNT = NameLimit(
+    "storage account name", 3, 24, r"[a-z0-9]+", "lowercase letters and digits"
+)
+
+# RN, storageAccounts/blobServices/containers: "3-63. Lowercase letters, numbers, and hyphens.
+# Start with lowercase letter or number. Can't use consecutive hyphens."
+BLOB_CONTAINER = NameLimit(
+    "blob container name",
+    3,
+    63,
+    r"[a-z0-9](?!.*--)[a-z0-9-]*",
+    "lowercase letters, digits and hyphens, starting with a letter or digit, with no '--'",
+)
+
 # Role assignment descriptions: the REST spec (authorization RoleAssignmentsCalls.json) sets no
 # maxLength and none is documented. This is our own cap, kept far below any plausible limit so
 # every description is a sentence, not a paragraph.

@@ -82,6 +82,9 @@ def parse_config_secrets(
         ]
 
     if not raw:
+        # Pulumi.yaml's default for a stack that leaves the key out; written, it is a mistake.
+        if stack_file_value is None:
+            return (), []
         return (), [f"{SECRETS_KEY}: an empty object seeds no secret; remove the key"]
     written = dict(_leaves(stack_file_value)) if isinstance(stack_file_value, dict) else None
 

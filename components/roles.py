@@ -72,6 +72,30 @@ AKS_CLUSTER_USER = BuiltInRole(
     "Azure Kubernetes Service Cluster User Role", "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
 )
 
+# Granted by bootstrap/ only (the platform program never grants these):
+# Each deploy identity, on the subscription: create the environment's resources.
+CONTRIBUTOR = BuiltInRole("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")
+# Each deploy identity, on the subscription, always with rbac_administrator_condition: make the
+# program's role assignments (PLATFORM_GRANTS) and nothing else. Never Owner or User Access
+# Administrator, which may assign any role.
+RBAC_ADMINISTRATOR = BuiltInRole(
+    "Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+)
+# Deploy identities (and whoever runs bootstrap), on the state container: read and write state.
+STORAGE_BLOB_DATA_CONTRIBUTOR = BuiltInRole(
+    "Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+)
+# The preview identity, on the state container: `pulumi preview` only reads state.
+STORAGE_BLOB_DATA_READER = BuiltInRole(
+    "Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+)
+# Deploy and preview identities, on the stacks' secrets key: decrypt the stack's data key.
+KEY_VAULT_CRYPTO_USER = BuiltInRole("Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424")
+# Whoever runs bootstrap, on its vault: create (and on destroy delete) the secrets key.
+KEY_VAULT_CRYPTO_OFFICER = BuiltInRole(
+    "Key Vault Crypto Officer", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+)
+
 # Fixed namespace for assignment names: uuid5(this, scope|role|principal) is this project's
 # equivalent of Bicep's guid(scope, role, principal).
 ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c1f7e-2b9a-4c53-9f0e-6a7b1e3c8d24")
@@ -118,6 +142,7 @@ def assign_role(
     principal_id: pulumi.Input[str],
     principal_type: authorization.PrincipalType | None,
     description: str,
+    condition: pulumi.Input[str] | None = None,
     parent: pulumi.Resource | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> authorization.RoleAssignment:
@@ -127,7 +152,8 @@ def assign_role(
     resource in another subscription (an existing vault, say) still names a valid definition.
     Changing principal or scope changes the name, so Pulumi replaces the assignment instead of
     attempting the update ARM rejects (RoleAssignmentUpdateNotPermitted). `principal_type` is
-    None for a principal that existed before this deployment (see SERVICE_PRINCIPAL).
+    None for a principal that existed before this deployment (see SERVICE_PRINCIPAL). A
+    `condition` (Azure ABAC) is sent with CONDITION_VERSION.
     """
     if len(description) > azure_limits.ROLE_ASSIGNMENT_DESCRIPTION_MAX_LENGTH:
         raise ValueError(
@@ -151,5 +177,48 @@ def assign_role(
             lambda args: assignment_name(args[0], role, args[1])
         ),
         description=description,
+        condition=condition,
+        condition_version=None if condition is None else CONDITION_VERSION,
         opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts),
     )
+
+
+# The roles the platform program grants, and so the only ones its deploy identity may assign
+# (bootstrap/ gives it Role Based Access Control Administrator with RBAC_ADMINISTRATOR_CONDITION,
+# not Owner). tests/test_roles.py checks every assignment the program declares is one of these.
+PLATFORM_GRANTS = (
+    NETWORK_CONTRIBUTOR,
+    MANAGED_IDENTITY_OPERATOR,
+    VIRTUAL_MACHINE_CONTRIBUTOR,
+    KEY_VAULT_SECRETS_USER,
+    KEY_VAULT_SECRETS_OFFICER,
+    AKS_RBAC_CLUSTER_ADMIN,
+)
+# The principal types the program names: managed identities and admin groups.
+PLATFORM_PRINCIPAL_TYPES = (SERVICE_PRINCIPAL, GROUP)
+# Azure ABAC conditions on role assignments are version 2.0.
+CONDITION_VERSION = "2.0"
+
+
+def rbac_administrator_condition(deployer_principal_id: str) -> str:
+    """The ABAC condition that holds a Role Based Access Control Administrator to this project.
+
+    It may create and delete assignments of PLATFORM_GRANTS only, to managed identities and
+    groups, or to itself: its own grants (Key Vault Secrets Officer, AKS RBAC Cluster Admin)
+    carry no principal type (see SERVICE_PRINCIPAL), so they are allowed by principal id. Write
+    is judged on the request, delete on the existing assignment; each needs its own expression.
+    https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples
+    """
+    roles = ", ".join(role.guid for role in PLATFORM_GRANTS)
+    types = ", ".join(f"'{principal_type.value}'" for principal_type in PLATFORM_PRINCIPAL_TYPES)
+
+    def allowed(action: str, source: str) -> str:
+        attribute = f"@{source}[Microsoft.Authorization/roleAssignments"
+        return (
+            f"(!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}}) OR ("
+            f"{attribute}:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}} AND ("
+            f"{attribute}:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{{types}}} OR "
+            f"{attribute}:PrincipalId] ForAnyOfAnyValues:GuidEquals {{{deployer_principal_id}}})))"
+        )
+
+    return f"{allowed('write', 'Request')} AND {allowed('delete', 'Resource')}"

@@ -1,8 +1,10 @@
 """The "before" side of a diff: a saved JSON plan, or the plan of the program at a git revision.
 
 `plan_at_revision` runs *this* harness on *that* revision's program, so the two sides differ
-only by the program and its stack files. The revision is user text: it must be one that
-`git rev-parse --verify` accepts as a commit, and it never reaches git where an option could be.
+only by the program and its stack files. A project in a subdirectory (bootstrap/) is planned
+from the whole revision, since it imports the platform's `components`. The revision is user
+text: it must be one that `git rev-parse --verify` accepts as a commit, and it never reaches
+git where an option could be.
 """
 
 from __future__ import annotations
@@ -75,28 +77,42 @@ def _commit(revision: str, repo: Path) -> str:
 # Runs in a child process: this harness first on the path, the other revision's program second.
 _CHILD = """
 import json, sys
-tool, tree, stack = sys.argv[1:4]
+tool, tree, project, stack = sys.argv[1:5]
 sys.path[:0] = [tool, tree]
 from offline.formats import to_json
 from offline.harness import run_program
 from offline.stack_file import StackFileError
 from pathlib import Path
 try:
-    graph = run_program(stack, preview=True, project_dir=Path(tree))
+    graph = run_program(stack, preview=True, project_dir=Path(project))
 except StackFileError as error:
     sys.exit(str(error))  # one line, which the parent reports
 print(json.dumps(to_json(graph)))
 """
 
 
+def _place(repo: Path) -> tuple[Path, str]:
+    """The repository's top directory, and where `repo` is in it ("", or "bootstrap/")."""
+    found = subprocess.run(  # noqa: S603
+        ["git", "-C", str(repo), "rev-parse", "--show-toplevel", "--show-prefix"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,  # `_commit` has just run git there
+    )
+    top, prefix = [*found.stdout.splitlines(), ""][:2]
+    return Path(top), prefix
+
+
 def plan_at_revision(revision: str, stack: str, repo: Path = PROJECT_DIR) -> dict[str, Any]:
     """The plan of `stack` as the program stood at `revision` (empty if the stack was new)."""
     commit = _commit(revision, repo)
+    top, prefix = _place(repo)
     with tempfile.TemporaryDirectory() as workdir:
         tree, tool = Path(workdir) / "tree", Path(workdir) / "tool"
         tree.mkdir()
+        # From the top: run in a subdirectory, `git archive` would archive only that.
         archive = subprocess.run(  # noqa: S603
-            ["git", "-C", str(repo), "archive", "--format=tar", commit],  # noqa: S607
+            ["git", "-C", str(top), "archive", "--format=tar", commit],  # noqa: S607
             capture_output=True,
             check=False,
         )
@@ -104,11 +120,12 @@ def plan_at_revision(revision: str, stack: str, repo: Path = PROJECT_DIR) -> dic
             raise BaselineError(f"cannot read revision {revision!r}: {archive.stderr.decode()}")
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as files:
             files.extractall(tree, filter="data")
-        if not (tree / f"Pulumi.{stack}.yaml").exists():
+        project = tree / prefix
+        if not (project / f"Pulumi.{stack}.yaml").exists():
             return {"format": PLAN_FORMAT, "stack": stack, "resources": [], "outputs": {}}
         shutil.copytree(PROJECT_DIR / "offline", tool / "offline")
         child = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", _CHILD, str(tool), str(tree), stack],
+            [sys.executable, "-c", _CHILD, str(tool), str(tree), str(project), stack],
             capture_output=True,
             text=True,
             cwd=tree,

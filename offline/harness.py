@@ -325,6 +325,39 @@ def config_values(
     return values, secret_keys
 
 
+class MissingConfigError(Exception):
+    """A key the project declares without a default, absent from the stack: the CLI refuses."""
+
+
+def with_project_defaults(
+    stack: str, project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The config the CLI hands the program: the stack's, plus each default `Pulumi.yaml`
+    declares for a key the stack leaves out.
+
+    Like the CLI (pulumi/pulumi sdk/go/common/workspace, ValidateStackConfigAndApplyProjectConfig),
+    a declared key with no default that the stack leaves out stops the run before the program
+    starts.
+    """
+    given = dict(stack_config)
+    missing = []
+    for key, declaration in (project_file.get("config") or {}).items():
+        full_key = key if ":" in key else f"{project_file['name']}:{key}"
+        if full_key in given or not isinstance(declaration, dict):
+            continue
+        if "default" in declaration:
+            given[full_key] = declaration["default"]
+        else:
+            missing.append(key)
+    if missing:
+        keys = " and ".join(f"'{key}'" for key in missing)
+        raise MissingConfigError(
+            f"Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} "
+            f"{keys}: Pulumi.yaml declares {'them' if len(missing) > 1 else 'it'} with no default"
+        )
+    return given
+
+
 def run_program(
     stack: str,
     *,
@@ -343,7 +376,9 @@ def run_program(
     """
     placeholders = Placeholders()
     stack_config = read_stack_file(stack, project_dir) if config is None else config
-    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
+    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project = project_file["name"]
+    given = with_project_defaults(stack, project_file, stack_config)
     mocks = mocks or AzureMocks(preview=preview)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))  # the program imports `components`
@@ -356,7 +391,7 @@ def run_program(
             _run,
             project,
             stack,
-            config_values(stack_config, decrypt or placeholders),
+            config_values(given, decrypt or placeholders),
             preview,
             mocks,
             project_dir / "__main__.py",

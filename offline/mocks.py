@@ -49,7 +49,13 @@ AZURE_NAME_INPUT = {
     "azure-native:containerservice:MaintenanceConfiguration": "configName",
     "azure-native:keyvault:Vault": "vaultName",
     "azure-native:keyvault:Secret": "secretName",
+    "azure-native:keyvault:Key": "keyName",
+    "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:storage:BlobServiceProperties": "blobServicesName",
+    "azure-native:storage:BlobContainer": "containerName",
 }
+# An explicit azure-native provider (the bootstrap's) names the subscription it acts in.
+AZURE_PROVIDER = "pulumi:providers:azure-native"
 
 
 # Inputs whose output has another shape; a preview cannot know the output, so it is unknown.
@@ -188,6 +194,38 @@ def _secret(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
     }
 
 
+def _key(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group, vault = args.inputs["resourceGroupName"], args.inputs["vaultName"]
+    uri = f"https://{vault}.vault.azure.net/keys/{name}"
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.KeyVault/vaults/{vault}/keys/{name}",
+        "keyUri": uri,
+        # A key version is 32 hex digits.
+        "keyUriWithVersion": f"{uri}/{mock_guid('key-version', vault, name).replace('-', '')}",
+    }
+
+
+def _storage_account(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group = args.inputs["resourceGroupName"]
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.Storage/storageAccounts/{name}",
+        "primaryEndpoints": {"blob": f"https://{name}.blob.core.windows.net/"},
+    }
+
+
+def _blob_service(kind: str) -> Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]:
+    """Outputs of a storage account's blob service (`default`) or of one of its containers."""
+
+    def outputs(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+        group, account = args.inputs["resourceGroupName"], args.inputs["accountName"]
+        service = f"{group_id(group)}/providers/Microsoft.Storage/storageAccounts/{account}"
+        if kind == "containers":
+            return {"id": f"{service}/blobServices/default/containers/{name}"}
+        return {"id": f"{service}/blobServices/{name}"}
+
+    return outputs
+
+
 def _random_string(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     digest = hashlib.sha256(args.name.encode()).digest()
@@ -237,8 +275,23 @@ _OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, A
     ),
     "azure-native:keyvault:Vault": _vault,
     "azure-native:keyvault:Secret": _secret,
+    "azure-native:keyvault:Key": _key,
+    "azure-native:storage:StorageAccount": _storage_account,
+    "azure-native:storage:BlobServiceProperties": _blob_service("blobServices"),
+    "azure-native:storage:BlobContainer": _blob_service("containers"),
     "random:index/randomString:RandomString": _random_string,
 }
+
+
+def _resubscribed(value: Any, subscription: str) -> Any:
+    """`value` with the mocked subscription in its ARM ids replaced by `subscription`."""
+    if isinstance(value, str):
+        return value.replace(
+            f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/", f"/subscriptions/{subscription}/"
+        )
+    if isinstance(value, dict):
+        return {key: _resubscribed(item, subscription) for key, item in value.items()}
+    return value
 
 
 def _known_inputs_over_unknown_outputs(inputs: dict[str, Any], outputs: dict[str, Any]) -> dict:
@@ -265,6 +318,17 @@ class AzureMocks(pulumi.runtime.Mocks):
     ) -> None:
         self.preview = preview
         self.stack_references = stack_references or {}
+        # Explicit azure-native providers by name -> the subscription each is configured with.
+        self._subscriptions: dict[str, str] = {}
+
+    def _subscription(self, provider: str | None) -> str | None:
+        """The subscription of the explicit azure-native provider a reference ("<urn>::<id>")
+        names, or None for the default provider (the mocked signed-in subscription)."""
+        parts = (provider or "").rsplit("::", 1)[0].split("::")
+        # A URN ends in "<parent types$>type::name".
+        if len(parts) < 2 or parts[-2].rsplit("$", 1)[-1] != AZURE_PROVIDER:
+            return None
+        return self._subscriptions.get(parts[-1])
 
     def _stack_reference(self, stack_name: str) -> tuple[str, dict]:
         if stack_name not in self.stack_references:
@@ -279,10 +343,15 @@ class AzureMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         if args.typ == "pulumi:pulumi:StackReference":
             return self._stack_reference(str(args.inputs.get("name") or args.resource_id))
+        if args.typ == AZURE_PROVIDER and args.inputs.get("subscriptionId"):
+            self._subscriptions[args.name] = str(args.inputs["subscriptionId"])
         name = _azure_name(args)
         state = {**args.inputs, "name": name} if args.typ in AZURE_NAME_INPUT else dict(args.inputs)
         make_outputs = _OUTPUTS.get(args.typ)
         outputs = make_outputs(args, name) if make_outputs else {}
+        subscription = self._subscription(args.provider)
+        if subscription is not None:
+            outputs = _resubscribed(outputs, subscription)
         if self.preview and not args.resource_id:
             # Like a real preview of a create: inputs are known, what Azure computes is not.
             for key in PREVIEW_UNKNOWN_INPUTS.get(args.typ, ()):
@@ -294,7 +363,11 @@ class AzureMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
         if args.token == "azure-native:authorization:getClientConfig":
-            return dict(SIGNED_IN_ACCOUNT)
+            account = dict(SIGNED_IN_ACCOUNT)
+            subscription = self._subscription(args.provider)
+            if subscription is not None:  # an explicit provider: the one it is configured with
+                account["subscriptionId"] = subscription
+            return account
         if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
             value = base64.b64encode(_kubeconfig(args.args["resourceName"]).encode()).decode()
             return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}

@@ -6,13 +6,15 @@
     make plan STACK=dev ARGS="--output plan.json --format json"    ... written to a file
     make plan STACK=dev ARGS="--against origin/main"     what changes against a git revision
     make plan STACK=dev ARGS="--against plan.json --detailed-exitcode"
+    make plan STACK=example PROJECT=bootstrap            another project of this repository
 
-Runs the real program for the stack with its Pulumi.<stack>.yaml under the recording harness
-in preview mode. Values only Azure can know print as output<string>, encrypted config values
-as [secret] (never decrypted), and the signed-in account (tenant, subscription, deployer),
-which the mocks invent, as <mocked ...>. A diff says, as `pulumi preview` would, what is
-created, updated, replaced (and which input forces it) or deleted. Exit codes: 0 done,
-1 error, and with --detailed-exitcode 2 when the diff has changes.
+Runs the real program (the platform's, or the one --project names) for the stack with its
+Pulumi.<stack>.yaml under the recording harness in preview mode. Values only Azure can know
+print as output<string>, encrypted config values as [secret] (never decrypted), and the
+signed-in account (tenant, subscription, deployer), which the mocks invent, as <mocked ...>.
+A diff says, as `pulumi preview` would, what is created, updated, replaced (and which input
+forces it) or deleted. Exit codes: 0 done, 1 error, and with --detailed-exitcode 2 when the
+diff has changes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from offline.diff import diff_as_json, diff_plans, render_diff
 from offline.formats import render_dot, render_mermaid, render_plan, to_json
 from offline.harness import (
     PROJECT_DIR,
+    MissingConfigError,
     ProgramFailedError,
     RecordedGraph,
     read_stack_file,
@@ -41,7 +44,13 @@ EXIT_CHANGES = 2
 
 
 # Failures a person fixes (stack file, command line); `report` turns them into one line and exit 1.
-USER_ERRORS = (FileNotFoundError, StackFileError, ProgramFailedError, BaselineError)
+USER_ERRORS = (
+    FileNotFoundError,
+    StackFileError,
+    MissingConfigError,
+    ProgramFailedError,
+    BaselineError,
+)
 
 
 def report(error: Exception) -> int:
@@ -56,10 +65,11 @@ def report(error: Exception) -> int:
 def user_error(error: Exception) -> str | None:
     """The message for a failure fixed in the stack file, or None for a bug (keep its traceback).
 
-    Those are: no such stack file, a file that is not a stack file, config the program refuses,
+    Those are: no such stack file, a file that is not a stack file, a declared key the stack
+    leaves out (the CLI refuses that too), config the program refuses,
     a baseline (`--against`) that is neither a git revision nor a saved plan.
     """
-    if isinstance(error, FileNotFoundError | StackFileError | BaselineError):
+    if isinstance(error, FileNotFoundError | StackFileError | MissingConfigError | BaselineError):
         return str(error)
     if isinstance(error, ProgramFailedError) and isinstance(error.error, ConfigError):
         return str(error.error)
@@ -73,6 +83,13 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("stack", help="the stack whose Pulumi.<stack>.yaml to plan")
+    parser.add_argument(
+        "--project",
+        metavar="DIR",
+        type=Path,
+        help="the Pulumi project to plan (a directory with Pulumi.yaml and __main__.py, such "
+        "as bootstrap); default: the platform, at the repository's root",
+    )
     parser.add_argument(
         "--details", action="store_true", help="show inputs (and changed values) in full"
     )
@@ -91,6 +108,10 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         parser.error("--detailed-exitcode needs --against (it reports whether a diff has changes)")
     if args.against and args.format in ("mermaid", "dot"):
         parser.error(f"--format {args.format} draws a plan, not a diff; drop --against")
+    if args.project is not None:
+        project_dir = args.project.resolve()
+        if not (project_dir / "Pulumi.yaml").is_file():
+            parser.error(f"--project {args.project}: no Pulumi.yaml there")
     try:
         _warn(args.stack, project_dir)
         graph = run_program(args.stack, preview=True, project_dir=project_dir)

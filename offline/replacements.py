@@ -17,8 +17,8 @@ What `pulumi preview` shows as `+-` comes from each provider's Diff:
 
 Paths are input paths as the program passes them (camelCase); `[]` stands for any list index,
 ALL for every input. API versions are the ones the pinned SDK uses (each module's docstring).
-A type missing here fails the test that walks every type the program declares, so a new
-resource type cannot slip into the plan without its rules.
+A type missing here (or from NEVER_REPLACED) fails the test that walks every type the programs
+declare, so a new resource type cannot slip into the plan without its rules.
 """
 
 from __future__ import annotations
@@ -131,6 +131,25 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
     "azure-native:keyvault:Secret": (
         _path_parameters("resourceGroupName", "vaultName", "secretName"),
     ),
+    # The bootstrap's stacks key. `properties` is not flattened, so a changed kty, size or
+    # operation is planned as an update, which Azure ignores: ARM's only write for keys is
+    # Keys_CreateIfNotExist ("does not create subsequent versions, and does not update
+    # existing keys", Microsoft.KeyVault 2024-11-01 keys.json).
+    "azure-native:keyvault:Key": (_path_parameters("resourceGroupName", "vaultName", "keyName"),),
+    # Microsoft.Storage 2024-01-01: StorageAccountCreateParameters (flattened `properties`
+    # included) carries no x-ms-mutability; the forceNewMap lists isHnsEnabled and location.
+    "azure-native:storage:StorageAccount": (
+        _path_parameters("resourceGroupName", "accountName"),
+        Rule(("isHnsEnabled", "location"), f"{_FORCE_NEW_MAP} Storage/StorageAccount"),
+    ),
+    # Versioning and retention are updates.
+    "azure-native:storage:BlobServiceProperties": (
+        _path_parameters("resourceGroupName", "accountName", "blobServicesName"),
+    ),
+    # forceNewMap: `"BlobContainer": codegen.NewStringSet(), // no force-news`.
+    "azure-native:storage:BlobContainer": (
+        _path_parameters("resourceGroupName", "accountName", "containerName"),
+    ),
     "random:index/randomString:RandomString": (
         Rule(
             (ALL,),
@@ -157,6 +176,14 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
     "kubernetes:helm.sh/v3:Release": (
         Rule(("name", "namespace"), f"{_KUBERNETES}/helm_release.go: forceNewFields"),
     ),
+}
+
+
+# Types that no change of input replaces, with the source that says so.
+NEVER_REPLACED: dict[str, str] = {
+    # The bootstrap's explicit provider: azure-native's DiffConfig reports no changes, so a new
+    # subscriptionId is an update of the provider, never a replacement of its resources.
+    "pulumi:providers:azure-native": f"{_AZURE}/provider/provider.go: DiffConfig",
 }
 
 

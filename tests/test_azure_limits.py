@@ -36,6 +36,8 @@ LIMITS = [
     (azure_limits.KUBERNETES_SERVICE_ACCOUNT, 1, 253, "orders_api"),
     (azure_limits.KUBERNETES_SERVICE, 1, 63, "1orders"),
     (azure_limits.AGENT_POOL, 1, 12, "User1"),
+    (azure_limits.STORAGE_ACCOUNT, 3, 24, "st-secretless"),
+    (azure_limits.BLOB_CONTAINER, 3, 63, "pulumi--state"),
 ]
 
 

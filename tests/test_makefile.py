@@ -11,7 +11,7 @@ import pytest
 
 from offline.harness import PROJECT_DIR
 
-LINT = ["ruff check", "ruff format --check", "pyright", "actionlint"]
+LINT = ["ruff check", "ruff format --check", "pyright", "actionlint", "zizmor"]
 
 
 def make(*args: str, venv: Path) -> list[str]:

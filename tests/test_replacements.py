@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from offline.harness import run_program
-from offline.replacements import REPLACEMENTS, forces_replacement
+from offline.harness import PROJECT_DIR, read_stack_file, run_program
+from offline.replacements import NEVER_REPLACED, REPLACEMENTS, forces_replacement
 from tests.stack_configs import stack_config
+
+BOOTSTRAP = PROJECT_DIR / "bootstrap"
 
 EVERY_FEATURE = stack_config(
     services=[
@@ -24,10 +26,19 @@ EVERY_FEATURE = stack_config(
 )
 
 
-def test_every_type_the_program_declares_has_rules_and_no_rule_is_stale() -> None:
-    graph = run_program("dev", config=EVERY_FEATURE, preview=True)
-    declared = {r.type for r in graph.resources if r.custom}
-    assert declared == set(REPLACEMENTS)
+def test_every_type_the_programs_declare_has_rules_and_no_rule_is_stale() -> None:
+    platform = run_program("dev", config=EVERY_FEATURE, preview=True)
+    # The bootstrap, with read grants on deployed stacks too.
+    example = read_stack_file("example", BOOTSTRAP)
+    bootstrap = run_program(
+        "example",
+        config={**example, "bootstrap:deployedStacks": ["dev"]},
+        preview=True,
+        project_dir=BOOTSTRAP,
+    )
+    declared = {r.type for graph in (platform, bootstrap) for r in graph.resources if r.custom}
+    assert declared == set(REPLACEMENTS) | set(NEVER_REPLACED)
+    assert not set(REPLACEMENTS) & set(NEVER_REPLACED)
 
 
 def test_every_rule_names_its_paths_and_cites_a_source() -> None:
@@ -36,6 +47,8 @@ def test_every_rule_names_its_paths_and_cites_a_source() -> None:
         for rule in rules:
             assert rule.paths and all(rule.paths), type_
             assert "github.com/" in rule.source, (type_, rule.source)
+    for type_, source in NEVER_REPLACED.items():
+        assert "github.com/" in source, (type_, source)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +96,21 @@ def test_every_rule_names_its_paths_and_cites_a_source() -> None:
         ("azure-native:keyvault:Vault", "location", False),
         ("azure-native:keyvault:Vault", "properties.tenantId", False),
         ("azure-native:keyvault:Secret", "properties.value", False),
+        # The bootstrap's state: names and location replace; hardening flags update.
+        ("azure-native:storage:StorageAccount", "accountName", True),
+        ("azure-native:storage:StorageAccount", "location", True),
+        ("azure-native:storage:StorageAccount", "isHnsEnabled", True),
+        ("azure-native:storage:StorageAccount", "allowSharedKeyAccess", False),
+        ("azure-native:storage:StorageAccount", "sku.name", False),
+        ("azure-native:storage:BlobServiceProperties", "blobServicesName", True),
+        ("azure-native:storage:BlobServiceProperties", "deleteRetentionPolicy.days", False),
+        ("azure-native:storage:BlobContainer", "containerName", True),
+        ("azure-native:storage:BlobContainer", "publicAccess", False),
+        ("azure-native:keyvault:Key", "keyName", True),
+        ("azure-native:keyvault:Key", "vaultName", True),
+        ("azure-native:keyvault:Key", "properties.keySize", False),
+        # An explicit azure-native provider is never replaced (DiffConfig reports no change).
+        ("pulumi:providers:azure-native", "subscriptionId", False),
         ("random:index/randomString:RandomString", "length", True),
         ("random:index/randomString:RandomString", "upper", True),
         # Kubernetes: identity, immutable fields, anything under them.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from components import roles
-from offline.harness import RecordedGraph
+from offline.harness import PROJECT_DIR, RecordedGraph, run_program
 from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID
-from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID
+from offline.stack_file import read_config
+from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID, grants
 
 # Microsoft's published built-in role ids
 # (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles), as pinned in
@@ -29,6 +31,13 @@ PUBLISHED_ROLE_IDS = {
     "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
     "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    # Granted by bootstrap/ only.
+    "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
+    "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
 }
 
 
@@ -100,3 +109,48 @@ def test_principal_type_is_given_only_for_principals_this_deployment_creates(
             else "Group"
         )
         assert assignment.inputs.get("principalType") == expected, assignment.urn
+
+
+# --- what the deploy identity's Role Based Access Control Administrator may assign ----------
+
+
+@pytest.fixture(scope="module")
+def rich() -> RecordedGraph:
+    """The richest stack: every binding, admin groups, seeded secrets, pod identity."""
+    return run_program("rich", config=read_config(PROJECT_DIR / "tests/stacks/Pulumi.rich.yaml"))
+
+
+def test_every_role_the_platform_grants_is_a_platform_grant_and_none_goes_unused(
+    rich: RecordedGraph, prod: RecordedGraph
+) -> None:
+    # The deploy identity may assign PLATFORM_GRANTS only (its ABAC condition): a grant
+    # outside them fails in Azure, and one the program no longer makes widens the condition.
+    granted = {g.role for graph in (rich, prod) for g in grants(graph)}
+    assert granted == set(roles.PLATFORM_GRANTS)
+
+
+def test_every_principal_the_platform_grants_to_is_of_a_platform_principal_type(
+    rich: RecordedGraph, prod: RecordedGraph
+) -> None:
+    # Managed identities and groups by type; the deployer (no type) by its own id.
+    allowed = {principal_type.value for principal_type in roles.PLATFORM_PRINCIPAL_TYPES}
+    for graph in (rich, prod):
+        for g in grants(graph):
+            assert g.principal_type in allowed or g.principal_id == MOCK_DEPLOYER_OBJECT_ID, g
+
+
+GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def test_the_condition_names_exactly_the_platform_grants_for_write_and_delete() -> None:
+    deployer = "0d6e2a57-6f5c-4d38-9e4f-0a8b3c2d1e0f"
+    condition = roles.rbac_administrator_condition(deployer)
+    listed = re.findall(r"RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{([^}]*)\}", condition)
+    assert len(listed) == 2  # the request's role (write) and the existing one's (delete)
+    for guids in listed:
+        assert set(re.findall(GUID, guids)) == {role.guid for role in roles.PLATFORM_GRANTS}
+    assert "'ServicePrincipal', 'Group'" in condition
+    assert condition.count(f"GuidEquals {{{deployer}}}") == 2
+    assert "ActionMatches{'Microsoft.Authorization/roleAssignments/write'}" in condition
+    assert "ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}" in condition
+    assert roles.CONDITION_VERSION == "2.0"

@@ -17,7 +17,12 @@ import yaml
 
 from offline import pr_comment
 from offline.baseline import BaselineError, plan_at_revision
-from offline.harness import PROJECT_DIR, read_stack_file
+from offline.harness import (
+    PROJECT_DIR,
+    MissingConfigError,
+    read_stack_file,
+    with_project_defaults,
+)
 from offline.plan import main
 from offline.stack_file import MAX_NESTING, StackFileError
 
@@ -232,7 +237,11 @@ def test_plan_of_an_empty_stack_file_reports_the_missing_config_not_the_file(
     assert main(["dev"], project_dir=project) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith("error: ") and STACK_FILE in err and "Traceback" not in err
+    # What the CLI says first: the keys Pulumi.yaml declares with no default.
+    assert err == (
+        "error: Stack 'dev' is missing configuration values 'cluster' and 'network': "
+        "Pulumi.yaml declares them with no default\n"
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -282,3 +291,24 @@ def test_against_a_revision_with_a_malformed_stack_file_reports_its_message(
         read_stack_file("dev", tmp_path)
     assert str(raised.value) == f"cannot plan stack dev at HEAD: {direct.value}"
     _assert_clean(f"error: {direct.value}\n", case)
+
+
+def test_the_harness_applies_the_project_defaults_as_the_cli_does() -> None:
+    # prod leaves out services, keyVault and secrets: the CLI passes Pulumi.yaml's defaults.
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    prod = read_stack_file("prod")
+    given = with_project_defaults("prod", project, prod)
+    assert given["secretless-aks:services"] == []
+    assert given["secretless-aks:keyVault"] == {}
+    assert given["secretless-aks:secrets"] == {}
+    assert given["secretless-aks:cluster"] == prod["secretless-aks:cluster"]
+
+
+def test_a_declared_key_without_a_default_is_required_as_the_cli_requires_it() -> None:
+    project = {"name": "p", "config": {"cluster": {"type": "object"}, "zone": {"type": "string"}}}
+    with pytest.raises(MissingConfigError) as missing:
+        with_project_defaults("dev", project, {})
+    assert str(missing.value) == (
+        "Stack 'dev' is missing configuration values 'cluster' and 'zone': Pulumi.yaml "
+        "declares them with no default"
+    )

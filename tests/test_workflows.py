@@ -1,9 +1,13 @@
-"""The GitHub workflows: least privilege, no stored Azure credential, forks served safely."""
+"""The GitHub workflows: least privilege, no stored Azure credential, forks served safely, two
+identities (deploy per environment, read-only preview) kept apart by GitHub environments, and
+every action pinned to a commit."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,24 @@ from offline.pr_comment import MARKER, build_comment
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 AZURE_ACTION = PROJECT_DIR / ".github" / "actions" / "pulumi-azure" / "action.yml"
+DEPENDABOT = PROJECT_DIR / ".github" / "dependabot.yml"
+# The self-repository form: the action at the running commit, with no checkout needed.
+LOCAL_AZURE_ACTION = "$/.github/actions/pulumi-azure"
+# The variables each GitHub environment (dev, production, preview) defines for its own identity.
+ENVIRONMENT_VARIABLES = {
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_SUBSCRIPTION_ID",
+    "PULUMI_BACKEND_URL",
+}
+# The jobs that may request an OIDC token, and the one environment each runs in.
+OIDC_JOBS = {
+    ("pr-plan.yml", "preview"): "preview",
+    ("deploy.yml", "dev"): "dev",
+    ("deploy.yml", "prod"): "production",
+}
+DEPLOY_STACKS = {"dev": "dev", "prod": "production"}
+PINNED_USES = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+(\.\d+)*")
 # Made-up inputs for running the action's scripts.
 INPUTS = {
     "client-id": "00000000-0000-0000-0000-00000000c11e",
@@ -38,6 +60,47 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 def all_workflow_text() -> str:
     files = [*WORKFLOWS.glob("*.yml"), AZURE_ACTION]
     return "\n".join(path.read_text() for path in files)
+
+
+def all_jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path.name, name, job)
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for name, job in workflow(path.name)["jobs"].items()
+    ]
+
+
+def uses_lines() -> list[tuple[str, str]]:
+    """Every `uses:` of the workflows and the composite action, as written (comment included)."""
+    found = []
+    for path in [*sorted(WORKFLOWS.glob("*.yml")), AZURE_ACTION]:
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*(?:- )?uses: (.+)$", line)
+            if match:
+                found.append((path.name, match.group(1).strip()))
+    return found
+
+
+def pulumi_pin() -> str:
+    (pin,) = re.findall(r"^pulumi==(\S+)$", (PROJECT_DIR / "requirements.txt").read_text(), re.M)
+    return pin
+
+
+def python_projects() -> set[str]:
+    """The folders holding requirement files, as Dependabot names them (hidden folders and
+    build output aside)."""
+    found = set()
+    for folder, subfolders, files in os.walk(PROJECT_DIR):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d != "build"]
+        if any(re.fullmatch(r"requirements.*\.txt", name) for name in files):
+            relative = Path(folder).relative_to(PROJECT_DIR).as_posix()
+            found.add("/" if relative == "." else f"/{relative}")
+    return found
+
+
+def pr_comment_script() -> str:
+    (step,) = steps_using(workflow("pr-comment.yml")["jobs"]["comment"], "actions/github-script")
+    return step["with"]["script"]
 
 
 def azure_action() -> dict[str, Any]:
@@ -117,24 +180,31 @@ def test_pull_requests_get_tests_and_the_offline_plan_without_cloud_access() -> 
     commands = "\n".join(step.get("run", "") for step in offline["steps"])
     assert "make test" in commands
     assert "python -m offline.pr_comment --base" in commands
+    # The lock is checked against requirements.txt by pip-compile itself, not only by the tests.
+    assert "make lock && git diff --exit-code -- requirements.lock" in commands
+    assert "environment" not in offline
     assert steps_using(offline, "actions/checkout")[0]["with"]["fetch-depth"] == 0
     assert steps_using(offline, "actions/upload-artifact")[0]["with"]["name"] == "plan-comment"
 
 
-def test_real_preview_runs_only_for_this_repositorys_branches_with_oidc() -> None:
+def test_real_preview_runs_only_for_this_repositorys_branches_as_the_preview_identity() -> None:
     preview = workflow("pr-plan.yml")["jobs"]["preview"]
     assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
-    assert preview["permissions"] == {
-        "contents": "read",
-        "id-token": "write",
-        "pull-requests": "write",
-    }
+    assert preview["environment"] == "preview"
+    # It runs the branch's program with an Azure token: no write access to anything on GitHub.
+    assert preview["permissions"] == {"contents": "read", "id-token": "write"}
     assert preview["env"]["ARM_USE_OIDC"] == "true"
     assert preview["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
     (pulumi,) = steps_using(preview, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview"
-    assert pulumi["with"]["diff"] is True and pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["diff"] is True and pulumi["with"]["comment-on-summary"] is True
+    assert "comment-on-pr" not in pulumi["with"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    # One preview per pull request and stack at a time, never stopped half-way.
+    assert preview["concurrency"] == {
+        "group": "pr-${{ github.event.pull_request.number }}-preview-${{ matrix.stack }}",
+        "cancel-in-progress": False,
+    }
 
 
 def test_azure_login_is_federated_and_kubelogin_is_installed() -> None:
@@ -193,7 +263,7 @@ def test_every_job_using_the_azure_action_may_request_oidc_tokens() -> None:
         (f"{path.name} {name}", job)
         for path in WORKFLOWS.glob("*.yml")
         for name, job in workflow(path.name)["jobs"].items()
-        if steps_using({"steps": job.get("steps", [])}, "./.github/actions/pulumi-azure")
+        if steps_using({"steps": job.get("steps", [])}, LOCAL_AZURE_ACTION)
     ]
     assert {where for where, _ in jobs} >= {
         "deploy.yml dev",
@@ -207,24 +277,149 @@ def test_every_job_using_the_azure_action_may_request_oidc_tokens() -> None:
 def test_comment_is_posted_by_a_workflow_that_never_runs_pr_code() -> None:
     comment = workflow("pr-comment.yml")
     assert comment["on"] == {"workflow_run": {"workflows": ["pr-plan"], "types": ["completed"]}}
-    assert comment["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert comment["permissions"] == {}
     job = comment["jobs"]["comment"]
-    assert not steps_using(job, "actions/checkout")
-    script = steps_using(job, "actions/github-script")[0]["with"]["script"]
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert "environment" not in job and "id-token" not in job["permissions"]
+    assert [step["uses"].split("@")[0] for step in job["steps"]] == [
+        "actions/download-artifact",
+        "actions/github-script",
+    ]
+    assert not any("run" in step for step in job["steps"])
+    script = pr_comment_script()
     assert MARKER in script and "updateComment" in script
+    assert "${{" not in script  # event data reaches the script as data, through context
 
 
-def test_main_deploys_dev_then_prod_behind_a_protected_environment() -> None:
+def test_the_comment_finds_its_pull_request_through_the_api_not_the_artifact() -> None:
+    script = pr_comment_script()
+    # Open pull requests whose head is the run's branch of the run's repository...
+    assert (
+        "github.rest.pulls.list" in script and "head: `${headOwner}:${run.head_branch}`" in script
+    )
+    # ...and whose head commit and repository are exactly the run's.
+    assert "pr.head.sha === headSha" in script and "pr.head.repo.full_name === headRepo" in script
+    # The artifact's number is only compared with that, and a mismatch posts nothing.
+    assert "claimed !== String(number)" in script and "core.setFailed" in script
+    # Only this workflow's bot's comment carrying the marker is edited, and the body is capped.
+    assert "const BOT = 'github-actions[bot]';" in script
+    assert "const MAX_COMMENT = 65536;" in script
+
+
+def test_main_deploys_dev_then_prod_each_in_its_own_environment_one_at_a_time() -> None:
     deploy = workflow("deploy.yml")
     assert deploy["on"] == {"push": {"branches": ["main"]}}
-    assert deploy["concurrency"]["cancel-in-progress"] is False
     jobs = deploy["jobs"]
     assert (jobs["dev"]["needs"], jobs["prod"]["needs"]) == ("test", "dev")
-    assert jobs["prod"]["environment"] == "production"
-    for stack in ("dev", "prod"):
-        assert jobs[stack]["permissions"]["id-token"] == "write"
-        (up,) = steps_using(jobs[stack], "pulumi/actions")
-        assert up["with"] == {"command": "up", "stack-name": stack}
+    for stack, environment in DEPLOY_STACKS.items():
+        job = jobs[stack]
+        assert job["environment"] == environment
+        assert job["if"] == "github.ref == 'refs/heads/main'"
+        # One deployment per stack, never cancelled half-way.
+        assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        (up,) = steps_using(job, "pulumi/actions")
+        assert up["with"] == {"command": "up", "stack-name": stack, "pulumi-version": pulumi_pin()}
+
+
+def test_the_pulumi_cli_is_the_release_of_the_pinned_sdk() -> None:
+    steps = [step for _, _, job in all_jobs() for step in steps_using(job, "pulumi/actions")]
+    assert len(steps) == 3
+    assert {step["with"]["pulumi-version"] for step in steps} == {pulumi_pin()}
+
+
+def test_only_the_preview_and_the_deployments_may_request_oidc_tokens_each_in_its_environment() -> (
+    None
+):
+    oidc = {
+        (file, name): job.get("environment")
+        for file, name, job in all_jobs()
+        if job.get("permissions", {}).get("id-token") == "write"
+    }
+    assert oidc == OIDC_JOBS
+    # Pull requests never reach a deploy identity, and main never uses the preview one.
+    pr_environments = {
+        job.get("environment") for file, _, job in all_jobs() if file == "pr-plan.yml"
+    }
+    assert pr_environments == {None, "preview"}
+    assert "preview" not in {
+        job.get("environment") for f, _, job in all_jobs() if f != "pr-plan.yml"
+    }
+
+
+def test_no_job_can_read_another_environments_variables() -> None:
+    """Environment variables resolve to the job's own environment; a job without one would read
+    repository-level variables, and a name like PROD_AZURE_CLIENT_ID would be another's."""
+    for file, name, job in all_jobs():
+        used = set(re.findall(r"vars\.(\w+)", yaml.safe_dump(job)))
+        if "environment" not in job:
+            assert not used, f"{file} {name} reads {used} outside an environment"
+        assert used <= ENVIRONMENT_VARIABLES, f"{file} {name}: {used - ENVIRONMENT_VARIABLES}"
+    # The composite action gets its ids only as inputs, from the job.
+    assert "vars." not in AZURE_ACTION.read_text()
+
+
+def test_every_job_has_a_timeout() -> None:
+    for file, name, job in all_jobs():
+        assert isinstance(job.get("timeout-minutes"), int), f"{file} {name}"
+        assert 0 < job["timeout-minutes"] <= 60, f"{file} {name}"
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
+    found = uses_lines()
+    assert len(found) >= 10
+    versions: dict[str, set[str]] = {}
+    for where, uses in found:
+        if uses.startswith("$/"):  # this repository's own action, at the running commit
+            continue
+        assert PINNED_USES.fullmatch(uses), f"{where}: {uses} is not pinned to a full commit SHA"
+        action, ref = uses.split("@")
+        versions.setdefault(action, set()).add(ref)
+    # One commit per action across all files, so one Dependabot bump moves them all.
+    assert {action: len(refs) for action, refs in versions.items()} == dict.fromkeys(versions, 1)
+    assert not [uses for _, uses in found if uses.startswith("./")]
+
+
+def test_the_azure_token_jobs_install_python_packages_only_from_the_hashed_lock() -> None:
+    (install,) = [s for s in azure_action()["runs"]["steps"] if "pip install" in s.get("run", "")]
+    pip = next(line for line in install["run"].splitlines() if "pip install" in line)
+    assert "--require-hashes" in pip and "-r requirements.lock" in pip
+    assert "--only-binary :all:" in pip  # a source build would fetch unhashed build tools
+    assert "--upgrade" not in install["run"]
+    for file, name, job in all_jobs():
+        if (file, name) in OIDC_JOBS:
+            assert steps_using(job, LOCAL_AZURE_ACTION), f"{file} {name}"
+            runs = "\n".join(step.get("run", "") for step in job["steps"])
+            assert "pip" not in runs and "make" not in runs, f"{file} {name}"
+
+
+def test_zizmor_suppressions_carry_a_reason() -> None:
+    github = PROJECT_DIR / ".github"
+    ignores = [
+        (path.name, line)
+        for path in github.rglob("*.yml")
+        for line in path.read_text().splitlines()
+        if "zizmor: ignore[" in line
+    ]
+    assert [(file, re.findall(r"ignore\[([\w,-]+)\]", line)) for file, line in ignores] == [
+        ("pr-comment.yml", ["dangerous-triggers"])
+    ]
+    for file, line in ignores:
+        reason = line.split("]", 1)[1].strip()
+        assert len(reason.split()) >= 5, f"{file}: {line.strip()}"
+    assert not (github / "zizmor.yml").exists()  # no blanket configuration
+
+
+def test_dependabot_watches_the_actions_and_every_python_project() -> None:
+    updates = {u["package-ecosystem"]: u for u in yaml.safe_load(DEPENDABOT.read_text())["updates"]}
+    assert set(updates) == {"github-actions", "pip"}
+    assert set(updates["github-actions"]["directories"]) == {"/", "/.github/actions/pulumi-azure"}
+    directories = set(updates["pip"]["directories"])
+    assert {"/", "/bootstrap", "/examples/consumer", "/app"} <= directories
+    # A new project (the policy pack, say) fails here until Dependabot watches it too.
+    assert python_projects() <= directories, python_projects() - directories
+    for update in updates.values():
+        assert update["cooldown"]["default-days"] >= 1
 
 
 def test_pr_comment_carries_marker_diff_and_picture_per_stack() -> None:
@@ -234,3 +429,211 @@ def test_pr_comment_carries_marker_diff_and_picture_per_stack() -> None:
     assert "```mermaid\nflowchart LR" in body
     assert "(no diff:" not in body
     assert "against HEAD" in body
+
+
+# pr-comment.yml's script, run as actions/github-script runs it (the body of an async function
+# of github, context, core, require), against a recorded GitHub API: each scenario gives the
+# pages the API answers with and gets back every call the script made.
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node runs the github-script")
+HARNESS = r"""
+const fs = require('fs');
+const [scenarioFile, scriptFile] = process.argv.slice(2);
+const scenario = JSON.parse(fs.readFileSync(scenarioFile, 'utf8'));
+const calls = [];
+const endpoint = (label) => {
+  const call = async (params) => { calls.push([label, params]); return { data: {} }; };
+  call.label = label;
+  return call;
+};
+const github = {
+  rest: {
+    pulls: { list: endpoint('pulls.list') },
+    actions: { listJobsForWorkflowRun: endpoint('actions.listJobsForWorkflowRun') },
+    issues: {
+      listComments: endpoint('issues.listComments'),
+      createComment: endpoint('issues.createComment'),
+      updateComment: endpoint('issues.updateComment'),
+    },
+  },
+  paginate: async (call, params) => {
+    calls.push([call.label, params]);
+    return scenario.pages[call.label];
+  },
+};
+const core = {
+  notice: (message) => calls.push(['notice', message]),
+  setFailed: (message) => calls.push(['setFailed', message]),
+};
+const context = { repo: { owner: 'o', repo: 'r' }, payload: { workflow_run: scenario.run } };
+process.env.ARTIFACT_DIR = scenario.artifactDir;
+const AsyncFunction = (async () => {}).constructor;
+const script = fs.readFileSync(scriptFile, 'utf8');
+new AsyncFunction('github', 'context', 'core', 'require', 'process', script)(
+  github, context, core, require, process,
+)
+  .catch((error) => calls.push(['throw', String(error)]))
+  .then(() => process.stdout.write(JSON.stringify(calls)));
+"""
+HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
+RUN_URL = "https://github.com/o/r/actions/runs/42"
+PREVIEW_JOBS = [
+    {"name": "Tests and offline plan", "html_url": f"{RUN_URL}/job/1", "conclusion": "success"},
+    {"name": "pulumi preview (dev)", "html_url": f"{RUN_URL}/job/2", "conclusion": "success"},
+    {"name": "pulumi preview (prod)", "html_url": f"{RUN_URL}/job/3", "conclusion": "failure"},
+]
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+def pull(number: int, sha: str = HEAD_SHA, repository: str = "o/r") -> dict[str, Any]:
+    return {"number": number, "head": {"sha": sha, "repo": {"full_name": repository}}}
+
+
+def run_comment_script(
+    tmp_path: Path,
+    *,
+    number: str = "7",
+    body: str = f"{MARKER}\n## secretless-aks: offline plan\n",
+    head_repository: str = "o/r",
+    pulls: list[dict[str, Any]] | None = None,
+    comments: list[dict[str, Any]] | None = None,
+    jobs: list[dict[str, Any]] | None = None,
+) -> list[list[Any]]:
+    artifact = tmp_path / "plan-comment"
+    artifact.mkdir(parents=True)
+    (artifact / "number").write_text(f"{number}\n")
+    (artifact / "body.md").write_text(body)
+    scenario = {
+        "artifactDir": str(artifact),
+        "run": {
+            "id": 42,
+            "html_url": RUN_URL,
+            "head_sha": HEAD_SHA,
+            "head_branch": "feature",
+            "head_repository": {
+                "full_name": head_repository,
+                "owner": {"login": head_repository.split("/")[0]},
+            },
+        },
+        "pages": {
+            "pulls.list": [pull(7)] if pulls is None else pulls,
+            "issues.listComments": comments or [],
+            "actions.listJobsForWorkflowRun": PREVIEW_JOBS if jobs is None else jobs,
+        },
+    }
+    (tmp_path / "scenario.json").write_text(json.dumps(scenario))
+    (tmp_path / "script.js").write_text(pr_comment_script())
+    (tmp_path / "harness.js").write_text(HARNESS)
+    assert NODE
+    result = subprocess.run(
+        [NODE, tmp_path / "harness.js", tmp_path / "scenario.json", tmp_path / "script.js"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def writes(calls: list[list[Any]]) -> list[list[Any]]:
+    return [call for call in calls if call[0] in {"issues.createComment", "issues.updateComment"}]
+
+
+def outcome(calls: list[list[Any]]) -> list[str]:
+    return [call[0] for call in calls if call[0] in {"notice", "setFailed", "throw"}]
+
+
+@needs_node
+def test_the_comment_goes_to_the_pull_request_whose_head_is_the_runs_commit(
+    tmp_path: Path,
+) -> None:
+    calls = run_comment_script(tmp_path)
+    listing = {"owner": "o", "repo": "r", "state": "open", "head": "o:feature", "per_page": 100}
+    assert ["pulls.list", listing] in calls
+    ((_, created),) = writes(calls)
+    assert created["issue_number"] == 7
+    assert created["body"].startswith(f"{MARKER}\n## secretless-aks: offline plan\n")
+    assert f"Planned at {HEAD_SHA[:12]} ([pr-plan run]({RUN_URL}))." in created["body"]
+    assert f"- [pulumi preview (dev)]({RUN_URL}/job/2): success" in created["body"]
+    assert f"- [pulumi preview (prod)]({RUN_URL}/job/3): failure" in created["body"]
+    assert "Tests and offline plan" not in created["body"]
+    assert outcome(calls) == []
+
+
+@needs_node
+def test_a_fork_pull_request_is_found_by_the_forks_owner_and_repository(tmp_path: Path) -> None:
+    calls = run_comment_script(
+        tmp_path,
+        head_repository="someone/r",
+        pulls=[pull(6, repository="other/r"), pull(7, repository="someone/r")],
+        jobs=[{**job, "conclusion": "skipped"} for job in PREVIEW_JOBS],
+    )
+    assert calls[0][1]["head"] == "someone:feature"
+    ((_, created),) = writes(calls)
+    assert created["issue_number"] == 7
+    assert "(dev)]" in created["body"] and "skipped" in created["body"]
+
+
+@needs_node
+def test_an_artifact_naming_another_pull_request_posts_nothing(tmp_path: Path) -> None:
+    calls = run_comment_script(tmp_path, number="8")
+    assert writes(calls) == [] and outcome(calls) == ["setFailed"]
+    assert "#7" in calls[-1][1]
+
+
+@pytest.mark.parametrize(
+    "pulls",
+    [
+        [],  # closed since
+        [pull(7, sha="f" * 40)],  # pushed to since: the newer run posts
+        [pull(7, repository="someone/r")],  # the same commit, another repository's branch
+        [pull(7), pull(9)],  # not one pull request
+    ],
+)
+@needs_node
+def test_a_run_that_is_not_the_head_of_exactly_one_pull_request_posts_nothing(
+    tmp_path: Path, pulls: list[dict[str, Any]]
+) -> None:
+    calls = run_comment_script(tmp_path, pulls=pulls)
+    assert writes(calls) == [] and outcome(calls) == ["notice"]
+
+
+@needs_node
+def test_only_the_bots_own_marked_comment_is_updated(tmp_path: Path) -> None:
+    comments = [
+        {"id": 1, "user": {"login": "someone", "type": "User"}, "body": f"{MARKER} quoted"},
+        {"id": 2, "user": {"login": "other-app[bot]", "type": "Bot"}, "body": MARKER},
+        {"id": 3, "user": BOT, "body": "an unrelated bot comment"},
+        {"id": 4, "user": BOT, "body": f"{MARKER}\nthe plan of last time"},
+        {"id": 5, "user": None, "body": MARKER},
+    ]
+    ((endpoint, updated),) = writes(run_comment_script(tmp_path, comments=comments))
+    assert (endpoint, updated["comment_id"]) == ("issues.updateComment", 4)
+    ((endpoint, _),) = writes(run_comment_script(tmp_path / "b", comments=comments[:3]))
+    assert endpoint == "issues.createComment"
+
+
+@needs_node
+def test_the_comment_is_cut_to_githubs_limit_with_its_code_fences_closed(tmp_path: Path) -> None:
+    body = MARKER + "\n```\n" + "x" * 99 + "\n" + ("y" * 99 + "\n") * 2_000
+    ((_, created),) = writes(run_comment_script(tmp_path, body=body))
+    assert 60_000 < len(created["body"]) <= 65_536
+    assert created["body"].startswith(MARKER)
+    assert created["body"].count("```") % 2 == 0
+    assert "cut to fit GitHub's comment limit" in created["body"]
+    assert created["body"].rstrip().endswith("failure")  # the footer survives the cut
+
+
+@pytest.mark.parametrize(
+    "body", ["## no marker\n", f"a prefix {MARKER}\n", MARKER + "\n" + "z" * (1024 * 1024)]
+)
+@needs_node
+def test_an_artifact_that_is_no_plan_comment_posts_nothing(tmp_path: Path, body: str) -> None:
+    calls = run_comment_script(tmp_path, body=body)
+    assert writes(calls) == [] and outcome(calls) == ["setFailed"]
+
+
+@needs_node
+def test_only_previews_named_by_pr_plan_are_linked(tmp_path: Path) -> None:
+    jobs = [{"name": "pulumi preview (dev) [log](https://example.com)", "html_url": "x"}]
+    ((_, created),) = writes(run_comment_script(tmp_path, jobs=jobs))
+    assert "example.com" not in created["body"] and "pulumi preview" not in created["body"]

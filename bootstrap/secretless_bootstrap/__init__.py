@@ -1,0 +1,1 @@
+"""The bootstrap project's modules: config, names, the state backend, the GitHub identities."""

@@ -1,0 +1,87 @@
+"""A user-assigned identity that one GitHub environment's jobs sign in as, and what it may do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import managedidentity
+
+from components import manifests, roles
+from secretless_bootstrap import github, naming
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role at a scope, and why the identity holds it (the assignment's description)."""
+
+    role: roles.BuiltInRole
+    scope: pulumi.Input[str]
+    # Names the assignment in Pulumi: `<identity>-<role>-on-<scope_name>`.
+    scope_name: str
+    why: str
+    # Role Based Access Control Administrator only: held to rbac_administrator_condition.
+    conditioned: bool = False
+
+
+@dataclass(frozen=True)
+class GitHubIdentityArgs:
+    identity_name: str
+    resource_group_name: pulumi.Input[str]
+    location: pulumi.Input[str]
+    repository: str
+    environment: str
+    grants: Sequence[Grant]
+
+
+class GitHubIdentity(pulumi.ComponentResource):
+    """The identity, its federated credential for `repo:<owner>/<repo>:environment:<env>`,
+    and its role assignments.
+
+    One credential per identity and one identity per environment: a job of any other
+    environment, branch or pull request gets a token this identity does not accept.
+    """
+
+    identity: managedidentity.UserAssignedIdentity
+    client_id: pulumi.Output[str]
+    principal_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GitHubIdentityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("secretless-aks:bootstrap:GitHubIdentity", name, None, opts)
+        self.identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_name_=args.identity_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.client_id = self.identity.client_id
+        self.principal_id = self.identity.principal_id
+        credential = naming.federated_credential(args.environment)
+        managedidentity.FederatedIdentityCredential(
+            f"{name}-{credential}",
+            federated_identity_credential_resource_name=credential,
+            resource_name_=self.identity.name,
+            resource_group_name=args.resource_group_name,
+            issuer=github.ISSUER,
+            subject=github.subject(args.repository, args.environment),
+            audiences=[manifests.TOKEN_EXCHANGE_AUDIENCE],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for grant in args.grants:
+            roles.assign_role(
+                f"{name}-{grant.role.slug}-on-{grant.scope_name}",
+                role=grant.role,
+                scope=grant.scope,
+                principal_id=self.principal_id,
+                principal_type=roles.SERVICE_PRINCIPAL,
+                description=grant.why,
+                condition=self.principal_id.apply(roles.rbac_administrator_condition)
+                if grant.conditioned
+                else None,
+                parent=self,
+            )
+        self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id})

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, MOCK_TE
 from offline.plan import main
 from secretless_bootstrap import naming
 from secretless_bootstrap.config import DEFAULT_ENVIRONMENTS, BootstrapConfig
+from tests.git_copies import committed_copy
 from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, grant, grants_to
 
 BOOTSTRAP = PROJECT_DIR / "bootstrap"
@@ -590,20 +590,7 @@ def test_project_must_be_a_pulumi_project(capsys: pytest.CaptureFixture[str]) ->
 
 def test_diff_against_a_git_revision_plans_that_revisions_bootstrap(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    tracked = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in tracked:
-        if name.startswith(("components/", "offline/", "bootstrap/")):
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(PROJECT_DIR / name, repo / name)
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    committed_copy(repo, ("components/", "offline/", "bootstrap/"))
     before = plan_at_revision("HEAD", "example", repo=repo / "bootstrap")
     assert before["project"] == "bootstrap"
     assert before == to_json(run_program("example", preview=True, project_dir=repo / "bootstrap"))

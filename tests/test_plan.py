@@ -4,8 +4,6 @@ pull request shows. Changes are tested through the command, as a user runs it.""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from offline.harness import PROJECT_DIR, UNKNOWN, Secret, run_program
 from offline.mocks import SIGNED_IN_ACCOUNT
 from offline.plan import main
 from offline.plan_values import encode
+from tests.git_copies import committed_copy
 from tests.stack_configs import stack_config
 
 THREE_SERVICES = [
@@ -460,18 +459,9 @@ def test_against_refuses_a_plan_saved_in_another_format(
 
 
 def test_diff_against_a_git_revision_plans_that_revisions_program(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    tracked = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files"], capture_output=True, text=True, check=True
-    ).stdout.split()
-    for name in tracked:
-        if name.startswith(("components/", "offline/", "__main__.py", "Pulumi.", "platform_")):
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(PROJECT_DIR / name, repo / name)
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    repo = committed_copy(
+        tmp_path / "repo", ("components/", "offline/", "__main__.py", "Pulumi.", "platform_")
+    )
     before = plan_at_revision("HEAD", "dev", repo=repo)
     assert before == to_json(run_program("dev", preview=True, project_dir=repo))
     assert plan_at_revision("HEAD", "staging", repo=repo)["resources"] == []

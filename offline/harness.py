@@ -39,7 +39,7 @@ PROJECT_NAME = "secretless-aks"
 
 
 class _Unknown:
-    """A value only Azure can know; shown as "known after deploy"."""
+    """A value only Azure can know; a plan shows it as output<string>."""
 
     def __repr__(self) -> str:
         return "UNKNOWN"

@@ -114,17 +114,11 @@ class KeyVault(pulumi.ComponentResource):
             vault_name=suffix.result.apply(args.names.key_vault),
             resource_group_name=args.resource_group_name,
             location=args.location,
-            properties=keyvault.VaultPropertiesArgs(
+            properties=rbac_vault_properties(
                 tenant_id=args.tenant_id,
-                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
-                # Authorization by Azure RBAC only: access policies are ignored, and none exist.
-                enable_rbac_authorization=True,
-                access_policies=[],
-                enable_soft_delete=True,
-                soft_delete_retention_in_days=settings.soft_delete_retention_days
+                soft_delete_retention_days=settings.soft_delete_retention_days
                 or DEFAULT_SOFT_DELETE_RETENTION_DAYS,
-                # Azure accepts only true here: once on, purge protection cannot be turned off.
-                enable_purge_protection=True if args.purge_protection else None,
+                purge_protection=args.purge_protection,
                 public_network_access=settings.public_network_access
                 or DEFAULT_PUBLIC_NETWORK_ACCESS,
                 network_acls=network_acls,
@@ -165,6 +159,31 @@ class KeyVault(pulumi.ComponentResource):
             )
             secret_ids[secret.name] = created.id
         return secret_ids
+
+
+def rbac_vault_properties(
+    *,
+    tenant_id: pulumi.Input[str],
+    soft_delete_retention_days: int,
+    purge_protection: bool,
+    public_network_access: str | None = None,
+    network_acls: keyvault.NetworkRuleSetArgs | None = None,
+) -> keyvault.VaultPropertiesArgs:
+    """A vault as this project makes every one (the platform's, and bootstrap's for the stacks'
+    key): standard SKU, soft delete, and authorization by Azure RBAC only."""
+    return keyvault.VaultPropertiesArgs(
+        tenant_id=tenant_id,
+        sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
+        # Authorization by Azure RBAC only: access policies are ignored, and none exist.
+        enable_rbac_authorization=True,
+        access_policies=[],
+        enable_soft_delete=True,
+        soft_delete_retention_in_days=soft_delete_retention_days,
+        # Azure accepts only true here: once on, purge protection cannot be turned off.
+        enable_purge_protection=True if purge_protection else None,
+        public_network_access=public_network_access,
+        network_acls=network_acls,
+    )
 
 
 def _require_rbac_authorization(properties: Any) -> Any:

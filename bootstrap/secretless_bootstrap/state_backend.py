@@ -14,6 +14,7 @@ import pulumi
 from pulumi_azure_native import keyvault, storage
 
 from components import roles
+from components.key_vault import rbac_vault_properties
 from secretless_bootstrap import naming
 
 # Days a deleted or overwritten state blob (and a deleted container) can still be restored.
@@ -132,15 +133,10 @@ class StateBackend(pulumi.ComponentResource):
             vault_name=naming.key_vault(args.subscription_id),
             resource_group_name=args.resource_group_name,
             location=args.location,
-            properties=keyvault.VaultPropertiesArgs(
+            properties=rbac_vault_properties(
                 tenant_id=args.tenant_id,
-                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
-                # Azure RBAC only: access policies are ignored, and none exist.
-                enable_rbac_authorization=True,
-                access_policies=[],
-                enable_soft_delete=True,
-                soft_delete_retention_in_days=VAULT_RETENTION_DAYS,
-                enable_purge_protection=True,
+                soft_delete_retention_days=VAULT_RETENTION_DAYS,
+                purge_protection=True,
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )

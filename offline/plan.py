@@ -113,8 +113,11 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         if not (project_dir / "Pulumi.yaml").is_file():
             parser.error(f"--project {args.project}: no Pulumi.yaml there")
     try:
-        _warn(args.stack, project_dir)
-        graph = run_program(args.stack, preview=True, project_dir=project_dir)
+        # Read once: the warnings and the run take the same config.
+        stack_config = read_stack_file(args.stack, project_dir)
+        for warning in plan_warnings(stack_config):
+            print(f"warning: {warning}", file=sys.stderr)
+        graph = run_program(args.stack, config=stack_config, preview=True, project_dir=project_dir)
         text, changed = (
             _diff(graph, args, project_dir) if args.against else (_plan(graph, args), False)
         )
@@ -126,11 +129,6 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
     else:
         print(text)
     return EXIT_CHANGES if args.detailed_exitcode and changed else 0
-
-
-def _warn(stack: str, project_dir: Path) -> None:
-    for warning in plan_warnings(read_stack_file(stack, project_dir)):
-        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _plan(graph: RecordedGraph, args: argparse.Namespace) -> str:

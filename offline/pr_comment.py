@@ -26,7 +26,8 @@ MAX_SECTION = 20_000
 
 
 def _section(stack: str, base: str, project_dir: Path) -> str:
-    graph = run_program(stack, preview=True, project_dir=project_dir)
+    stack_config = read_stack_file(stack, project_dir)
+    graph = run_program(stack, config=stack_config, preview=True, project_dir=project_dir)
     try:
         changes = diff_plans(plan_at_revision(base, stack, repo=project_dir), to_json(graph))
         diff = render_diff(changes, against=base)
@@ -39,7 +40,7 @@ def _section(stack: str, base: str, project_dir: Path) -> str:
             + stack
             + f' ARGS="--against {base}"`)'
         )
-    warnings = [f"> **Warning:** {w}" for w in plan_warnings(read_stack_file(stack, project_dir))]
+    warnings = [f"> **Warning:** {w}" for w in plan_warnings(stack_config)]
     return "\n".join(
         [
             f"### Stack `{stack}`: {len(graph.resources) + 1} resources",

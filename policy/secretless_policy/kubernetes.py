@@ -1,0 +1,184 @@
+"""Kubernetes: pods that use workload identity run as an annotated ServiceAccount, no
+credential sits in a manifest, containers run locked down, images are pinned."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from .model import Level, Resource, Rule, Settings, Stack, is_unknown
+
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+KUBERNETES_SECRET = "kubernetes:core/v1:Secret"
+USE_LABEL = "azure.workload.identity/use"
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+# Kind -> where its pod template is. A Pod is its own template.
+POD_TEMPLATES: Mapping[str, tuple[str, ...]] = {
+    "kubernetes:core/v1:Pod": (),
+    "kubernetes:apps/v1:Deployment": ("spec", "template"),
+    "kubernetes:apps/v1:StatefulSet": ("spec", "template"),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template"),
+    "kubernetes:batch/v1:Job": ("spec", "template"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+# Names that say "credential", after camelCase and hyphens become SNAKE_CASE.
+CREDENTIAL_NAME = re.compile(r".*(SECRET|PASSWORD|CONNECTION_STRING|CLIENT_CERTIFICATE).*|.*_KEY")
+
+
+def credential_like(name: str) -> bool:
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).replace("-", "_").upper()
+    return bool(CREDENTIAL_NAME.fullmatch(snake))
+
+
+def pod_template(resource: Resource) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
+    """A workload's pod metadata and spec (empty while unknown); None for other kinds."""
+    path = POD_TEMPLATES.get(resource.type)
+    if path is None:
+        return None
+    template = resource.get(*path) if path else resource.props
+    if not isinstance(template, Mapping) or is_unknown(template):
+        return {}, {}
+    metadata, spec = template.get("metadata"), template.get("spec")
+    return (
+        metadata if isinstance(metadata, Mapping) else {},
+        spec if isinstance(spec, Mapping) else {},
+    )
+
+
+def containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for key in ("initContainers", "containers"):
+        for container in spec.get(key) or ():
+            if isinstance(container, Mapping):
+                yield container
+
+
+def _namespace(resource: Resource) -> Any:
+    return resource.get("metadata", "namespace") or "default"
+
+
+def _service_accounts(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
+    annotated = {
+        (_namespace(account), account.get("metadata", "name"))
+        for account in stack.of_type(SERVICE_ACCOUNT)
+        if CLIENT_ID_ANNOTATION in (account.get("metadata", "annotations") or {})
+    }
+    for workload in stack.resources:
+        template = pod_template(workload)
+        if template is None:
+            continue
+        metadata, spec = template
+        if (metadata.get("labels") or {}).get(USE_LABEL) != "true":
+            continue
+        account = spec.get("serviceAccountName") or "default"
+        if is_unknown(account) or (_namespace(workload), account) in annotated:
+            continue
+        yield workload, (
+            f"run these pods as a ServiceAccount this stack declares in namespace "
+            f"{_namespace(workload)} with the {CLIENT_ID_ANNOTATION} annotation; "
+            f"{account!r} has none, so the webhook has no identity to inject"
+        )
+
+
+def _env_literals(resource: Resource, _: Settings) -> Iterable[str]:
+    template = pod_template(resource)
+    if template is None:
+        return
+    for container in containers(template[1]):
+        for variable in container.get("env") or ():
+            name = variable.get("name") if isinstance(variable, Mapping) else None
+            if isinstance(name, str) and "value" in variable and credential_like(name):
+                yield (
+                    f"container {container.get('name')}: remove env {name}'s literal value; "
+                    "the service signs in with its identity and reads secrets from Key Vault"
+                )
+
+
+def _credential_secrets(resource: Resource, _: Settings) -> Iterable[str]:
+    if resource.type != KUBERNETES_SECRET:
+        return
+    for field in ("data", "stringData"):
+        keys = resource.get(field)
+        for key in keys if isinstance(keys, Mapping) and not is_unknown(keys) else ():
+            if credential_like(key):
+                yield (
+                    f"remove {field}.{key}: a Kubernetes Secret holding a credential is what "
+                    "workload identity replaces (the secret lives in Key Vault)"
+                )
+
+
+def _effective(container: Mapping[str, Any], pod: Mapping[str, Any], key: str) -> Any:
+    """A securityContext setting, the container's overriding the pod's."""
+    own = container.get("securityContext") or {}
+    return own[key] if key in own else (pod.get("securityContext") or {}).get(key)
+
+
+def _locked_down(resource: Resource, _: Settings) -> Iterable[str]:
+    template = pod_template(resource)
+    if template is None:
+        return
+    spec = template[1]
+    for container in containers(spec):
+        context = container.get("securityContext") or {}
+        wrong = [
+            setting
+            for setting, ok in (
+                ("runAsNonRoot: true", _effective(container, spec, "runAsNonRoot") is True),
+                ("privileged: false", context.get("privileged") is not True),
+                ("allowPrivilegeEscalation: false", context.get("allowPrivilegeEscalation") is False),
+                ("readOnlyRootFilesystem: true", context.get("readOnlyRootFilesystem") is True),
+            )
+            if not ok
+        ]
+        if wrong:
+            yield f"container {container.get('name')}: set securityContext {', '.join(wrong)}"
+
+
+def _pinned_by_digest(resource: Resource, _: Settings) -> Iterable[str]:
+    template = pod_template(resource)
+    if template is None:
+        return
+    for container in containers(template[1]):
+        image = container.get("image")
+        if isinstance(image, str) and "@sha256:" not in image:
+            yield (
+                f"container {container.get('name')}: pin {image} by digest (image@sha256:...) "
+                "so every node runs the bytes that were reviewed"
+            )
+
+
+RULES = (
+    Rule(
+        "workload-identity-service-account",
+        f"Pods labelled {USE_LABEL} run as a ServiceAccount with the client-id annotation.",
+        "pods that expect an identity and get none (or the default ServiceAccount)",
+        check_stack=_service_accounts,
+    ),
+    Rule(
+        "no-credential-env-literals",
+        "No container env var that looks like a credential has a literal value.",
+        "client secrets, passwords and connection strings in manifests",
+        check_resource=_env_literals,
+    ),
+    Rule(
+        "no-azure-credential-secrets",
+        "No Kubernetes Secret carries Azure credentials.",
+        "the static secrets workload identity exists to remove",
+        check_resource=_credential_secrets,
+    ),
+    Rule(
+        "container-security-context",
+        "Containers run as non-root, unprivileged, without privilege escalation, on a "
+        "read-only root filesystem.",
+        "a compromised container taking the node, or its identity's token, further",
+        check_resource=_locked_down,
+    ),
+    Rule(
+        "image-pinned-by-digest",
+        "Images are pinned by digest.",
+        "a tag moved under a running service",
+        level=Level.ADVISORY,
+        check_resource=_pinned_by_digest,
+    ),
+)

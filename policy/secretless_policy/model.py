@@ -1,0 +1,222 @@
+"""What a rule sees and says: resources with their inputs, the stack's settings, violations.
+
+Rules run in two places: `pulumi preview`/`up` (the CrossGuard pack, `policy/__main__.py`) and
+offline over a recorded or saved plan (`offline/plan.py`, `python -m policy.check`). Both hand
+them the same `Resource`: the type token, the inputs with camelCase keys as the engine passes
+them, and two markers no input of the program has, as in a plan document:
+
+    {"$plan": "unknown"}    a value only Azure knows yet (an id during preview)
+    {"$plan": "secret"}     a secret; rules never see its value, so no message can show it
+
+A rule that needs an unknown value passes: it runs again, with the value, at `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+MARKER = "$plan"
+PROJECT = "secretless-aks"
+
+
+class Level(Enum):
+    """CrossGuard's enforcement levels: a mandatory violation stops the update."""
+
+    MANDATORY = "mandatory"
+    ADVISORY = "advisory"
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get(MARKER) == "unknown"
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get(MARKER) == "secret"
+
+
+def known(value: Any) -> bool:
+    """Present and not waiting on Azure."""
+    return value is not None and not is_unknown(value)
+
+
+@dataclass(frozen=True)
+class Resource:
+    urn: str
+    type: str
+    name: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    # Input name -> URNs of the resources whose outputs it was built from.
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
+
+    def get(self, *path: str | int) -> Any:
+        """The input at `path`; None when missing, the unknown marker when not known yet."""
+        value: Any = self.props
+        for step in path:
+            if is_unknown(value):
+                return value
+            if isinstance(step, int):
+                if not isinstance(value, Sequence) or isinstance(value, str):
+                    return None
+                value = value[step] if -len(value) <= step < len(value) else None
+            elif isinstance(value, Mapping) and not is_secret(value):
+                value = value.get(step)
+            else:
+                return None
+        return value
+
+    def built_from(self, prop: str) -> tuple[str, ...]:
+        return self.property_dependencies.get(prop, ())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the stack configured that the rules hold the program to.
+
+    Read from the stack's config (`secretless-aks:*`), which Pulumi hands a policy pack in
+    PULUMI_CONFIG and the offline plan reads from Pulumi.<stack>.yaml.
+    """
+
+    protect: bool = False
+    key_vault_public_network_access: str | None = None
+    key_vault_allowed_ip_ranges: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """From config values by full key; a value is JSON text (as in PULUMI_CONFIG) or
+        already parsed (as in a stack file). Secure values and other projects' keys are
+        ignored; keys the stack leaves out take the program's defaults."""
+
+        def value(key: str) -> Any:
+            raw = config.get(f"{PROJECT}:{key}")
+            if isinstance(raw, str):
+                try:
+                    return json.loads(raw)
+                except ValueError:
+                    return raw
+            return raw
+
+        vault = value("keyVault")
+        vault = vault if isinstance(vault, Mapping) else {}
+        access = vault.get("publicNetworkAccess")
+        ranges = vault.get("allowedIpRanges")
+        return cls(
+            protect=value("protect") is True,
+            key_vault_public_network_access=access if isinstance(access, str) else None,
+            key_vault_allowed_ip_ranges=tuple(str(r) for r in ranges)
+            if isinstance(ranges, list)
+            else (),
+        )
+
+
+class Stack:
+    """Every resource of a stack, with look-ups by URN and type."""
+
+    def __init__(self, resources: Iterable[Resource]) -> None:
+        self.resources = tuple(resources)
+        self._by_urn = {resource.urn: resource for resource in self.resources}
+
+    @classmethod
+    def from_plan(cls, document: Mapping[str, Any]) -> Stack:
+        """From a plan document (`make plan ARGS="--format json"`): the invented values of
+        the signed-in account (`{"$plan": "mocked", ...}`) read as the text that names them."""
+        return cls(
+            Resource(
+                urn=entry["urn"],
+                type=entry["type"],
+                name=entry["name"],
+                props=_unmocked(entry.get("inputs", {})),
+                protect=bool(entry.get("protect")),
+                property_dependencies={
+                    key: tuple(urns)
+                    for key, urns in entry.get("propertyDependencies", {}).items()
+                },
+                dependencies=tuple(entry.get("dependencies", ())),
+            )
+            for entry in document["resources"]
+        )
+
+    def of_type(self, *types: str) -> Iterator[Resource]:
+        return (resource for resource in self.resources if resource.type in types)
+
+    def by_urn(self, urn: str) -> Resource | None:
+        return self._by_urn.get(urn)
+
+    def sources(self, resource: Resource, prop: str, *types: str) -> list[Resource]:
+        """The resources of `types` that `resource`'s input `prop` was built from."""
+        found = (self._by_urn.get(urn) for urn in resource.built_from(prop))
+        return [source for source in found if source is not None and source.type in types]
+
+
+def _unmocked(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if value.get(MARKER) == "mocked":
+            return value["value"]
+        return {key: _unmocked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unmocked(item) for item in value]
+    return value
+
+
+ResourceCheck = Callable[[Resource, Settings], Iterable[str]]
+StackCheck = Callable[[Stack, Settings], Iterable[tuple[Resource, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy: `check_resource` runs on each resource, `check_stack` once on them all;
+    each yields messages that say what to change."""
+
+    name: str
+    description: str
+    protects_against: str
+    level: Level = Level.MANDATORY
+    check_resource: ResourceCheck | None = None
+    check_stack: StackCheck | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    level: Level
+    urn: str
+    message: str
+
+    @property
+    def mandatory(self) -> bool:
+        return self.level is Level.MANDATORY
+
+
+def evaluate(rules: Iterable[Rule], stack: Stack, settings: Settings) -> list[Violation]:
+    """Every rule over every resource, then over the stack: the violations in rule order."""
+    violations: list[Violation] = []
+    for rule in rules:
+        if rule.check_resource is not None:
+            for resource in stack.resources:
+                violations += (
+                    Violation(rule.name, rule.level, resource.urn, message)
+                    for message in rule.check_resource(resource, settings)
+                )
+        if rule.check_stack is not None:
+            violations += (
+                Violation(rule.name, rule.level, resource.urn, message)
+                for resource, message in rule.check_stack(stack, settings)
+            )
+    return violations
+
+
+def applies_to(*types: str) -> Callable[[ResourceCheck], ResourceCheck]:
+    """A resource check that only runs on resources of `types`."""
+
+    def wrap(check: ResourceCheck) -> ResourceCheck:
+        def checked(resource: Resource, settings: Settings) -> Iterable[str]:
+            return check(resource, settings) if resource.type in types else ()
+
+        return checked
+
+    return wrap

@@ -1,0 +1,172 @@
+"""Role assignments: narrow scopes, no role that can take over a subscription, and principals
+the stack accounts for."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from .cluster import CLUSTER
+from .model import Resource, Rule, Settings, Stack, applies_to, known
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+AZURE_IDENTITY = "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity"
+# Principals the stack creates: its user-assigned identities, and the cluster's (whose
+# principal ids come from the cluster's outputs).
+STACK_PRINCIPALS = (IDENTITY, CLUSTER)
+
+# https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
+FORBIDDEN_ROLES = {
+    OWNER: "Owner",
+    CONTRIBUTOR: "Contributor",
+    USER_ACCESS_ADMINISTRATOR: "User Access Administrator",
+}
+# A scope no narrower than a subscription: the root, a management group, a subscription.
+BROAD_SCOPE = re.compile(
+    r"/|/providers/Microsoft\.Management/managementGroups/[^/]+/?|/subscriptions/[^/]+/?",
+    re.IGNORECASE,
+)
+
+
+def role_guid(assignment: Resource) -> str | None:
+    """The role definition's GUID, or None while it is not known."""
+    definition = assignment.get("roleDefinitionId")
+    if not (known(definition) and isinstance(definition, str)):
+        return None
+    return definition.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+@applies_to(ROLE_ASSIGNMENT)
+def _below_subscription(assignment: Resource, _: Settings) -> Iterable[str]:
+    scope = assignment.get("scope")
+    if known(scope) and isinstance(scope, str) and BROAD_SCOPE.fullmatch(scope):
+        yield (
+            f"scope the assignment to the resource it is for, not {scope}: a grant at "
+            "subscription level or above reaches every resource under it"
+        )
+
+
+@applies_to(ROLE_ASSIGNMENT)
+def _forbidden_roles(assignment: Resource, _: Settings) -> Iterable[str]:
+    guid = role_guid(assignment)
+    if guid in FORBIDDEN_ROLES:
+        yield (
+            f"grant a narrower built-in role than {FORBIDDEN_ROLES[guid]}: it can take over "
+            "everything under its scope (Key Vault Secrets User, AKS RBAC Writer, ...)"
+        )
+    condition = assignment.get("condition")
+    if guid == RBAC_ADMINISTRATOR and not (known(condition) and condition):
+        yield (
+            "give Role Based Access Control Administrator a condition (ABAC, conditionVersion "
+            "2.0) naming the roles and principal types it may assign: unconditioned, it can "
+            "grant Owner"
+        )
+
+
+def _from_stack(stack: Stack, assignment: Resource) -> bool:
+    return bool(stack.sources(assignment, "principalId", *STACK_PRINCIPALS))
+
+
+def _principal_type(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
+    for assignment in stack.of_type(ROLE_ASSIGNMENT):
+        if _from_stack(stack, assignment) and assignment.get("principalType") != (
+            "ServicePrincipal"
+        ):
+            yield assignment, (
+                "set principalType to ServicePrincipal for an identity this stack creates: ARM "
+                "then skips the directory look-up that fails (PrincipalNotFound) while the new "
+                "identity replicates"
+            )
+
+
+def _known_principals(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
+    admin_groups = {
+        str(group).lower()
+        for cluster in stack.of_type(CLUSTER)
+        for group in cluster.get("aadProfile", "adminGroupObjectIDs") or ()
+        if known(group)
+    }
+    outside: dict[str, list[Resource]] = {}
+    for assignment in stack.of_type(ROLE_ASSIGNMENT):
+        principal = assignment.get("principalId")
+        if _from_stack(stack, assignment) or not (known(principal) and isinstance(principal, str)):
+            continue
+        if principal.lower() not in admin_groups:
+            outside.setdefault(principal.lower(), []).append(assignment)
+    # One principal outside the stack is the one running `pulumi up` (it seeds the secrets
+    # and deploys the Kubernetes objects); a policy pack cannot learn its id, so a second
+    # one is what gives a grant to someone the stack does not account for.
+    if len(outside) > 1:
+        principals = ", ".join(sorted(outside))
+        for assignments in outside.values():
+            for assignment in assignments:
+                yield assignment, (
+                    "grant roles only to identities this stack declares, the cluster's admin "
+                    "groups (aadProfile.adminGroupObjectIDs) and the deploying principal; "
+                    f"{len(outside)} other principals get roles here ({principals})"
+                )
+
+
+def _kubelet_operator_scope(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
+    kubelets = {
+        identity.urn
+        for cluster in stack.of_type(CLUSTER)
+        for identity in stack.sources(cluster, "identityProfile", IDENTITY)
+    }
+    pod_identities = {
+        identity.urn
+        for azure_identity in stack.of_type(AZURE_IDENTITY)
+        for identity in stack.sources(azure_identity, "spec", IDENTITY)
+    }
+    for assignment in stack.of_type(ROLE_ASSIGNMENT):
+        if role_guid(assignment) != MANAGED_IDENTITY_OPERATOR:
+            continue
+        if not kubelets.intersection(assignment.built_from("principalId")):
+            continue
+        scopes = {identity.urn for identity in stack.sources(assignment, "scope", IDENTITY)}
+        if not scopes or not scopes <= pod_identities:
+            yield assignment, (
+                "grant the kubelet Managed Identity Operator only on identities an AzureIdentity "
+                "(AAD Pod Identity) uses: anywhere else it lets every node act as that identity"
+            )
+
+
+RULES = (
+    Rule(
+        "role-assignment-principal-type",
+        "Assignments to identities the stack creates name principalType ServicePrincipal.",
+        "first deployments failing while a new identity replicates in Entra ID",
+        check_stack=_principal_type,
+    ),
+    Rule(
+        "role-assignment-below-subscription",
+        "Every assignment is scoped below the subscription.",
+        "an identity reaching every resource of the subscription",
+        check_resource=_below_subscription,
+    ),
+    Rule(
+        "role-assignment-forbidden-roles",
+        "Never Owner, Contributor, User Access Administrator, or an unconditioned Role Based "
+        "Access Control Administrator.",
+        "an application identity that can grant itself, or anyone, any access",
+        check_resource=_forbidden_roles,
+    ),
+    Rule(
+        "role-assignment-known-principals",
+        "Roles go only to identities the stack declares, admin groups and the deployer.",
+        "access for a principal nobody reviewing the stack can account for",
+        check_stack=_known_principals,
+    ),
+    Rule(
+        "kubelet-managed-identity-operator-scope",
+        "The kubelet holds Managed Identity Operator only on pod-identity identities.",
+        "every node, and so every pod, able to act as identities meant for one service",
+        check_stack=_kubelet_operator_scope,
+    ),
+)

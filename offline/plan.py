@@ -13,8 +13,10 @@ Pulumi.<stack>.yaml under the recording harness in preview mode. Values only Azu
 print as output<string>, encrypted config values as [secret] (never decrypted), and the
 signed-in account (tenant, subscription, deployer), which the mocks invent, as <mocked ...>.
 A diff says, as `pulumi preview` would, what is created, updated, replaced (and which input
-forces it) or deleted. Exit codes: 0 done, 1 error, and with --detailed-exitcode 2 when the
-diff has changes.
+forces it) or deleted. Under it, the policy pack's verdict (policy/): every rule over the
+planned graph, as `pulumi preview --policy-pack policy` would judge it. Exit codes: 0 done,
+1 error or a mandatory policy violation, and with --detailed-exitcode 2 when the diff has
+changes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from components.config import ConfigError
 from offline.baseline import BaselineError, baseline
@@ -38,9 +41,13 @@ from offline.harness import (
 )
 from offline.stack_file import StackFileError
 from offline.warnings import plan_warnings
+from policy.secretless_policy import RULES, Settings, Stack, Violation, evaluate
+from policy.secretless_policy.report import render as render_policies
 
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+# The project the policy pack is for.
+PLATFORM_PROJECT = "secretless-aks"
 
 
 # Failures a person fixes (stack file, command line); `report` turns them into one line and exit 1.
@@ -123,12 +130,33 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         )
     except USER_ERRORS as error:
         return report(error)
+    policies, violations = policy_verdict(graph, stack_config)
+    if policies and args.format == "text":
+        text += "\n\n" + policies
+    elif policies:
+        print(policies, file=sys.stderr)
     if args.output:
         args.output.write_text(text + "\n")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text)
+    if any(violation.mandatory for violation in violations):
+        return EXIT_ERROR
     return EXIT_CHANGES if args.detailed_exitcode and changed else 0
+
+
+def policy_verdict(
+    graph: RecordedGraph, stack_config: dict[str, Any]
+) -> tuple[str, list[Violation]]:
+    """The policy pack's verdict on the platform's graph, and its violations.
+
+    Only the platform project: bootstrap's deploy identities are subscription-wide by design.
+    """
+    if graph.project != PLATFORM_PROJECT:
+        return "", []
+    stack = Stack.from_plan(to_json(graph))
+    violations = evaluate(RULES, stack, Settings.from_config(stack_config))
+    return "\n".join(render_policies(violations, stack, len(RULES))), violations
 
 
 def _plan(graph: RecordedGraph, args: argparse.Namespace) -> str:

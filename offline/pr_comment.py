@@ -17,7 +17,7 @@ from offline.baseline import BaselineError, plan_at_revision
 from offline.diff import diff_plans, render_diff
 from offline.formats import render_mermaid, to_json
 from offline.harness import PROJECT_DIR, read_stack_file, run_program
-from offline.plan import USER_ERRORS, report
+from offline.plan import USER_ERRORS, policy_verdict, report
 from offline.warnings import plan_warnings
 
 MARKER = "<!-- secretless-aks-plan -->"
@@ -41,6 +41,7 @@ def _section(stack: str, base: str, project_dir: Path) -> str:
             + f' ARGS="--against {base}"`)'
         )
     warnings = [f"> **Warning:** {w}" for w in plan_warnings(stack_config)]
+    policies, _ = policy_verdict(graph, stack_config)
     return "\n".join(
         [
             f"### Stack `{stack}`: {len(graph.resources) + 1} resources",
@@ -48,6 +49,7 @@ def _section(stack: str, base: str, project_dir: Path) -> str:
             *(f"{warning}\n" for warning in warnings),
             "```",
             diff,
+            *(["", policies] if policies else []),
             "```",
             "",
             "<details><summary>Dependency picture</summary>",

@@ -1,5 +1,6 @@
 """What a reviewer should know about a stack file that the program accepts: the plan prints
-these as warnings (and the pull-request comment carries them).
+these as warnings (and the pull-request comment carries them). What the planned graph itself
+breaks, the policy pack reports (policy/).
 
 Read from the stack file as written, not through `components` (see harness.py): `--against`
 and the comment run this module on other revisions' stack files.
@@ -7,7 +8,6 @@ and the comment run this module on other revisions' stack files.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +15,6 @@ from offline.harness import OFFLINE_STAND_IN, offline_stand_ins
 
 SERVICES_KEY = "secretless-aks:services"
 POD_IDENTITY_BINDINGS = ("podIdentity", "both")
-_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 def plan_warnings(stack_config: Mapping[str, Any]) -> list[str]:
@@ -35,21 +34,11 @@ def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
     services = stack_config.get(SERVICES_KEY)
     if not isinstance(services, list):
         return []
-    warnings = []
-    for index, service in enumerate(services):
-        if not isinstance(service, dict):
-            continue
-        where = f"{SERVICES_KEY}[{index}]"
-        if service.get("binding") in POD_IDENTITY_BINDINGS:
-            warnings.append(
-                f"{where} ({service.get('name')}) uses AAD Pod Identity: archived since 2023 with "
-                "no release, its NMI runs with host networking on every node; move it to "
-                "workloadIdentity (README: moving a service from pod identity)"
-            )
-        image = service.get("image")
-        if isinstance(image, str) and not _DIGEST.search(image):
-            warnings.append(
-                f"{where}.image is a tag, which a push can move: the pods may run other code "
-                "than was reviewed; pin it by digest (@sha256:...)"
-            )
-    return warnings
+    # Images pinned by tag are the policy pack's advisory image-pinned-by-digest.
+    return [
+        f"{SERVICES_KEY}[{index}] ({service.get('name')}) uses AAD Pod Identity: archived since "
+        "2023 with no release, its NMI runs with host networking on every node; move it to "
+        "workloadIdentity (README: moving a service from pod identity)"
+        for index, service in enumerate(services)
+        if isinstance(service, dict) and service.get("binding") in POD_IDENTITY_BINDINGS
+    ]

@@ -64,12 +64,17 @@ def saved_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def changed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], saved: Path, *args: str, **config: Any
 ) -> tuple[int, str]:
-    """The diff of BASE changed by `config`, through the command."""
+    """The diff of BASE changed by `config`, through the command (the policy pack's verdict,
+    printed under it, left out)."""
     project = Project(tmp_path / "project")
     project.configure(**{**BASE, **config})
     code, out, err = project.plan(capsys, "--against", str(saved), *args)
-    assert all(line.startswith("warning: ") for line in err.splitlines()), err
-    return code, out
+    # Text has the verdict under the diff; other formats print it to stderr.
+    warnings, _, on_stderr = err.partition("Policies:\n")
+    assert all(line.startswith("warning: ") for line in warnings.splitlines()), err
+    diff, _, on_stdout = out.partition("\n\nPolicies:\n")
+    assert (on_stdout or on_stderr).startswith("    secretless-aks (offline): ")
+    return code, diff + "\n" if on_stdout else out
 
 
 def cells(row: str) -> list[str]:
@@ -405,7 +410,7 @@ def test_no_changes_says_so_and_exits_zero_even_with_detailed_exitcode(
     assert out.splitlines()[0] == f"No changes to stack dev against {saved_base}."
 
 
-def test_the_plan_warns_of_pod_identity_and_of_images_a_push_can_move(
+def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_move(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = Project(tmp_path / "project")
@@ -416,14 +421,18 @@ def test_the_plan_warns_of_pod_identity_and_of_images_a_push_can_move(
             {"name": "legacy", "binding": "podIdentity", "image": "ghcr.io/contoso/legacy:7.0"},
         ]
     )
-    code, _, err = project.plan(capsys)
+    code, out, err = project.plan(capsys)
     assert code == 0
     assert err.splitlines() == [
         "warning: secretless-aks:services[1] (legacy) uses AAD Pod Identity: archived since 2023 "
         "with no release, its NMI runs with host networking on every node; move it to "
         "workloadIdentity (README: moving a service from pod identity)",
-        "warning: secretless-aks:services[1].image is a tag, which a push can move: the pods may "
-        "run other code than was reviewed; pin it by digest (@sha256:...)",
+    ]
+    # The policy pack's advice, under the plan: the tag only, not the digest.
+    advice = [line for line in out.splitlines() if "image-pinned-by-digest" in line]
+    assert advice == [
+        "        - [advisory]  image-pinned-by-digest  "
+        "(kubernetes:apps/v1:Deployment: svc-legacy-deployment)"
     ]
 
 
@@ -437,7 +446,7 @@ def test_output_writes_any_format_to_a_file(
         target = tmp_path / f"plan.{fmt}"
         assert main(["dev", "--format", fmt, "--output", str(target)]) == 0
         out, err = capsys.readouterr()
-        assert out == "" and err.endswith(f"\nwrote {target}\n")
+        assert out == "" and err.splitlines()[-1] == f"wrote {target}"
         assert target.read_text().strip()
     assert json.loads((tmp_path / "plan.json").read_text())["stack"] == "dev"
 
@@ -457,7 +466,7 @@ def test_against_refuses_what_is_not_a_revision_or_a_saved_plan(
 ) -> None:
     assert main(["dev", f"--against={against}"]) == 1
     err = capsys.readouterr().err
-    assert err.endswith(f"\nerror: {against!r} is not a git revision or a saved plan file\n")
+    assert err.splitlines()[-1] == f"error: {against!r} is not a git revision or a saved plan file"
 
 
 def test_against_refuses_a_plan_saved_in_another_format(

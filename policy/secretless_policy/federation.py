@@ -54,9 +54,12 @@ def _by_identity(stack: Stack) -> dict[str, list[Resource]]:
 def _issuer(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
     for credential in stack.of_type(FEDERATED_CREDENTIAL):
         if not stack.sources(credential, "issuer", CLUSTER):
-            yield credential, (
-                "take issuer from the stack's cluster (oidcIssuerProfile.issuerURL) rather than "
-                "a literal: a copied URL is one trailing slash from AADSTS70021"
+            yield (
+                credential,
+                (
+                    "take issuer from the stack's cluster (oidcIssuerProfile.issuerURL) rather than "
+                    "a literal: a copied URL is one trailing slash from AADSTS70021"
+                ),
             )
 
 
@@ -64,10 +67,13 @@ def _limit(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
     for credentials in _by_identity(stack).values():
         if len(credentials) > MAX_PER_IDENTITY:
             for credential in credentials[MAX_PER_IDENTITY:]:
-                yield credential, (
-                    f"an identity holds at most {MAX_PER_IDENTITY} federated credentials; "
-                    f"this one has {len(credentials)}: split the service accounts across "
-                    "identities"
+                yield (
+                    credential,
+                    (
+                        f"an identity holds at most {MAX_PER_IDENTITY} federated credentials; "
+                        f"this one has {len(credentials)}: split the service accounts across "
+                        "identities"
+                    ),
                 )
 
 
@@ -90,10 +96,13 @@ def _chained(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
         depths = sorted(len(_waits_for(group, urn)) for urn in group)
         if depths != list(range(len(group))):
             for credential in credentials:
-                yield credential, (
-                    "make each federated credential on this identity depend on the previous one "
-                    "(depends_on): Azure rejects concurrent writes "
-                    "(ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity)"
+                yield (
+                    credential,
+                    (
+                        "make each federated credential on this identity depend on the previous one "
+                        "(depends_on): Azure rejects concurrent writes "
+                        "(ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity)"
+                    ),
                 )
 
 

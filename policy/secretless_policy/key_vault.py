@@ -51,9 +51,10 @@ def _soft_delete(vault: Resource, _: Settings) -> Iterable[str]:
 def _purge_protection(protected: bool) -> Rule:
     @applies_to(VAULT)
     def check(vault: Resource, settings: Settings) -> Iterable[str]:
-        if settings.protect == protected and vault.get(
-            "properties", "enablePurgeProtection"
-        ) is not True:
+        if (
+            settings.protect == protected
+            and vault.get("properties", "enablePurgeProtection") is not True
+        ):
             yield (
                 "set properties.enablePurgeProtection to true (secretless-aks:keyVault."
                 "purgeProtection): a deleted vault and its secrets then stay recoverable for "
@@ -78,12 +79,12 @@ def _purge_protection(protected: bool) -> Rule:
 
 @applies_to(VAULT)
 def _network_restricted(vault: Resource, settings: Settings) -> Iterable[str]:
-    if settings.key_vault_public_network_access == "Disabled":
-        if vault.get("properties", "publicNetworkAccess") != "Disabled":
-            yield (
-                "set properties.publicNetworkAccess to Disabled, as secretless-aks:keyVault."
-                "publicNetworkAccess says"
-            )
+    closed = settings.key_vault_public_network_access == "Disabled"
+    if closed and vault.get("properties", "publicNetworkAccess") != "Disabled":
+        yield (
+            "set properties.publicNetworkAccess to Disabled, as secretless-aks:keyVault."
+            "publicNetworkAccess says"
+        )
     if settings.key_vault_allowed_ip_ranges:
         if vault.get("properties", "networkAcls", "defaultAction") != "Deny":
             yield (

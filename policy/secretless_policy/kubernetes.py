@@ -74,10 +74,13 @@ def _service_accounts(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str
         account = spec.get("serviceAccountName") or "default"
         if is_unknown(account) or (_namespace(workload), account) in annotated:
             continue
-        yield workload, (
-            f"run these pods as a ServiceAccount this stack declares in namespace "
-            f"{_namespace(workload)} with the {CLIENT_ID_ANNOTATION} annotation; "
-            f"{account!r} has none, so the webhook has no identity to inject"
+        yield (
+            workload,
+            (
+                f"run these pods as a ServiceAccount this stack declares in namespace "
+                f"{_namespace(workload)} with the {CLIENT_ID_ANNOTATION} annotation; "
+                f"{account!r} has none, so the webhook has no identity to inject"
+            ),
         )
 
 
@@ -120,14 +123,14 @@ def _locked_down(resource: Resource, _: Settings) -> Iterable[str]:
         return
     spec = template[1]
     for container in containers(spec):
-        context = container.get("securityContext") or {}
+        own = container.get("securityContext") or {}
         wrong = [
             setting
             for setting, ok in (
                 ("runAsNonRoot: true", _effective(container, spec, "runAsNonRoot") is True),
-                ("privileged: false", context.get("privileged") is not True),
-                ("allowPrivilegeEscalation: false", context.get("allowPrivilegeEscalation") is False),
-                ("readOnlyRootFilesystem: true", context.get("readOnlyRootFilesystem") is True),
+                ("privileged: false", own.get("privileged") is not True),
+                ("allowPrivilegeEscalation: false", own.get("allowPrivilegeEscalation") is False),
+                ("readOnlyRootFilesystem: true", own.get("readOnlyRootFilesystem") is True),
             )
             if not ok
         ]

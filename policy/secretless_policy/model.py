@@ -133,8 +133,7 @@ class Stack:
                 props=_unmocked(entry.get("inputs", {})),
                 protect=bool(entry.get("protect")),
                 property_dependencies={
-                    key: tuple(urns)
-                    for key, urns in entry.get("propertyDependencies", {}).items()
+                    key: tuple(urns) for key, urns in entry.get("propertyDependencies", {}).items()
                 },
                 dependencies=tuple(entry.get("dependencies", ())),
             )

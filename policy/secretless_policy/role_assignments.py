@@ -78,10 +78,13 @@ def _principal_type(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]
         if _from_stack(stack, assignment) and assignment.get("principalType") != (
             "ServicePrincipal"
         ):
-            yield assignment, (
-                "set principalType to ServicePrincipal for an identity this stack creates: ARM "
-                "then skips the directory look-up that fails (PrincipalNotFound) while the new "
-                "identity replicates"
+            yield (
+                assignment,
+                (
+                    "set principalType to ServicePrincipal for an identity this stack creates: ARM "
+                    "then skips the directory look-up that fails (PrincipalNotFound) while the new "
+                    "identity replicates"
+                ),
             )
 
 
@@ -106,10 +109,13 @@ def _known_principals(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str
         principals = ", ".join(sorted(outside))
         for assignments in outside.values():
             for assignment in assignments:
-                yield assignment, (
-                    "grant roles only to identities this stack declares, the cluster's admin "
-                    "groups (aadProfile.adminGroupObjectIDs) and the deploying principal; "
-                    f"{len(outside)} other principals get roles here ({principals})"
+                yield (
+                    assignment,
+                    (
+                        "grant roles only to identities this stack declares, the cluster's admin "
+                        "groups (aadProfile.adminGroupObjectIDs) and the deploying principal; "
+                        f"{len(outside)} other principals get roles here ({principals})"
+                    ),
                 )
 
 
@@ -131,9 +137,12 @@ def _kubelet_operator_scope(stack: Stack, _: Settings) -> Iterator[tuple[Resourc
             continue
         scopes = {identity.urn for identity in stack.sources(assignment, "scope", IDENTITY)}
         if not scopes or not scopes <= pod_identities:
-            yield assignment, (
-                "grant the kubelet Managed Identity Operator only on identities an AzureIdentity "
-                "(AAD Pod Identity) uses: anywhere else it lets every node act as that identity"
+            yield (
+                assignment,
+                (
+                    "grant the kubelet Managed Identity Operator only on identities an AzureIdentity "
+                    "(AAD Pod Identity) uses: anywhere else it lets every node act as that identity"
+                ),
             )
 
 

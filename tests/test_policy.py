@@ -1,0 +1,620 @@
+"""The policy pack's rules (policy/secretless_policy): each rule against a compliant and a
+violating input, the project's own stacks against every rule, and `python -m policy.check` on
+saved plans edited to break one rule at a time."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.secret_names import SecretNameError, validate_secret_name
+from offline.formats import to_json
+from offline.harness import run_program
+from offline.stack_file import read_config
+from policy.check import main as check
+from policy.secretless_policy import RULES, Level, Settings, Stack, evaluate
+from policy.secretless_policy.key_vault import readable_secret_name
+from policy.secretless_policy.kubernetes import credential_like
+
+RICH = Path("tests/stacks/Pulumi.rich.yaml")
+Plan = dict[str, Any]
+RULE_NAMES = {rule.name for rule in RULES}
+SECRET = {"$plan": "secret"}
+UNKNOWN = {"$plan": "unknown"}
+OWNER = (
+    "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/providers/Microsoft.Authorization/"
+    "roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+)
+RBAC_ADMINISTRATOR = OWNER.replace(
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+)
+OPERATOR = OWNER.replace(
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "f1a07417-d97a-45cb-824c-7a7467783830"
+)
+
+
+def plan_of(stack: str, *, preview: bool = True) -> Plan:
+    if stack == "rich":
+        return to_json(run_program("rich", config=read_config(RICH), preview=preview))
+    return to_json(run_program(stack, preview=preview))
+
+
+def settings_of(stack: str) -> Settings:
+    path = RICH if stack == "rich" else Path(f"Pulumi.{stack}.yaml")
+    return Settings.from_config(read_config(path))
+
+
+@pytest.fixture(scope="module")
+def rich() -> Plan:
+    return plan_of("rich")
+
+
+# --- the project's own stacks ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "rich"])
+def test_the_projects_stacks_break_no_mandatory_rule(stack: str, preview: bool) -> None:
+    """As `pulumi preview` sees them (ids unknown) and as `pulumi up` does (ids known)."""
+    violations = evaluate(
+        RULES, Stack.from_plan(plan_of(stack, preview=preview)), settings_of(stack)
+    )
+    assert [v for v in violations if v.mandatory] == []
+
+
+def test_the_advice_for_the_projects_stacks_is_what_they_chose() -> None:
+    """dev leaves purge protection off; every stack's images are tags."""
+    advice = {
+        (v.rule, v.urn.rsplit("::", 1)[-1])
+        for v in evaluate(RULES, Stack.from_plan(plan_of("dev")), settings_of("dev"))
+    }
+    assert advice == {
+        ("key-vault-purge-protection-advisory", "keyvault-vault"),
+        ("image-pinned-by-digest", "svc-my-great-service-deployment"),
+    }
+
+
+def test_every_rule_has_a_name_a_description_and_one_check() -> None:
+    assert len(RULE_NAMES) == len(RULES)
+    for rule in RULES:
+        assert rule.description and rule.protects_against
+        assert (rule.check_resource is None) != (rule.check_stack is None), rule.name
+
+
+# --- each rule, broken one at a time ----------------------------------------------------------
+
+
+def named(plan: Plan, name: str) -> dict[str, Any]:
+    (entry,) = [r for r in plan["resources"] if r["name"] == name]
+    return entry
+
+
+def inputs(plan: Plan, name: str) -> dict[str, Any]:
+    return named(plan, name)["inputs"]
+
+
+def add(plan: Plan, type_: str, name: str, props: dict[str, Any], **fields: Any) -> None:
+    stack_urn = plan["resources"][0]["urn"].split("::")[0]
+    plan["resources"].append(
+        {
+            "urn": f"{stack_urn}::secretless-aks::{type_}::{name}",
+            "type": type_,
+            "name": name,
+            "inputs": props,
+            "dependencies": [],
+            "propertyDependencies": {},
+            **fields,
+        }
+    )
+
+
+def urn(plan: Plan, name: str) -> str:
+    return named(plan, name)["urn"]
+
+
+VAULT, CLUSTER = "keyvault-vault", "cluster-aks"
+SECRET_NAME = "keyvault-secret-identity--secret"
+CREDENTIAL = "svc-my-great-service-federated-my-great-service_my-great-service"
+ACCOUNT = "svc-my-great-service-service-account"
+DEPLOYMENT = "svc-my-great-service-deployment"
+ASSIGNMENT = "svc-my-great-service-key-vault-secrets-user-on-secret-identity--secret"
+POD_IDENTITY_OPERATOR = "svc-moving-kubelet-managed-identity-operator"
+
+
+def container(plan: Plan) -> dict[str, Any]:
+    return inputs(plan, DEPLOYMENT)["spec"]["template"]["spec"]["containers"][0]
+
+
+def kubelet_operator_on(identity: str) -> Callable[[Plan], None]:
+    def edit(plan: Plan) -> None:
+        entry = named(plan, POD_IDENTITY_OPERATOR)
+        entry["inputs"]["roleDefinitionId"] = OPERATOR
+        entry["propertyDependencies"]["scope"] = [urn(plan, identity)]
+
+    return edit
+
+
+def second_credential(plan: Plan, *, chained: bool) -> None:
+    first = named(plan, CREDENTIAL)
+    add(
+        plan,
+        first["type"],
+        "second-credential",
+        {**first["inputs"], "subject": "system:serviceaccount:my-great-service:other"},
+        dependencies=[first["urn"]] if chained else [],
+        propertyDependencies=copy.deepcopy(first["propertyDependencies"]),
+    )
+
+
+def many_credentials(plan: Plan) -> None:
+    first = named(plan, CREDENTIAL)
+    previous = first["urn"]
+    for index in range(20):
+        add(
+            plan,
+            first["type"],
+            f"credential-{index}",
+            {**first["inputs"], "subject": f"system:serviceaccount:my-great-service:sa-{index}"},
+            dependencies=[previous],
+            propertyDependencies=copy.deepcopy(first["propertyDependencies"]),
+        )
+        previous = plan["resources"][-1]["urn"]
+
+
+def literal_issuer(plan: Plan) -> None:
+    entry = named(plan, CREDENTIAL)
+    entry["inputs"]["issuer"] = "https://westeurope.oic.prod-aks.azure.com/tenant/cluster/"
+    entry["propertyDependencies"]["issuer"] = []
+
+
+def stranger_grant(plan: Plan) -> None:
+    entry = named(plan, ASSIGNMENT)
+    entry["inputs"]["principalId"] = "11111111-2222-4333-8444-555555555555"
+    entry["inputs"].pop("principalType")
+    entry["propertyDependencies"]["principalId"] = []
+
+
+Edit = Callable[[Plan], None]
+# rule, how to break it, what the message says, the settings (default: the rich stack's).
+BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
+    (
+        "key-vault-rbac-authorization",
+        lambda p: inputs(p, VAULT)["properties"].update(enableRbacAuthorization=False),
+        "set properties.enableRbacAuthorization to true",
+        None,
+    ),
+    (
+        "key-vault-no-access-policies",
+        lambda p: inputs(p, VAULT)["properties"].update(
+            accessPolicies=[{"objectId": "x", "permissions": {"secrets": ["get"]}}]
+        ),
+        "remove properties.accessPolicies",
+        None,
+    ),
+    (
+        "key-vault-no-access-policies",
+        lambda p: add(p, "azure-native:keyvault:AccessPolicy", "policy", {"vaultName": "v"}),
+        "remove this access policy",
+        None,
+    ),
+    (
+        "key-vault-soft-delete",
+        lambda p: inputs(p, VAULT)["properties"].update(enableSoftDelete=False),
+        "set properties.enableSoftDelete to true",
+        None,
+    ),
+    (
+        "key-vault-purge-protection",
+        lambda p: inputs(p, VAULT)["properties"].pop("enablePurgeProtection"),
+        "set properties.enablePurgeProtection to true",
+        None,
+    ),
+    (
+        "key-vault-purge-protection-advisory",
+        lambda p: inputs(p, VAULT)["properties"].pop("enablePurgeProtection"),
+        "set properties.enablePurgeProtection to true",
+        Settings(protect=False),
+    ),
+    (
+        "key-vault-network-restricted",
+        lambda p: None,
+        "set properties.publicNetworkAccess to Disabled",
+        Settings(protect=True, key_vault_public_network_access="Disabled"),
+    ),
+    (
+        "key-vault-network-restricted",
+        lambda p: None,
+        "set properties.networkAcls.defaultAction to Deny",
+        Settings(protect=True, key_vault_allowed_ip_ranges=("203.0.113.0/24",)),
+    ),
+    (
+        "key-vault-secret-is-secret",
+        lambda p: inputs(p, SECRET_NAME)["properties"].update(value="hunter2"),
+        "pass properties.value as a Pulumi secret",
+        None,
+    ),
+    (
+        "key-vault-secret-name",
+        lambda p: inputs(p, SECRET_NAME).update(secretName="Identity---Secret"),
+        "rename secret 'Identity---Secret'",
+        None,
+    ),
+    (
+        "aks-user-assigned-identities",
+        lambda p: inputs(p, CLUSTER)["identity"].update(type="SystemAssigned"),
+        "give the control plane a user-assigned identity",
+        None,
+    ),
+    (
+        "aks-user-assigned-identities",
+        lambda p: inputs(p, CLUSTER).pop("identityProfile"),
+        "give the kubelet a user-assigned identity",
+        None,
+    ),
+    (
+        "aks-workload-identity",
+        lambda p: inputs(p, CLUSTER)["securityProfile"]["workloadIdentity"].update(enabled=False),
+        "set securityProfile.workloadIdentity.enabled to true",
+        None,
+    ),
+    (
+        "aks-workload-identity",
+        lambda p: inputs(p, CLUSTER).pop("oidcIssuerProfile"),
+        "set oidcIssuerProfile.enabled to true",
+        None,
+    ),
+    (
+        "aks-entra-rbac",
+        lambda p: inputs(p, CLUSTER)["aadProfile"].update(enableAzureRBAC=False),
+        "set aadProfile.enableAzureRBAC to true",
+        None,
+    ),
+    (
+        "aks-local-accounts-disabled",
+        lambda p: inputs(p, CLUSTER).update(disableLocalAccounts=False),
+        "set disableLocalAccounts to true",
+        None,
+    ),
+    (
+        "aks-no-pod-identity-addon",
+        lambda p: inputs(p, CLUSTER).update(podIdentityProfile={"enabled": True}),
+        "remove podIdentityProfile",
+        None,
+    ),
+    (
+        "aks-network-policy",
+        lambda p: inputs(p, CLUSTER)["networkProfile"].pop("networkPolicy"),
+        "set networkProfile.networkPolicy",
+        None,
+    ),
+    (
+        "aks-upgrade-channel",
+        lambda p: inputs(p, CLUSTER)["autoUpgradeProfile"].update(upgradeChannel="none"),
+        "set autoUpgradeProfile.upgradeChannel",
+        None,
+    ),
+    (
+        "role-assignment-principal-type",
+        lambda p: inputs(p, ASSIGNMENT).pop("principalType"),
+        "set principalType to ServicePrincipal",
+        None,
+    ),
+    (
+        "role-assignment-below-subscription",
+        lambda p: inputs(p, ASSIGNMENT).update(
+            scope="/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+        ),
+        "scope the assignment to the resource it is for",
+        None,
+    ),
+    (
+        "role-assignment-forbidden-roles",
+        lambda p: inputs(p, ASSIGNMENT).update(roleDefinitionId=OWNER),
+        "grant a narrower built-in role than Owner",
+        None,
+    ),
+    (
+        "role-assignment-forbidden-roles",
+        lambda p: inputs(p, ASSIGNMENT).update(roleDefinitionId=RBAC_ADMINISTRATOR),
+        "give Role Based Access Control Administrator a condition",
+        None,
+    ),
+    (
+        "role-assignment-known-principals",
+        stranger_grant,
+        "2 other principals get roles here",
+        None,
+    ),
+    (
+        "kubelet-managed-identity-operator-scope",
+        kubelet_operator_on("cluster-controlplane-identity"),
+        "grant the kubelet Managed Identity Operator only on identities an AzureIdentity",
+        None,
+    ),
+    (
+        "federated-credential-audience",
+        lambda p: inputs(p, CREDENTIAL).update(audiences=["api://AzureADTokenExchange", "x"]),
+        "set audiences to exactly [api://AzureADTokenExchange]",
+        None,
+    ),
+    (
+        "federated-credential-subject",
+        lambda p: inputs(p, CREDENTIAL).update(subject="system:serviceaccount:my-great-service"),
+        "set subject to system:serviceaccount:<namespace>:<service account>",
+        None,
+    ),
+    ("federated-credential-issuer", literal_issuer, "take issuer from the stack's cluster", None),
+    ("federated-credential-limit", many_credentials, "this one has 21", None),
+    (
+        "federated-credential-chained",
+        lambda p: second_credential(p, chained=False),
+        "make each federated credential on this identity depend on the previous one",
+        None,
+    ),
+    (
+        "workload-identity-service-account",
+        lambda p: inputs(p, ACCOUNT)["metadata"]["annotations"].pop(
+            "azure.workload.identity/client-id"
+        ),
+        "'my-great-service' has none",
+        None,
+    ),
+    (
+        "no-credential-env-literals",
+        lambda p: container(p)["env"].append({"name": "DB_PASSWORD", "value": "hunter2"}),
+        "remove env DB_PASSWORD's literal value",
+        None,
+    ),
+    (
+        "no-azure-credential-secrets",
+        lambda p: add(
+            p,
+            "kubernetes:core/v1:Secret",
+            "credentials",
+            {"metadata": {"name": "azure"}, "stringData": {"AZURE_CLIENT_SECRET": SECRET}},
+        ),
+        "remove stringData.AZURE_CLIENT_SECRET",
+        None,
+    ),
+    (
+        "container-security-context",
+        lambda p: container(p)["securityContext"].update(allowPrivilegeEscalation=True),
+        "set securityContext allowPrivilegeEscalation: false",
+        None,
+    ),
+    (
+        "container-security-context",
+        lambda p: inputs(p, DEPLOYMENT)["spec"]["template"]["spec"].pop("securityContext"),
+        "set securityContext runAsNonRoot: true",
+        None,
+    ),
+    (
+        "image-pinned-by-digest",
+        lambda p: None,
+        "pin ghcr.io/secretless-aks/secretless-app:0.1.0 by digest",
+        None,
+    ),
+    (
+        "no-application-credentials",
+        lambda p: add(p, "azuread:index/applicationPassword:ApplicationPassword", "pw", {}),
+        "remove an application password",
+        None,
+    ),
+    (
+        "no-application-credentials",
+        lambda p: inputs(p, "svc-moving-azure-identity")["spec"].update(type=1),
+        "make this AzureIdentity a managed identity",
+        None,
+    ),
+    (
+        "no-application-credentials",
+        lambda p: inputs(p, CLUSTER).update(
+            servicePrincipalProfile={"clientId": "x", "secret": SECRET}
+        ),
+        "remove servicePrincipalProfile.secret",
+        None,
+    ),
+]
+
+
+def broken(rich: Plan, edit: Edit) -> Plan:
+    plan = copy.deepcopy(rich)
+    edit(plan)
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("rule", "edit", "message", "settings"),
+    BROKEN,
+    ids=[f"{case[0]}-{index}" for index, case in enumerate(BROKEN)],
+)
+def test_each_rule_reports_what_to_change(
+    rich: Plan, rule: str, edit: Edit, message: str, settings: Settings | None
+) -> None:
+    violations = evaluate(
+        RULES, Stack.from_plan(broken(rich, edit)), settings or settings_of("rich")
+    )
+    found = [v for v in violations if v.rule == rule]
+    assert found, f"{rule} did not fire"
+    assert any(message in v.message for v in found), [v.message for v in found]
+    assert "hunter2" not in "".join(v.message for v in violations)
+
+
+def test_every_rule_is_broken_by_some_case() -> None:
+    assert {case[0] for case in BROKEN} == RULE_NAMES
+
+
+def pin_every_image(plan: Plan) -> None:
+    for entry in plan["resources"]:
+        if entry["type"] == "kubernetes:apps/v1:Deployment":
+            for spec in entry["inputs"]["spec"]["template"]["spec"]["containers"]:
+                spec["image"] = spec["image"].split(":")[0] + "@sha256:" + "0" * 64
+
+
+# Inputs each rule accepts that are near its violating ones.
+ACCEPTED: list[tuple[str, Edit, Settings | None]] = [
+    (
+        "key-vault-network-restricted",
+        lambda p: inputs(p, VAULT)["properties"].update(
+            publicNetworkAccess="Disabled",
+            networkAcls={"defaultAction": "Deny", "ipRules": [{"value": "203.0.113.0/24"}]},
+        ),
+        Settings(
+            protect=True,
+            key_vault_public_network_access="Disabled",
+            key_vault_allowed_ip_ranges=("203.0.113.0/24",),
+        ),
+    ),
+    ("key-vault-purge-protection", lambda p: None, Settings(protect=True)),
+    (
+        "key-vault-secret-name",
+        lambda p: inputs(p, SECRET_NAME).update(secretName="Orders--Db-Password"),
+        None,
+    ),
+    ("federated-credential-chained", lambda p: second_credential(p, chained=True), None),
+    ("kubelet-managed-identity-operator-scope", kubelet_operator_on("svc-moving-identity"), None),
+    (
+        "role-assignment-forbidden-roles",
+        lambda p: inputs(p, ASSIGNMENT).update(
+            roleDefinitionId=RBAC_ADMINISTRATOR, condition="((!(ActionMatches{'x'})))"
+        ),
+        None,
+    ),
+    (
+        "no-credential-env-literals",
+        lambda p: container(p)["env"].append(
+            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "a", "key": "b"}}}
+        ),
+        None,
+    ),
+    ("image-pinned-by-digest", pin_every_image, None),
+    (
+        "role-assignment-below-subscription",
+        lambda p: inputs(p, ASSIGNMENT).update(scope=UNKNOWN, roleDefinitionId=UNKNOWN),
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "edit", "settings"), ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_rules_accept_what_is_right(
+    rich: Plan, rule: str, edit: Edit, settings: Settings | None
+) -> None:
+    violations = evaluate(
+        RULES, Stack.from_plan(broken(rich, edit)), settings or settings_of("rich")
+    )
+    assert [v.message for v in violations if v.rule == rule] == []
+
+
+@pytest.mark.parametrize(
+    "name", ["Identity--Secret", "a", "Orders--Db-Password", "x" * 127, "A1--b2--C3"]
+)
+def test_secret_names_the_platform_accepts_the_pack_accepts(name: str) -> None:
+    validate_secret_name(name)
+    assert readable_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["", "x" * 128, "a---b", "-a", "a-", "a--", "a_b", "a.b", "Identity--"]
+)
+def test_secret_names_the_platform_refuses_the_pack_refuses(name: str) -> None:
+    with pytest.raises(SecretNameError):
+        validate_secret_name(name)
+    assert not readable_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "looks"),
+    [
+        ("AZURE_CLIENT_SECRET", True),
+        ("clientSecret", True),
+        ("DB_PASSWORD", True),
+        ("SQL_CONNECTION_STRING", True),
+        ("storage-account-key", True),
+        ("API_KEY", True),
+        ("KEY_VAULT_URL", False),
+        ("AZURE_CLIENT_ID", False),
+        ("KEYCLOAK_REALM", False),
+    ],
+)
+def test_credential_like_names(name: str, looks: bool) -> None:
+    assert credential_like(name) is looks
+
+
+def test_settings_read_config_as_json_text_or_parsed() -> None:
+    parsed = {
+        "secretless-aks:protect": True,
+        "secretless-aks:keyVault": {
+            "publicNetworkAccess": "Disabled",
+            "allowedIpRanges": ["1.2.3.0/24"],
+        },
+    }
+    text = {key: json.dumps(value) for key, value in parsed.items()}
+    expected = Settings(True, "Disabled", ("1.2.3.0/24",))
+    assert Settings.from_config(parsed) == Settings.from_config(text) == expected
+    assert Settings.from_config({}) == Settings()
+
+
+# --- python -m policy.check on saved plans ---------------------------------------------------
+
+
+def saved(tmp_path: Path, plan: Plan) -> str:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    return str(path)
+
+
+MANDATORY = {rule.name for rule in RULES if rule.level is Level.MANDATORY}
+
+
+def test_check_passes_the_unedited_plan(
+    tmp_path: Path, rich: Plan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check([saved(tmp_path, rich), "--stack-file", str(RICH)]) == 0
+    assert "0 mandatory, 4 advisory" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("rule", "edit", "settings"),
+    [(rule, edit, s) for rule, edit, _, s in BROKEN if rule in MANDATORY and s is None],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_check_fails_a_plan_edited_to_break_a_mandatory_rule(
+    tmp_path: Path,
+    rich: Plan,
+    rule: str,
+    edit: Edit,
+    settings: Settings | None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert check([saved(tmp_path, broken(rich, edit)), "--stack-file", str(RICH)]) == 1
+    assert f"[mandatory]  {rule}  (" in capsys.readouterr().out
+
+
+def test_check_reads_the_stack_file_for_configured_restrictions(
+    tmp_path: Path, rich: Plan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = tmp_path / "Pulumi.rich.yaml"
+    stack_file.write_text(
+        RICH.read_text().replace(
+            "config:\n",
+            "config:\n  secretless-aks:keyVault:\n    publicNetworkAccess: Disabled\n",
+            1,
+        )
+    )
+    assert check([saved(tmp_path, rich), "--stack-file", str(stack_file)]) == 1
+    assert "key-vault-network-restricted" in capsys.readouterr().out
+
+
+def test_check_refuses_a_file_that_is_not_a_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"resources": []}')
+    assert check([str(path)]) == 2
+    assert "not a saved plan" in capsys.readouterr().err

@@ -34,6 +34,7 @@ network = Network(
         names=names,
         resource_group_name=resource_group.name,
         location=resource_group.location,
+        subscription_id=client.subscription_id,
         # Pods reach a firewalled vault from the node subnet through a service endpoint.
         key_vault_service_endpoint=bool(config.key_vault.allowed_ip_ranges),
         protect=config.protect,
@@ -48,7 +49,9 @@ cluster = Cluster(
         names=names,
         resource_group_name=resource_group.name,
         location=resource_group.location,
+        subscription_id=client.subscription_id,
         node_subnet_id=network.node_subnet_id,
+        node_subnet_subscription_id=network.node_subnet_subscription_id,
         protect=config.protect,
     ),
 )
@@ -93,8 +96,10 @@ services = {
             names=names,
             resource_group_name=resource_group.name,
             location=resource_group.location,
+            subscription_id=client.subscription_id,
             vault_id=key_vault.vault_id,
             vault_uri=key_vault.vault_uri,
+            vault_subscription_id=key_vault.vault_subscription_id,
             secret_ids=key_vault.secret_ids,
             oidc_issuer_url=cluster.oidc_issuer_url,
             tenant_id=client.tenant_id,

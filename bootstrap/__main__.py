@@ -54,6 +54,7 @@ identities = {
             location=group.location,
             repository=config.github_repository,
             environment=environment,
+            subscription_id=config.subscription_id,
             grants=access.deploy_grants(config.subscription_id, state.container_id, state.key_id),
         ),
         opts=in_subscription,
@@ -68,6 +69,7 @@ identities[naming.PREVIEW_ENVIRONMENT] = GitHubIdentity(
         location=group.location,
         repository=config.github_repository,
         environment=naming.PREVIEW_ENVIRONMENT,
+        subscription_id=config.subscription_id,
         grants=access.preview_grants(
             config.subscription_id, config.deployed_stacks, state.container_id, state.key_id
         ),

@@ -53,7 +53,11 @@ class ClusterArgs:
     names: EnvironmentNames
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
+    # The deployment's, where the cluster's identities live.
+    subscription_id: pulumi.Input[str]
     node_subnet_id: pulumi.Input[str]
+    # The node subnet's, which an existing subnet may have of its own (Network provides it).
+    node_subnet_subscription_id: pulumi.Input[str]
     # Keep `pulumi destroy` and accidental replacements away from the cluster and its
     # identities (prod): a new kubelet identity means new client ids everywhere downstream.
     protect: bool = False
@@ -156,12 +160,14 @@ class Cluster(pulumi.ComponentResource):
             (
                 roles.MANAGED_IDENTITY_OPERATOR,
                 self.kubelet_identity.id,
+                args.subscription_id,
                 "kubelet-identity",
                 "AKS control plane assigns the kubelet identity to the node pools.",
             ),
             (
                 roles.NETWORK_CONTRIBUTOR,
                 args.node_subnet_id,
+                args.node_subnet_subscription_id,
                 "node-subnet",
                 "AKS control plane joins nodes and load balancers to the node subnet.",
             ),
@@ -171,12 +177,13 @@ class Cluster(pulumi.ComponentResource):
                 f"{name}-controlplane-{role.slug}-on-{target}",
                 role=role,
                 scope=scope,
+                subscription_id=subscription,
                 principal_id=principal,
                 principal_type=roles.SERVICE_PRINCIPAL,
                 description=description,
                 parent=self,
             )
-            for role, scope, target, description in grants
+            for role, scope, subscription, target, description in grants
         ]
 
     def _managed_cluster(

@@ -27,6 +27,8 @@ class KeyVaultArgs:
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
+    # The deployment's: a created vault lives there, and an existing one unless its config
+    # names another.
     subscription_id: pulumi.Input[str]
     # Allowed through the vault firewall when `allowedIpRanges` closes it to everyone else.
     node_subnet_id: pulumi.Input[str]
@@ -38,7 +40,8 @@ class KeyVaultArgs:
 
 
 class KeyVault(pulumi.ComponentResource):
-    """Provides the vault's id, name and URI, and the ids of the secrets seeded from config.
+    """Provides the vault's id, name, URI and subscription (roles on the vault and its secrets
+    are named there), and the ids of the secrets seeded from config.
 
     A created vault authorizes with Azure RBAC only (no access policies), keeps soft delete,
     and gets a stable random suffix: its name stays reserved for the retention period after a
@@ -48,6 +51,7 @@ class KeyVault(pulumi.ComponentResource):
     vault_id: pulumi.Output[str]
     vault_name: pulumi.Output[str]
     vault_uri: pulumi.Output[str]
+    vault_subscription_id: pulumi.Output[str]
     secret_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
@@ -58,6 +62,7 @@ class KeyVault(pulumi.ComponentResource):
         if existing is None:
             vault = self._create_vault(name, args)
             group: pulumi.Input[str] = args.resource_group_name
+            subscription = args.subscription_id
         else:
             subscription = (
                 str(existing.subscription_id) if existing.subscription_id else args.subscription_id
@@ -73,6 +78,7 @@ class KeyVault(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             group = existing.resource_group
+        self.vault_subscription_id = pulumi.Output.from_input(subscription)
         properties = vault.properties.apply(_require_rbac_authorization)
         # The id waits for the RBAC check, so no role is granted on an access-policy vault.
         self.vault_id = pulumi.Output.all(vault.id, properties).apply(lambda both: both[0])
@@ -84,6 +90,7 @@ class KeyVault(pulumi.ComponentResource):
                 "vault_id": self.vault_id,
                 "vault_name": self.vault_name,
                 "vault_uri": self.vault_uri,
+                "vault_subscription_id": self.vault_subscription_id,
                 "secret_ids": self.secret_ids,
             }
         )
@@ -139,6 +146,7 @@ class KeyVault(pulumi.ComponentResource):
             f"{name}-deployer-secrets-officer",
             role=roles.KEY_VAULT_SECRETS_OFFICER,
             scope=self.vault_id,
+            subscription_id=self.vault_subscription_id,
             principal_id=args.deployer_object_id,
             principal_type=None,  # the deployer exists already: ARM looks its type up
             description="The identity running pulumi up seeds the secrets kept in stack config.",

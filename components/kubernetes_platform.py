@@ -34,6 +34,7 @@ class KubernetesPlatformArgs:
     # Where the cluster-admin grants go: the environment's group, which exists long before the
     # cluster does, so the grants propagate to AKS while the cluster is being created.
     resource_group_id: pulumi.Input[str]
+    # The deployment's, where the environment's and the node resource groups live.
     subscription_id: pulumi.Input[str]
     node_resource_group: pulumi.Input[str]
     kubelet_principal_id: pulumi.Input[str]
@@ -110,6 +111,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 f"{name}-deployer-aks-rbac-cluster-admin",
                 role=roles.AKS_RBAC_CLUSTER_ADMIN,
                 scope=args.resource_group_id,
+                subscription_id=args.subscription_id,
                 principal_id=args.deployer_object_id,
                 principal_type=None,  # the deployer exists already: ARM looks its type up
                 description="The identity running pulumi up creates the Kubernetes objects.",
@@ -121,6 +123,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 f"{name}-admin-group-{group}-aks-rbac-cluster-admin",
                 role=roles.AKS_RBAC_CLUSTER_ADMIN,
                 scope=args.resource_group_id,
+                subscription_id=args.subscription_id,
                 principal_id=group,
                 principal_type=roles.GROUP,
                 description="A platform admin group (adminGroupObjectIds) administers the cluster.",
@@ -143,6 +146,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 "/resourceGroups/",
                 args.node_resource_group,
             ),
+            subscription_id=args.subscription_id,
             principal_id=args.kubelet_principal_id,
             principal_type=roles.SERVICE_PRINCIPAL,
             description=(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import network
 
+from components import roles
 from components.config import NetworkConfig
 from components.naming import EnvironmentNames
 
@@ -17,6 +18,8 @@ class NetworkArgs:
     names: EnvironmentNames
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
+    # The deployment's, where a created VNet lives.
+    subscription_id: pulumi.Input[str]
     # Adds the Microsoft.KeyVault service endpoint to a created node subnet.
     key_vault_service_endpoint: bool = False
     # Keep `pulumi destroy` and accidental replacements away from the VNet (prod).
@@ -24,12 +27,15 @@ class NetworkArgs:
 
 
 class Network(pulumi.ComponentResource):
-    """Provides `node_subnet_id`: the subnet AKS places nodes and (Azure CNI) pods in.
+    """Provides `node_subnet_id`: the subnet AKS places nodes and (Azure CNI) pods in, and
+    `node_subnet_subscription_id`, the subscription it lives in (roles on it are named there).
 
-    With `existingSubnetId` nothing is created; the platform team that owns the VNet keeps it.
+    With `existingSubnetId` nothing is created; the platform team that owns the VNet keeps it,
+    possibly in another subscription.
     """
 
     node_subnet_id: pulumi.Output[str]
+    node_subnet_subscription_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -38,6 +44,9 @@ class Network(pulumi.ComponentResource):
         settings = args.settings
         if settings.existing_subnet_id is not None:
             self.node_subnet_id = pulumi.Output.from_input(settings.existing_subnet_id)
+            self.node_subnet_subscription_id = pulumi.Output.from_input(
+                roles.subscription_of(settings.existing_subnet_id)
+            )
         else:
             assert settings.address_space is not None  # guaranteed by NetworkConfig
             assert settings.node_subnet_prefix is not None
@@ -70,4 +79,10 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             self.node_subnet_id = subnet.id
-        self.register_outputs({"node_subnet_id": self.node_subnet_id})
+            self.node_subnet_subscription_id = pulumi.Output.from_input(args.subscription_id)
+        self.register_outputs(
+            {
+                "node_subnet_id": self.node_subnet_id,
+                "node_subnet_subscription_id": self.node_subnet_subscription_id,
+            }
+        )

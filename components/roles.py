@@ -134,11 +134,23 @@ def subscription_of(scope: str) -> str:
     return parts[2]
 
 
+def _in_subscription(scope: str, subscription_id: str) -> str:
+    """`scope`, once checked to be in `subscription_id` (a role definition of another
+    subscription names no role there)."""
+    if subscription_of(scope).lower() != subscription_id.lower():
+        raise ValueError(
+            f"role assignment scope {scope!r} is not in subscription {subscription_id}, "
+            "where its role definition is named; pass the scope's own subscription"
+        )
+    return scope
+
+
 def assign_role(
     resource_name: str,
     *,
     role: BuiltInRole,
     scope: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
     principal_id: pulumi.Input[str],
     principal_type: authorization.PrincipalType | None,
     description: str,
@@ -148,8 +160,11 @@ def assign_role(
 ) -> authorization.RoleAssignment:
     """Grant `role` to a principal at `scope`; the one way this project makes role assignments.
 
-    The role definition is taken from the scope's own subscription, so an assignment on a
-    resource in another subscription (an existing vault, say) still names a valid definition.
+    The role definition is named in `subscription_id`, the subscription the scope lives in
+    (an existing vault's may not be the deployment's). It is given rather than read off the
+    scope so that `pulumi preview` shows which role a new grant gives: the id of a resource
+    this deployment creates, and so the scope, is unknown until Azure creates it, while the
+    subscription is known. Once the scope is known, a scope in another subscription is refused.
     Changing principal or scope changes the name, so Pulumi replaces the assignment instead of
     attempting the update ARM rejects (RoleAssignmentUpdateNotPermitted). `principal_type` is
     None for a principal that existed before this deployment (see SERVICE_PRINCIPAL). A
@@ -165,17 +180,17 @@ def assign_role(
     return authorization.RoleAssignment(
         resource_name,
         scope=scope_output,
-        role_definition_id=scope_output.apply(
-            lambda s: role_definition_id(subscription_of(s), role)
+        role_definition_id=pulumi.Output.from_input(subscription_id).apply(
+            lambda subscription: role_definition_id(subscription, role)
         ),
         principal_id=principal_output,
         # The SDK sends "User" when principal_type is None (the REST spec's default since
         # 2022-04-01, Azure/azure-rest-api-specs#21664), which fails for anyone else with
         # UnmatchedPrincipalType. A known-None Output is not replaced, and is left out.
         principal_type=principal_type or pulumi.Output.from_input(None),
-        role_assignment_name=pulumi.Output.all(scope_output, principal_output).apply(
-            lambda args: assignment_name(args[0], role, args[1])
-        ),
+        role_assignment_name=pulumi.Output.all(
+            scope_output, principal_output, subscription_id
+        ).apply(lambda args: assignment_name(_in_subscription(args[0], args[2]), role, args[1])),
         description=description,
         condition=condition,
         condition_version=None if condition is None else CONDITION_VERSION,

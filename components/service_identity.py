@@ -26,8 +26,13 @@ class ServiceIdentityArgs:
     names: EnvironmentNames
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
+    # The subscription the identity lives in (the deployment's).
+    subscription_id: pulumi.Input[str]
     vault_id: pulumi.Input[str]
     vault_uri: pulumi.Input[str]
+    # The vault's, where roles on it and its secrets are named: an existing vault may live in
+    # another subscription.
+    vault_subscription_id: pulumi.Input[str]
     # Secrets this stack seeds, by name: a per-secret grant waits for its secret to exist.
     secret_ids: Mapping[str, pulumi.Output[str]]
     # The cluster side: its OIDC issuer, tenant, kubelet identity and Kubernetes provider.
@@ -106,6 +111,7 @@ class ServiceIdentity(pulumi.ComponentResource):
                 f"{name}-{role.slug}-on-{target}",
                 role=role,
                 scope=scope,
+                subscription_id=args.vault_subscription_id,
                 principal_id=self.principal_id,
                 principal_type=roles.SERVICE_PRINCIPAL,
                 description=f"Service {service.name} uses {what} ({role.name}).",
@@ -192,6 +198,7 @@ class ServiceIdentity(pulumi.ComponentResource):
             f"{name}-kubelet-managed-identity-operator",
             role=roles.MANAGED_IDENTITY_OPERATOR,
             scope=self.identity_resource_id,
+            subscription_id=args.subscription_id,
             principal_id=args.kubelet_principal_id,
             principal_type=roles.SERVICE_PRINCIPAL,
             description=f"AAD Pod Identity assigns service {service.name}'s identity to nodes.",

@@ -205,6 +205,7 @@ def test_a_description_too_long_for_the_limit_is_refused() -> None:
             "too-long",
             role=roles.NETWORK_CONTRIBUTOR,
             scope="/subscriptions/x",
+            subscription_id="x",
             principal_id="p",
             principal_type=None,
             description="d" * 257,

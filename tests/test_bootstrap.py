@@ -113,6 +113,29 @@ def test_everything_acts_in_the_configured_subscription_through_one_explicit_pro
     assert invoke.token == "azure-native:authorization:getClientConfig"
 
 
+@pytest.mark.parametrize(
+    ("recorded", "deployed_stacks"), [("first_run", []), ("deployed", ["dev", "prod"])]
+)
+def test_a_preview_shows_the_role_of_every_grant_as_the_deployment_names_it(
+    recorded: str, deployed_stacks: list[str], request: pytest.FixtureRequest
+) -> None:
+    # A reviewer sees which role each new grant gives before the scopes (new resources) exist;
+    # the deployment names each in its scope's own subscription, the configured one.
+    deployed: RecordedGraph = request.getfixturevalue(recorded)
+    previewed = bootstrap(preview=True, deployedStacks=deployed_stacks)
+    definitions = {}
+    for assignment in deployed.by_type(ROLE_ASSIGNMENT):
+        inputs = assignment.inputs
+        role = grant(assignment).role
+        assert roles.subscription_of(inputs["scope"]) == SUBSCRIPTION
+        assert inputs["roleDefinitionId"] == roles.role_definition_id(SUBSCRIPTION, role)
+        definitions[assignment.urn] = inputs["roleDefinitionId"]
+    assert definitions
+    assert {
+        a.urn: a.inputs["roleDefinitionId"] for a in previewed.by_type(ROLE_ASSIGNMENT)
+    } == definitions
+
+
 def test_names_are_stable_derivations_that_fit_azure(first_run: RecordedGraph) -> None:
     assert first_run.named("bootstrap").inputs["resourceGroupName"] == "rg-secretless-bootstrap"
     account = first_run.named("state-account").inputs["accountName"]

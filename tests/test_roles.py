@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 import uuid
 
+import pulumi
 import pytest
 
 from components import roles
-from offline.harness import PROJECT_DIR, RecordedGraph, run_program
-from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID
+from offline.harness import (
+    PROJECT_DIR,
+    UNKNOWN,
+    ProgramFailedError,
+    RecordedGraph,
+    run_program,
+)
+from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
 from offline.stack_file import read_config
 from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID, grants
+from tests.stack_configs import stack_config
 
 # Microsoft's published built-in role ids
 # (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles), as pinned in
@@ -82,8 +90,6 @@ def test_every_assignment_in_the_graph_is_made_by_the_helper(dev: RecordedGraph)
         inputs = assignment.inputs
         guid = inputs["roleDefinitionId"].rsplit("/", 1)[-1]
         role = ROLES_BY_GUID[guid]
-        subscription = roles.subscription_of(inputs["scope"])
-        assert inputs["roleDefinitionId"] == roles.role_definition_id(subscription, role)
         assert inputs["roleAssignmentName"] == roles.assignment_name(
             inputs["scope"], role, inputs["principalId"]
         ), assignment.urn
@@ -114,10 +120,13 @@ def test_principal_type_is_given_only_for_principals_this_deployment_creates(
 # --- what the deploy identity's Role Based Access Control Administrator may assign ----------
 
 
+RICH_CONFIG = read_config(PROJECT_DIR / "tests/stacks/Pulumi.rich.yaml")
+
+
 @pytest.fixture(scope="module")
 def rich() -> RecordedGraph:
     """The richest stack: every binding, admin groups, seeded secrets, pod identity."""
-    return run_program("rich", config=read_config(PROJECT_DIR / "tests/stacks/Pulumi.rich.yaml"))
+    return run_program("rich", config=RICH_CONFIG)
 
 
 def test_every_role_the_platform_grants_is_a_platform_grant_and_none_goes_unused(
@@ -154,3 +163,196 @@ def test_the_condition_names_exactly_the_platform_grants_for_write_and_delete() 
     assert "ActionMatches{'Microsoft.Authorization/roleAssignments/write'}" in condition
     assert "ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}" in condition
     assert roles.CONDITION_VERSION == "2.0"
+
+
+# --- the role definition each grant names, in previews and deployments ----------------------
+
+OTHER_SUBSCRIPTION = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+VAULT_IN_OTHER_SUBSCRIPTION = (
+    f"/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/rg-sec/providers/"
+    "Microsoft.KeyVault/vaults/kv-shared"
+)
+SUBNET_IN_OTHER_SUBSCRIPTION = (
+    f"/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/rg-hub"
+    "/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-aks"
+)
+# (stack, config) of each recorded configuration; None: the stack file as it is.
+CONFIGURATIONS = {
+    "dev": ("dev", None),
+    "prod": ("prod", None),
+    "rich": ("rich", RICH_CONFIG),
+    "vault-in-another-subscription": (
+        "dev",
+        stack_config(
+            keyVault={
+                "existing": {
+                    "name": "kv-shared",
+                    "resourceGroup": "rg-sec",
+                    "subscriptionId": OTHER_SUBSCRIPTION,
+                }
+            },
+            services=[
+                {"name": "orders", "secretScope": ["Orders--DbPassword"]},
+                {"name": "payments", "keyVaultRole": "secretsOfficer"},
+                {"name": "legacy", "binding": "podIdentity"},
+            ],
+        ),
+    ),
+    "subnet-in-another-subscription": (
+        "dev",
+        stack_config(
+            network={
+                "existingSubnetId": SUBNET_IN_OTHER_SUBSCRIPTION,
+                "addressSpace": None,
+                "nodeSubnetPrefix": None,
+            }
+        ),
+    ),
+}
+# The role each grant of the dev, prod and rich stacks gives, by resource name.
+EXPECTED_ROLES = {
+    "cluster-controlplane-managed-identity-operator-on-kubelet-identity": (
+        roles.MANAGED_IDENTITY_OPERATOR
+    ),
+    "cluster-controlplane-network-contributor-on-node-subnet": roles.NETWORK_CONTRIBUTOR,
+    "keyvault-deployer-secrets-officer": roles.KEY_VAULT_SECRETS_OFFICER,
+    "kubernetes-deployer-aks-rbac-cluster-admin": roles.AKS_RBAC_CLUSTER_ADMIN,
+    "kubernetes-admin-group-6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b-aks-rbac-cluster-admin": (
+        roles.AKS_RBAC_CLUSTER_ADMIN
+    ),
+    "kubernetes-kubelet-virtual-machine-contributor-on-node-resource-group": (
+        roles.VIRTUAL_MACHINE_CONTRIBUTOR
+    ),
+    "svc-my-great-service-key-vault-secrets-user-on-vault": roles.KEY_VAULT_SECRETS_USER,
+    "svc-my-great-service-key-vault-secrets-user-on-secret-identity--secret": (
+        roles.KEY_VAULT_SECRETS_USER
+    ),
+    "svc-orders-key-vault-secrets-user-on-secret-orders--dbpassword": (
+        roles.KEY_VAULT_SECRETS_USER
+    ),
+    "svc-moving-key-vault-secrets-user-on-vault": roles.KEY_VAULT_SECRETS_USER,
+    "svc-moving-kubelet-managed-identity-operator": roles.MANAGED_IDENTITY_OPERATOR,
+    "svc-legacy-key-vault-secrets-user-on-vault": roles.KEY_VAULT_SECRETS_USER,
+    "svc-legacy-kubelet-managed-identity-operator": roles.MANAGED_IDENTITY_OPERATOR,
+}
+
+
+@pytest.fixture(scope="module", params=list(CONFIGURATIONS))
+def recorded(request: pytest.FixtureRequest) -> tuple[RecordedGraph, RecordedGraph]:
+    """A configuration as `pulumi up` declares it, and as `pulumi preview` shows it."""
+    stack, config = CONFIGURATIONS[request.param]
+    return run_program(stack, config=config), run_program(stack, config=config, preview=True)
+
+
+def definitions(graph: RecordedGraph) -> dict[str, object]:
+    """Each role assignment's roleDefinitionId, by URN."""
+    return {a.urn: a.inputs["roleDefinitionId"] for a in graph.by_type(ROLE_ASSIGNMENT)}
+
+
+def test_a_preview_shows_the_role_definition_of_every_grant_as_deployed(
+    recorded: tuple[RecordedGraph, RecordedGraph],
+) -> None:
+    # A reviewer, and the policy pack, see which role a new grant gives before it is made.
+    deployed, previewed = recorded
+    assert definitions(previewed)
+    assert definitions(previewed) == definitions(deployed)
+
+
+def test_a_deployment_names_each_role_in_its_scopes_own_subscription(
+    recorded: tuple[RecordedGraph, RecordedGraph],
+) -> None:
+    # What the program named when it read the subscription off the scope, before the
+    # subscription was given explicitly: a deployment's values are unchanged.
+    deployed, _ = recorded
+    for assignment in deployed.by_type(ROLE_ASSIGNMENT):
+        inputs = assignment.inputs
+        role = ROLES_BY_GUID[inputs["roleDefinitionId"].rsplit("/", 1)[-1]]
+        subscription = roles.subscription_of(inputs["scope"])
+        assert inputs["roleDefinitionId"] == roles.role_definition_id(subscription, role), (
+            assignment.urn
+        )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "rich"])
+def test_a_preview_of_a_stack_names_each_expected_role_in_the_deployments_subscription(
+    stack: str,
+) -> None:
+    previewed = run_program(stack, config=CONFIGURATIONS[stack][1], preview=True)
+    assignments = previewed.by_type(ROLE_ASSIGNMENT)
+    assert assignments
+    for assignment in assignments:
+        expected = roles.role_definition_id(MOCK_SUBSCRIPTION_ID, EXPECTED_ROLES[assignment.name])
+        assert assignment.inputs["roleDefinitionId"] == expected, assignment.urn
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["deployed", "previewed"])
+def test_grants_on_a_vault_in_another_subscription_name_that_subscriptions_roles(
+    preview: bool,
+) -> None:
+    stack, config = CONFIGURATIONS["vault-in-another-subscription"]
+    graph = run_program(stack, config=config, preview=preview)
+    named = {a.name: a.inputs for a in graph.by_type(ROLE_ASSIGNMENT)}
+    on_the_vault = {
+        "svc-orders-key-vault-secrets-user-on-secret-orders--dbpassword": (
+            roles.KEY_VAULT_SECRETS_USER,
+            f"{VAULT_IN_OTHER_SUBSCRIPTION}/secrets/Orders--DbPassword",
+        ),
+        "svc-payments-key-vault-secrets-officer-on-vault": (
+            roles.KEY_VAULT_SECRETS_OFFICER,
+            VAULT_IN_OTHER_SUBSCRIPTION,
+        ),
+        "svc-legacy-key-vault-secrets-user-on-vault": (
+            roles.KEY_VAULT_SECRETS_USER,
+            VAULT_IN_OTHER_SUBSCRIPTION,
+        ),
+    }
+    for name, (role, scope) in on_the_vault.items():
+        assert named[name]["roleDefinitionId"] == roles.role_definition_id(OTHER_SUBSCRIPTION, role)
+        # Under the mocks a preview's read leaves the vault's id unknown (the engine knows it).
+        assert named[name]["scope"] == (UNKNOWN if preview else scope)
+    # Everything else lives in the deployment's subscription, pod identity's grants included.
+    assert named["svc-legacy-kubelet-managed-identity-operator"]["roleDefinitionId"] == (
+        roles.role_definition_id(MOCK_SUBSCRIPTION_ID, roles.MANAGED_IDENTITY_OPERATOR)
+    )
+    for name in set(named) - set(on_the_vault):
+        assert f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/" in named[name]["roleDefinitionId"], name
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["deployed", "previewed"])
+def test_network_contributor_on_a_subnet_in_another_subscription_names_that_subscriptions_role(
+    preview: bool,
+) -> None:
+    stack, config = CONFIGURATIONS["subnet-in-another-subscription"]
+    graph = run_program(stack, config=config, preview=preview)
+    on_subnet = graph.named("cluster-controlplane-network-contributor-on-node-subnet").inputs
+    assert on_subnet["scope"] == SUBNET_IN_OTHER_SUBSCRIPTION
+    assert on_subnet["roleDefinitionId"] == roles.role_definition_id(
+        OTHER_SUBSCRIPTION, roles.NETWORK_CONTRIBUTOR
+    )
+    on_kubelet = graph.named("cluster-controlplane-managed-identity-operator-on-kubelet-identity")
+    assert on_kubelet.inputs["roleDefinitionId"] == roles.role_definition_id(
+        MOCK_SUBSCRIPTION_ID, roles.MANAGED_IDENTITY_OPERATOR
+    )
+
+
+class _VaultInAnotherSubscription(AzureMocks):
+    """Azure answering with a created vault's id in a subscription the program did not name."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        resource_id, state = super().new_resource(args)
+        if args.typ == "azure-native:keyvault:Vault" and resource_id:
+            resource_id = resource_id.replace(MOCK_SUBSCRIPTION_ID, OTHER_SUBSCRIPTION)
+            state["id"] = resource_id
+        return resource_id, state
+
+
+def test_a_scope_outside_the_subscription_given_for_it_is_refused() -> None:
+    # The role definition would name a role of another subscription than the scope's.
+    with pytest.raises(ProgramFailedError) as failure:
+        run_program("dev", mocks=_VaultInAnotherSubscription(preview=False))
+    assert (
+        f"role assignment scope '/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/"
+        "rg-secretless-dev/providers/Microsoft.KeyVault/vaults/kv-dev-fntfzfndspv3gg9x3' is not "
+        f"in subscription {MOCK_SUBSCRIPTION_ID}, where its role definition is named; pass the "
+        "scope's own subscription"
+    ) in str(failure.value)

@@ -32,6 +32,8 @@ class GitHubIdentityArgs:
     location: pulumi.Input[str]
     repository: str
     environment: str
+    # The subscription every grant's scope lives in: the bootstrap's, on which it acts.
+    subscription_id: str
     grants: Sequence[Grant]
 
 
@@ -76,6 +78,7 @@ class GitHubIdentity(pulumi.ComponentResource):
                 f"{name}-{grant.role.slug}-on-{grant.scope_name}",
                 role=grant.role,
                 scope=grant.scope,
+                subscription_id=args.subscription_id,
                 principal_id=self.principal_id,
                 principal_type=roles.SERVICE_PRINCIPAL,
                 description=grant.why,

@@ -29,6 +29,7 @@ KEY_SIZE = 3072
 
 @dataclass(frozen=True)
 class StateBackendArgs:
+    # Where the account and the vault live: their names derive from it, their roles name it.
     subscription_id: str
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
@@ -102,6 +103,7 @@ class StateBackend(pulumi.ComponentResource):
             f"{name}-runner-{roles.STORAGE_BLOB_DATA_CONTRIBUTOR.slug}-on-container",
             role=roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
             scope=container.id,
+            subscription_id=args.subscription_id,
             principal_id=args.runner_object_id,
             principal_type=None,  # the runner exists already: ARM looks its type up
             description="Whoever runs the bootstrap creates the platform stacks in this "
@@ -144,6 +146,7 @@ class StateBackend(pulumi.ComponentResource):
             f"{name}-runner-{roles.KEY_VAULT_CRYPTO_OFFICER.slug}-on-vault",
             role=roles.KEY_VAULT_CRYPTO_OFFICER,
             scope=vault.id,
+            subscription_id=args.subscription_id,
             principal_id=args.runner_object_id,
             principal_type=None,  # the runner exists already: ARM looks its type up
             description="Whoever runs the bootstrap creates the stacks' key (and deletes it "

@@ -8,10 +8,10 @@ the cluster through a Kubernetes provider built from the platform's secret kubec
 
 import pulumi
 import pulumi_kubernetes as kubernetes
-from pulumi_azure_native import resources
+from pulumi_azure_native import authorization, resources
 from pydantic import ValidationError
 
-from components import manifests
+from components import manifests, roles
 from components.config import ServiceConfig
 from components.naming import EnvironmentNames
 from components.service_identity import ServiceIdentity, ServiceIdentityArgs
@@ -44,8 +44,12 @@ service = ServiceIdentity(
         names=names,
         resource_group_name=group.name,
         location=group.location,
+        # The application's own subscription, where its identity lives.
+        subscription_id=authorization.get_client_config_output().subscription_id,
         vault_id=platform.key_vault_resource_id,
         vault_uri=platform.key_vault_uri,
+        # The platform's vault may live in another subscription than the application.
+        vault_subscription_id=platform.key_vault_resource_id.apply(roles.subscription_of),
         secret_ids={},
         oidc_issuer_url=platform.oidc_issuer_url,
         tenant_id=platform.tenant_id,

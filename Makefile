@@ -8,21 +8,28 @@ CHECKOV_VENV ?= .venv-checkov
 # So have zizmor (for `make lint`) and pip-tools (for `make lock`), each pinned in its own file.
 ZIZMOR_VENV ?= .venv-zizmor
 PIP_TOOLS_VENV ?= .venv-pip-tools
+# The policy pack's (policy/), where PulumiPolicy.yaml names it: pulumi-policy pins protobuf and
+# grpcio releases the program's environment does not have. Pulumi runs the pack with it, and
+# the tests and `make lint` use it too.
+POLICY_VENV := policy/venv
 # What checkov reads: the Kubernetes objects of every stack, and of the richest test stack.
 MANIFESTS := build/manifests
 CHECKOV_STACKS := dev prod tests/stacks/Pulumi.rich.yaml
 STACK ?= dev
 ARGS  ?=
+# A plan saved with `make plan STACK=<stack> ARGS="--format json --output plan.json"`.
+PLAN  ?=
 # Another Pulumi project of this repository to plan (bootstrap); the platform when empty.
 PROJECT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint checkov lock plan preview up
+.PHONY: help test lint checkov lock plan policy preview up
 
 help: ## List the targets (this one is the default)
 	@awk -F ':.*## ' '/^[a-z]+:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "  STACK=<stack> picks the stack (default dev); ARGS=... passes options to the plan."
 	@echo "  PROJECT=bootstrap plans the bootstrap project instead (make plan STACK=example PROJECT=bootstrap)."
+	@echo "  PLAN=<file> is the saved plan \`make policy\` checks (make policy PLAN=plan.json)."
 
 # Two markers in one virtual environment: the runtime requirements, then the development tools
 # on top, so that a fresh clone's first plan does not wait for pytest, pyright or actionlint.
@@ -48,20 +55,30 @@ $(ZIZMOR_VENV)/.installed: requirements-zizmor.txt
 	$(ZIZMOR_VENV)/bin/python -m pip install --quiet -r requirements-zizmor.txt
 	touch $@
 
+# From the hashed policy/requirements.txt (`make lock`), as CI installs it; pip as the venv
+# ships it, since an unhashed upgrade would defeat the hashes.
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	python3 -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --require-hashes -r policy/requirements.txt
+	touch $@
+
 # pip-tools works through pip's internals: the file pins pip as well, so no upgrade here.
 $(PIP_TOOLS_VENV)/.installed: requirements-pip-tools.txt
 	python3 -m venv $(PIP_TOOLS_VENV)
 	$(PIP_TOOLS_VENV)/bin/python -m pip install --quiet -r requirements-pip-tools.txt
 	touch $@
 
-lint: $(ZIZMOR_VENV)/.installed $(VENV)/.installed ## Lint, format check, type check, actionlint and zizmor on .github
+# pyright twice: the program, tests and rules against .venv (pyproject.toml), then the policy
+# pack's files that import the policy SDK against the pack's own venv (policy/pyrightconfig.json).
+lint: $(ZIZMOR_VENV)/.installed $(POLICY_VENV)/.installed $(VENV)/.installed ## Lint, format check, type check, actionlint and zizmor on .github
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
+	$(VENV)/bin/pyright -p policy --pythonpath $(POLICY_VENV)/bin/python
 	$(VENV)/bin/actionlint -no-color
 	$(ZIZMOR_VENV)/bin/zizmor --offline --quiet .github
 
-test: lint ## `make lint`, the tests, the sample app's checks and tests (app/), `make checkov`
+test: lint $(POLICY_VENV)/.installed ## `make lint`, the tests, the sample app's checks and tests (app/), `make checkov`
 	$(VENV)/bin/pytest
 	$(MAKE) --no-print-directory -C app test VENV=.venv
 	$(MAKE) --no-print-directory checkov
@@ -76,15 +93,27 @@ checkov: $(VENV)/.runtime $(CHECKOV_VENV)/.installed ## checkov's Kubernetes che
 		--skip-check "$$($(PY) -c "$$SKIPPED_CHECKS" checkov/skips.yaml)"
 
 # What the CI jobs that hold an Azure token install, with pip --require-hashes: every package
-# requirements.txt needs, pinned, with the sha256 of each of its files. pip-compile keeps the
-# pins already in the file, so it changes nothing unless requirements.txt did (CI checks that).
-lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock from requirements.txt, with hashes (pip-compile)
-	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS_VENV)/bin/pip-compile --quiet --generate-hashes \
-		--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
-		--output-file requirements.lock requirements.txt
+# requirements.txt needs, pinned, with the sha256 of each of its files; the same for the policy
+# pack, whose hashed file is its requirements.txt (the name Pulumi installs a pack from).
+# pip-compile keeps the pins already in a file, so it changes nothing unless its input did (CI
+# checks that).
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock and policy/requirements.txt, with hashes (pip-compile)
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --output-file policy/requirements.txt policy/requirements.in
 
 plan: $(VENV)/.runtime ## What the stack would create, offline: no Pulumi CLI or Azure account
 	$(PY) -m offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
+
+# Without a plan, `make policy` says how to save one before it builds anything.
+ifneq ($(filter policy,$(MAKECMDGOALS)),)
+ifeq ($(PLAN),)
+$(error PLAN=<file> names the plan: make plan STACK=$(STACK) ARGS="--format json --output plan.json")
+endif
+endif
+policy: $(VENV)/.runtime ## The policy pack's rules over a saved plan, offline (exit 1 on a mandatory violation)
+	$(PY) -m policy.check $(PLAN)
 
 preview: $(VENV)/.runtime ## pulumi preview --diff, with the Pulumi CLI and an Azure login
 	pulumi stack select --create $(STACK) && pulumi preview --diff -s $(STACK)

@@ -1,5 +1,5 @@
 """The Makefile: a lean first plan, one lint for `make lint` and `make test`, a help that lists
-every target. Checked with `make -n` against a virtual environment that does not exist yet."""
+every target. Checked with `make -n` against virtual environments that do not exist yet."""
 
 from __future__ import annotations
 
@@ -11,12 +11,31 @@ import pytest
 
 from offline.harness import PROJECT_DIR
 
-LINT = ["ruff check", "ruff format --check", "pyright", "actionlint", "zizmor"]
+# The checks of `make lint`, in order: pyright twice, the second time on the policy pack's files
+# that import the policy SDK, against the pack's own venv.
+LINT = [
+    "ruff check",
+    "ruff format --check",
+    "pyright",
+    "pyright -p policy --pythonpath",
+    "actionlint",
+    "zizmor",
+]
 
 
 def make(*args: str, venv: Path) -> list[str]:
+    """`make` with the program's venv at `venv` and the policy pack's beside it (the pack's is
+    policy/venv in the Makefile, where PulumiPolicy.yaml names it)."""
     result = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(PROJECT_DIR), f"VENV={venv}", *args],
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(PROJECT_DIR),
+            f"VENV={venv}",
+            f"POLICY_VENV={venv.parent / 'policy-venv'}",
+            *args,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -44,9 +63,49 @@ def test_make_test_installs_the_tools_lints_then_runs_the_tests(tmp_path: Path) 
     assert any(line.endswith('checkov/skips.yaml)"') for line in after_lint)
     installs = [i for i, line in enumerate(lint) if "pip install" in line]
     assert "-r requirements-dev.txt" in lint[installs[-1]]
-    checks = lint[installs[-1] + 1 :]
-    found = [tool for tool in LINT for line in checks if f"/bin/{tool}" in line]
-    assert found == LINT, checks
+    checks = [line.split("/bin/", 1)[1] for line in lint[installs[-1] + 1 :] if "/bin/" in line]
+    assert len(checks) == len(LINT), checks
+    assert all(check.startswith(tool) for check, tool in zip(checks, LINT, strict=True)), checks
+
+
+def test_the_policy_pack_gets_its_venv_from_the_hashed_requirements(tmp_path: Path) -> None:
+    """Built before the lint that type-checks the pack and the tests that run it; pip as the
+    venv ships it, since an upgrade from PyPI would be the one unhashed install."""
+    pack = tmp_path / "policy-venv"
+    lint = make("-n", "lint", venv=tmp_path / "venv")
+    installs = [line for line in lint if line.startswith(f"{pack}/bin/python -m pip")]
+    assert installs == [
+        f"{pack}/bin/python -m pip install --quiet --require-hashes -r policy/requirements.txt"
+    ]
+    assert f"{tmp_path}/venv/bin/pyright -p policy --pythonpath {pack}/bin/python" in lint
+    assert lint.index(installs[0]) < lint.index(f"{tmp_path}/venv/bin/pyright")
+    # `make test` needs it for its own sake too (tests/test_policy_pack.py runs the pack).
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    (test_rule,) = re.findall(r"^test: (.*?) ##", makefile, re.MULTILINE)
+    assert "$(POLICY_VENV)/.installed" in test_rule.split()
+
+
+def test_make_policy_checks_a_saved_plan_with_the_programs_runtime(tmp_path: Path) -> None:
+    commands = make("-n", "policy", "PLAN=plan.json", venv=tmp_path / "venv")
+    assert commands[-1] == f"{tmp_path}/venv/bin/python -m policy.check plan.json"
+    joined = "\n".join(commands)
+    assert "-r requirements.txt" in joined
+    assert "requirements-dev.txt" not in joined and "policy-venv" not in joined
+
+
+def test_make_policy_without_a_plan_says_how_to_save_one_and_builds_nothing(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(PROJECT_DIR), f"VENV={tmp_path}", "policy"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    how = 'make plan STACK=dev ARGS="--format json --output plan.json"'
+    assert f"PLAN=<file> names the plan: {how}" in result.stderr
+    assert result.stdout == "" and not any(tmp_path.iterdir())
 
 
 def test_make_alone_lists_every_target_with_a_description(tmp_path: Path) -> None:

@@ -37,6 +37,12 @@ OIDC_JOBS = {
     ("deploy.yml", "prod"): "production",
 }
 DEPLOY_STACKS = {"dev": "dev", "prod": "production"}
+# The policy pack every Pulumi run of CI passes (pulumi/actions' `policyPacks` input), and the
+# venv PulumiPolicy.yaml names, which the composite action builds.
+POLICY_PACK = "policy"
+POLICY_VENV = "policy/venv"
+# What the composite action installs, each with pip --require-hashes: venv -> hashed file.
+HASHED_INSTALLS = {".venv": "requirements.lock", POLICY_VENV: "policy/requirements.txt"}
 PINNED_USES = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+(\.\d+)*")
 # Made-up inputs for running the action's scripts.
 INPUTS = {
@@ -87,11 +93,13 @@ def pulumi_pin() -> str:
 
 
 def python_projects() -> set[str]:
-    """The folders holding requirement files, as Dependabot names them (hidden folders and
-    build output aside)."""
+    """The folders holding requirement files, as Dependabot names them (hidden folders, build
+    output and the policy pack's venv aside)."""
     found = set()
     for folder, subfolders, files in os.walk(PROJECT_DIR):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d != "build"]
+        subfolders[:] = [
+            d for d in subfolders if not d.startswith(".") and d not in {"build", "venv"}
+        ]
         if any(re.fullmatch(r"requirements.*\.txt", name) for name in files):
             relative = Path(folder).relative_to(PROJECT_DIR).as_posix()
             found.add("/" if relative == "." else f"/{relative}")
@@ -180,8 +188,10 @@ def test_pull_requests_get_tests_and_the_offline_plan_without_cloud_access() -> 
     commands = "\n".join(step.get("run", "") for step in offline["steps"])
     assert "make test" in commands
     assert "python -m offline.pr_comment --base" in commands
-    # The lock is checked against requirements.txt by pip-compile itself, not only by the tests.
-    assert "make lock && git diff --exit-code -- requirements.lock" in commands
+    # The locks are checked against their inputs by pip-compile itself, not only by the tests.
+    assert (
+        "make lock && git diff --exit-code -- requirements.lock policy/requirements.txt" in commands
+    )
     assert "environment" not in offline
     assert steps_using(offline, "actions/checkout")[0]["with"]["fetch-depth"] == 0
     assert steps_using(offline, "actions/upload-artifact")[0]["with"]["name"] == "plan-comment"
@@ -198,6 +208,7 @@ def test_real_preview_runs_only_for_this_repositorys_branches_as_the_preview_ide
     (pulumi,) = steps_using(preview, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["diff"] is True and pulumi["with"]["comment-on-summary"] is True
+    assert pulumi["with"]["policyPacks"] == POLICY_PACK
     assert "comment-on-pr" not in pulumi["with"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     # One preview per pull request and stack at a time, never stopped half-way.
@@ -319,7 +330,12 @@ def test_main_deploys_dev_then_prod_each_in_its_own_environment_one_at_a_time() 
         assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
         assert job["permissions"] == {"contents": "read", "id-token": "write"}
         (up,) = steps_using(job, "pulumi/actions")
-        assert up["with"] == {"command": "up", "stack-name": stack, "pulumi-version": pulumi_pin()}
+        assert up["with"] == {
+            "command": "up",
+            "stack-name": stack,
+            "policyPacks": POLICY_PACK,
+            "pulumi-version": pulumi_pin(),
+        }
 
 
 def test_the_pulumi_cli_is_the_release_of_the_pinned_sdk() -> None:
@@ -380,17 +396,44 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> N
     assert not [uses for _, uses in found if uses.startswith("./")]
 
 
-def test_the_azure_token_jobs_install_python_packages_only_from_the_hashed_lock() -> None:
-    (install,) = [s for s in azure_action()["runs"]["steps"] if "pip install" in s.get("run", "")]
-    pip = next(line for line in install["run"].splitlines() if "pip install" in line)
-    assert "--require-hashes" in pip and "-r requirements.lock" in pip
-    assert "--only-binary :all:" in pip  # a source build would fetch unhashed build tools
-    assert "--upgrade" not in install["run"]
+def test_the_azure_token_jobs_install_python_packages_only_from_the_hashed_locks() -> None:
+    installs = [s for s in azure_action()["runs"]["steps"] if "pip install" in s.get("run", "")]
+    installed: dict[str, str] = {}
+    for install in installs:
+        (pip,) = [line for line in install["run"].splitlines() if "pip install" in line]
+        match = re.fullmatch(r"(\S+)/bin/pip install .* -r (\S+)", pip.strip())
+        assert match, pip
+        venv, hashed = match.groups()
+        assert f"python -m venv {venv}" in install["run"]
+        assert "--require-hashes" in pip
+        assert "--only-binary :all:" in pip  # a source build would fetch unhashed build tools
+        assert "--upgrade" not in install["run"]
+        installed[venv] = hashed
+    assert installed == HASHED_INSTALLS
     for file, name, job in all_jobs():
         if (file, name) in OIDC_JOBS:
             assert steps_using(job, LOCAL_AZURE_ACTION), f"{file} {name}"
             runs = "\n".join(step.get("run", "") for step in job["steps"])
             assert "pip" not in runs and "make" not in runs, f"{file} {name}"
+
+
+def test_every_pulumi_run_of_ci_enforces_the_policy_pack_from_its_hashed_venv() -> None:
+    """The preview and both deployments: a mandatory violation fails the job. The pack's venv is
+    the one PulumiPolicy.yaml names, built by the composite action before Pulumi runs."""
+    runs = [
+        (f"{file} {name}", job)
+        for file, name, job in all_jobs()
+        if steps_using(job, "pulumi/actions")
+    ]
+    assert {where for where, _ in runs} == {f"{file} {name}" for file, name in OIDC_JOBS}
+    for where, job in runs:
+        steps = [str(step.get("uses", "")) for step in job["steps"]]
+        (pulumi,) = steps_using(job, "pulumi/actions")
+        assert pulumi["with"]["policyPacks"] == POLICY_PACK, where
+        assert steps.index(LOCAL_AZURE_ACTION) < steps.index(pulumi["uses"]), where
+    pack = yaml.safe_load((PROJECT_DIR / POLICY_PACK / "PulumiPolicy.yaml").read_text())
+    assert pack["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
+    assert f"{POLICY_PACK}/{pack['runtime']['options']['virtualenv']}" == POLICY_VENV
 
 
 def test_zizmor_suppressions_carry_a_reason() -> None:

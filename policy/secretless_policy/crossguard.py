@@ -59,18 +59,16 @@ def policies(rules: Iterable[Rule]) -> list[Policy]:
 
 
 def keep_markers() -> None:
-    """Makes the SDK hand the rules `{"$plan": "secret"}` and `{"$plan": "unknown"}`, as a plan
-    document does, in place of what the engine sent.
+    """Hands the rules `{"$plan": "secret"}` and `{"$plan": "unknown"}`, as a plan document
+    does, for the engine's secrets and unknowns (it sends inputs with KeepSecrets, KeepUnknowns).
 
-    Why: the SDK's Analyze and AnalyzeStack deserialize a resource's inputs without keeping
-    secrets (the engine's `{<sig>: <secret sig>, "value": ...}` becomes the bare value, so a rule
-    could neither tell a Pulumi secret from plain text nor keep its value out of a message), and
-    they wrap the inputs so that reading an unknown sentinel raises UnknownValueError, which skips
-    the whole policy for that resource with a "can't run policy" advisory (an unknown cluster id
-    during preview would skip every cluster rule). Both happen in `deserialize_properties`, a
-    module-level name of `pulumi_policy.policy`: replacing it marks both before the SDK's own
-    deserialization runs, and a secret's value never goes further. This reaches into the SDK's
-    internals, which is why requirements.in pins pulumi-policy exactly: check this on upgrade.
+    Why: pulumi-policy's Analyze and AnalyzeStack deserialize inputs with proxy_secrets=False,
+    which drops the secret wrapper (a rule could not tell a Pulumi secret from plain text, and
+    would see its value), then wrap them so that reading an unknown sentinel raises
+    UnknownValueError, which skips the whole policy for that resource with a "can't run policy"
+    advisory. Both go through `pulumi_policy.policy.deserialize_properties`, a module-level name:
+    this replaces it with one that marks both first, so no secret value goes further. It reaches
+    into the SDK's internals, which is why requirements.in pins pulumi-policy exactly.
     """
 
     def deserialize_properties(props: Any, proxy_secrets: bool = False) -> Any:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .model import Level, Resource, Rule, Settings, applies_to, is_unknown
+from .model import Level, Resource, Rule, Settings, applies_to, differs, is_unknown
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 
 
 @applies_to(CLUSTER)
 def _user_assigned_identities(cluster: Resource, _: Settings) -> Iterable[str]:
-    if cluster.get("identity", "type") != "UserAssigned" or not cluster.get(
+    if differs(cluster.get("identity", "type"), "UserAssigned") or not cluster.get(
         "identity", "userAssignedIdentities"
     ):
         yield (
@@ -29,9 +29,9 @@ def _user_assigned_identities(cluster: Resource, _: Settings) -> Iterable[str]:
 
 @applies_to(CLUSTER)
 def _workload_identity(cluster: Resource, _: Settings) -> Iterable[str]:
-    if cluster.get("oidcIssuerProfile", "enabled") is not True:
+    if differs(cluster.get("oidcIssuerProfile", "enabled"), True):
         yield "set oidcIssuerProfile.enabled to true: federated credentials trust its issuer"
-    if cluster.get("securityProfile", "workloadIdentity", "enabled") is not True:
+    if differs(cluster.get("securityProfile", "workloadIdentity", "enabled"), True):
         yield (
             "set securityProfile.workloadIdentity.enabled to true: the webhook gives pods "
             "their identity's token file"
@@ -40,9 +40,9 @@ def _workload_identity(cluster: Resource, _: Settings) -> Iterable[str]:
 
 @applies_to(CLUSTER)
 def _entra_rbac(cluster: Resource, _: Settings) -> Iterable[str]:
-    if cluster.get("aadProfile", "managed") is not True:
+    if differs(cluster.get("aadProfile", "managed"), True):
         yield "set aadProfile.managed to true: users sign in with Entra ID"
-    if cluster.get("aadProfile", "enableAzureRBAC") is not True:
+    if differs(cluster.get("aadProfile", "enableAzureRBAC"), True):
         yield (
             "set aadProfile.enableAzureRBAC to true: Kubernetes access is then granted by "
             "Azure role assignments"
@@ -51,7 +51,7 @@ def _entra_rbac(cluster: Resource, _: Settings) -> Iterable[str]:
 
 @applies_to(CLUSTER)
 def _local_accounts(cluster: Resource, _: Settings) -> Iterable[str]:
-    if cluster.get("disableLocalAccounts") is not True:
+    if differs(cluster.get("disableLocalAccounts"), True):
         yield (
             "set disableLocalAccounts to true: a local admin kubeconfig is a static cluster "
             "credential"

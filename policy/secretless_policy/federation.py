@@ -57,8 +57,8 @@ def _issuer(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
             yield (
                 credential,
                 (
-                    "take issuer from the stack's cluster (oidcIssuerProfile.issuerURL) rather than "
-                    "a literal: a copied URL is one trailing slash from AADSTS70021"
+                    "take issuer from the stack's cluster (oidcIssuerProfile.issuerURL), not a "
+                    "literal: a copied URL is one trailing slash from AADSTS70021"
                 ),
             )
 
@@ -99,8 +99,8 @@ def _chained(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
                 yield (
                     credential,
                     (
-                        "make each federated credential on this identity depend on the previous one "
-                        "(depends_on): Azure rejects concurrent writes "
+                        "make each federated credential on this identity depend on the previous "
+                        "one (depends_on): Azure rejects concurrent writes "
                         "(ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity)"
                     ),
                 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .model import Level, Resource, Rule, Settings, applies_to, is_secret, known
+from .model import Level, Resource, Rule, Settings, applies_to, differs, is_secret, known
 
 VAULT = "azure-native:keyvault:Vault"
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
@@ -27,7 +27,7 @@ def readable_secret_name(name: str) -> bool:
 
 @applies_to(VAULT)
 def _rbac_authorization(vault: Resource, _: Settings) -> Iterable[str]:
-    if vault.get("properties", "enableRbacAuthorization") is not True:
+    if differs(vault.get("properties", "enableRbacAuthorization"), True):
         yield (
             "set properties.enableRbacAuthorization to true: access comes from Azure role "
             "assignments (Key Vault Secrets User per identity), never from access policies"
@@ -51,10 +51,8 @@ def _soft_delete(vault: Resource, _: Settings) -> Iterable[str]:
 def _purge_protection(protected: bool) -> Rule:
     @applies_to(VAULT)
     def check(vault: Resource, settings: Settings) -> Iterable[str]:
-        if (
-            settings.protect == protected
-            and vault.get("properties", "enablePurgeProtection") is not True
-        ):
+        purge_protection = vault.get("properties", "enablePurgeProtection")
+        if settings.protect == protected and differs(purge_protection, True):
             yield (
                 "set properties.enablePurgeProtection to true (secretless-aks:keyVault."
                 "purgeProtection): a deleted vault and its secrets then stay recoverable for "
@@ -80,13 +78,13 @@ def _purge_protection(protected: bool) -> Rule:
 @applies_to(VAULT)
 def _network_restricted(vault: Resource, settings: Settings) -> Iterable[str]:
     closed = settings.key_vault_public_network_access == "Disabled"
-    if closed and vault.get("properties", "publicNetworkAccess") != "Disabled":
+    if closed and differs(vault.get("properties", "publicNetworkAccess"), "Disabled"):
         yield (
             "set properties.publicNetworkAccess to Disabled, as secretless-aks:keyVault."
             "publicNetworkAccess says"
         )
     if settings.key_vault_allowed_ip_ranges:
-        if vault.get("properties", "networkAcls", "defaultAction") != "Deny":
+        if differs(vault.get("properties", "networkAcls", "defaultAction"), "Deny"):
             yield (
                 "set properties.networkAcls.defaultAction to Deny: secretless-aks:keyVault."
                 "allowedIpRanges closes the vault to every other address"

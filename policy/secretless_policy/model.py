@@ -43,6 +43,13 @@ def known(value: Any) -> bool:
     return value is not None and not is_unknown(value)
 
 
+def differs(value: Any, expected: bool | str) -> bool:
+    """Known (or missing) and not `expected`: an unknown value is judged at `pulumi up`."""
+    if is_unknown(value):
+        return False
+    return value is not expected if isinstance(expected, bool) else value != expected
+
+
 @dataclass(frozen=True)
 class Resource:
     urn: str

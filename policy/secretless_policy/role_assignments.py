@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from .cluster import CLUSTER
-from .model import Resource, Rule, Settings, Stack, applies_to, known
+from .model import Resource, Rule, Settings, Stack, applies_to, differs, known
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -75,8 +75,8 @@ def _from_stack(stack: Stack, assignment: Resource) -> bool:
 
 def _principal_type(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
     for assignment in stack.of_type(ROLE_ASSIGNMENT):
-        if _from_stack(stack, assignment) and assignment.get("principalType") != (
-            "ServicePrincipal"
+        if _from_stack(stack, assignment) and differs(
+            assignment.get("principalType"), "ServicePrincipal"
         ):
             yield (
                 assignment,
@@ -140,8 +140,9 @@ def _kubelet_operator_scope(stack: Stack, _: Settings) -> Iterator[tuple[Resourc
             yield (
                 assignment,
                 (
-                    "grant the kubelet Managed Identity Operator only on identities an AzureIdentity "
-                    "(AAD Pod Identity) uses: anywhere else it lets every node act as that identity"
+                    "grant the kubelet Managed Identity Operator only on identities an "
+                    "AzureIdentity (AAD Pod Identity) uses: anywhere else it lets every node act "
+                    "as that identity"
                 ),
             )
 

@@ -618,3 +618,13 @@ def test_check_refuses_a_file_that_is_not_a_plan(
     path.write_text('{"resources": []}')
     assert check([str(path)]) == 2
     assert "not a saved plan" in capsys.readouterr().err
+
+
+def test_the_readme_lists_every_rule_with_its_level() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    listed = [
+        tuple(cell.strip().strip("`") for cell in line.split("|")[1:3])
+        for line in readme.splitlines()
+        if line.startswith("| `") and line.split("|")[2].strip() in ("mandatory", "advisory")
+    ]
+    assert listed == [(rule.name, rule.level.value) for rule in RULES]

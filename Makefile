@@ -78,16 +78,19 @@ lint: $(ZIZMOR_VENV)/.installed $(POLICY_VENV)/.installed $(VENV)/.installed ## 
 	$(VENV)/bin/actionlint -no-color
 	$(ZIZMOR_VENV)/bin/zizmor --offline --quiet .github
 
-test: lint $(POLICY_VENV)/.installed ## `make lint`, the tests, the sample app's checks and tests (app/), `make checkov`
+# The consumer template's checks run with this venv and this checkout's package on the path:
+# its own venv would install the package and the providers a second time.
+test: lint $(POLICY_VENV)/.installed ## `make lint`, the tests, app/'s and examples/consumer/'s checks, `make checkov`
 	$(VENV)/bin/pytest
 	$(MAKE) --no-print-directory -C app test VENV=.venv
+	PYTHONPATH=$(CURDIR) $(MAKE) --no-print-directory -C examples/consumer check VENV=$(abspath $(VENV))
 	$(MAKE) --no-print-directory checkov
 
 # Offline (no download, no platform): the skipped checks and their reasons are in one file.
 export SKIPPED_CHECKS := import sys, yaml; print(",".join(yaml.safe_load(open(sys.argv[1]))))
 checkov: $(VENV)/.runtime $(CHECKOV_VENV)/.installed ## checkov's Kubernetes checks on the rendered objects
 	rm -rf $(MANIFESTS)
-	$(PY) -m offline.render_manifests --out $(MANIFESTS) $(CHECKOV_STACKS)
+	$(PY) -m secretless_aks.offline.render_manifests --out $(MANIFESTS) $(CHECKOV_STACKS)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory $(MANIFESTS) --framework kubernetes \
 		--skip-download --compact --quiet \
 		--skip-check "$$($(PY) -c "$$SKIPPED_CHECKS" checkov/skips.yaml)"
@@ -104,7 +107,7 @@ lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock and policy/requirements.
 	$(PIP_COMPILE) --output-file policy/requirements.txt policy/requirements.in
 
 plan: $(VENV)/.runtime ## What the stack would create, offline: no Pulumi CLI or Azure account
-	$(PY) -m offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
+	$(PY) -m secretless_aks.offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
 
 # Without a plan, `make policy` says how to save one before it builds anything.
 ifneq ($(filter policy,$(MAKECMDGOALS)),)

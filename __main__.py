@@ -6,14 +6,14 @@ This file only loads the stack's configuration, builds the components and export
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-import platform_contract
-from components.cluster import Cluster, ClusterArgs
-from components.config import load_stack_config
-from components.key_vault import KeyVault, KeyVaultArgs
-from components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
-from components.naming import EnvironmentNames
-from components.network import Network, NetworkArgs
-from components.service_identity import ServiceIdentity, ServiceIdentityArgs
+from secretless_aks import contract
+from secretless_aks.components.cluster import Cluster, ClusterArgs
+from secretless_aks.components.config import load_stack_config
+from secretless_aks.components.key_vault import KeyVault, KeyVaultArgs
+from secretless_aks.components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
+from secretless_aks.components.naming import EnvironmentNames
+from secretless_aks.components.network import Network, NetworkArgs
+from secretless_aks.components.service_identity import ServiceIdentity, ServiceIdentityArgs
 
 config = load_stack_config()
 names = EnvironmentNames(config.stack)
@@ -113,9 +113,9 @@ services = {
     for service in config.services
 }
 
-platform_contract.export(
+contract.export(
     {
-        "contractVersion": platform_contract.CONTRACT_VERSION,
+        "contractVersion": contract.CONTRACT_VERSION,
         "resourceGroupName": resource_group.name,
         "location": resource_group.location,
         "tenantId": client.tenant_id,

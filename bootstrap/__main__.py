@@ -3,8 +3,8 @@
 The state container and the stacks' secrets key, a deploy identity per GitHub environment and a
 read-only preview identity, each federated with exactly one GitHub environment, and their role
 assignments. The outputs are the repository variables to set. This file only loads the
-configuration, builds the components and exports outputs; `components` comes from the
-platform package, installed from the repository root (requirements.txt: `-e ..`).
+configuration, builds the components and exports outputs; `secretless_aks` is the platform's
+package, installed from the repository root (requirements.txt: `-e ..`).
 """
 
 import pulumi

@@ -7,7 +7,7 @@ import gc
 import pytest
 from hypothesis import settings
 
-from offline.harness import RecordedGraph, run_program
+from secretless_aks.offline.harness import RecordedGraph, run_program
 
 # Property tests draw the same examples on every run and every machine (derandomize), with no
 # per-example deadline (a garbage-collector pause is not a failure), and keep no example

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from offline.harness import PROJECT_DIR
+from secretless_aks.offline.harness import PROJECT_DIR
 
 
 def committed_copy(repo: Path, prefixes: tuple[str, ...]) -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components import roles
-from offline.harness import RecordedGraph, RecordedResource
+from secretless_aks.components import roles
+from secretless_aks.offline.harness import RecordedGraph, RecordedResource
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"

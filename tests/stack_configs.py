@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from offline.harness import read_stack_file
+from secretless_aks.offline.harness import read_stack_file
 
 
 def stack_config(from_stack: str = "dev", **changes: Any) -> dict[str, Any]:

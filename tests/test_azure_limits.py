@@ -5,23 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from components import azure_limits, roles
-from components.azure_limits import NameLimit
-from components.config import STACK_NAME_LENGTH
-from components.naming import (
+from secretless_aks.components import azure_limits, roles
+from secretless_aks.components.azure_limits import NameLimit
+from secretless_aks.components.config import STACK_NAME_LENGTH
+from secretless_aks.components.naming import (
     EnvironmentNames,
     federated_credential_name,
     federated_subject,
 )
-from offline.harness import RecordedGraph, run_program
+from secretless_aks.offline.harness import RecordedGraph, run_program
 from tests.graph_queries import ROLE_ASSIGNMENT
 from tests.stack_configs import stack_config
 
 FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 
 # (limit, shortest, longest, a name of valid length that breaks the character rule): the
-# numbers are the cited ones in components/azure_limits.py, repeated here so a change to
-# either is a reviewed change to both.
+# numbers are the cited ones in secretless_aks/components/azure_limits.py, repeated here so a
+# change to either is a reviewed change to both.
 LIMITS = [
     (azure_limits.KEY_VAULT, 3, 24, "kv--double"),
     (azure_limits.USER_ASSIGNED_IDENTITY, 3, 128, "-starts-with-hyphen"),

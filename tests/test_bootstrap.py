@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from components import azure_limits, roles
-from components.naming import EnvironmentNames
-from offline.baseline import plan_at_revision
-from offline.formats import to_json
-from offline.harness import (
+from secretless_aks.components import azure_limits, roles
+from secretless_aks.components.naming import EnvironmentNames
+from secretless_aks.offline.baseline import plan_at_revision
+from secretless_aks.offline.formats import to_json
+from secretless_aks.offline.harness import (
     PROJECT_DIR,
     MissingConfigError,
     ProgramFailedError,
@@ -26,8 +26,12 @@ from offline.harness import (
     read_stack_file,
     run_program,
 )
-from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID
-from offline.plan import main
+from secretless_aks.offline.mocks import (
+    MOCK_DEPLOYER_OBJECT_ID,
+    MOCK_SUBSCRIPTION_ID,
+    MOCK_TENANT_ID,
+)
+from secretless_aks.offline.plan import main
 from secretless_bootstrap import naming
 from secretless_bootstrap.config import DEFAULT_ENVIRONMENTS, BootstrapConfig
 from tests.git_copies import committed_copy
@@ -555,7 +559,7 @@ def test_make_plan_plans_the_project_it_is_given(tmp_path: Path) -> None:
     assert plan("STACK=example", "PROJECT=bootstrap").split() == [
         f"{tmp_path}/bin/python",
         "-m",
-        "offline.plan",
+        "secretless_aks.offline.plan",
         "example",
         "--project",
         "bootstrap",
@@ -605,15 +609,16 @@ def test_the_offline_plan_reports_bad_bootstrap_config_as_one_error(
 
 
 def test_project_must_be_a_pulumi_project(capsys: pytest.CaptureFixture[str]) -> None:
+    not_a_project = PROJECT_DIR / "secretless_aks"
     with pytest.raises(SystemExit) as exited:
-        main(["example", "--project", str(PROJECT_DIR / "offline")])
+        main(["example", "--project", str(not_a_project)])
     assert exited.value.code == 2
-    assert f"--project {PROJECT_DIR / 'offline'}: no Pulumi.yaml there" in capsys.readouterr().err
+    assert f"--project {not_a_project}: no Pulumi.yaml there" in capsys.readouterr().err
 
 
 def test_diff_against_a_git_revision_plans_that_revisions_bootstrap(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    committed_copy(repo, ("components/", "offline/", "bootstrap/"))
+    committed_copy(repo, ("secretless_aks/", "bootstrap/"))
     before = plan_at_revision("HEAD", "example", repo=repo / "bootstrap")
     assert before["project"] == "bootstrap"
     assert before == to_json(run_program("example", preview=True, project_dir=repo / "bootstrap"))

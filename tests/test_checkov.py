@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from offline.harness import OFFLINE_STAND_IN, PROJECT_DIR
-from offline.render_manifests import render
+from secretless_aks.offline.harness import OFFLINE_STAND_IN, PROJECT_DIR
+from secretless_aks.offline.render_manifests import render
 
 RICH_STACK = PROJECT_DIR / "tests/stacks/Pulumi.rich.yaml"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from components import azure_limits
-from components.cluster import CRITICAL_ADDONS_ONLY_TAINT, user_pool_name
-from components.config import UserPoolConfig
-from offline.harness import RecordedGraph, run_program
+from secretless_aks.components import azure_limits
+from secretless_aks.components.cluster import CRITICAL_ADDONS_ONLY_TAINT, user_pool_name
+from secretless_aks.components.config import UserPoolConfig
+from secretless_aks.offline.harness import RecordedGraph, run_program
 from tests.graph_queries import IDENTITY, MANAGED_CLUSTER, ROLE_ASSIGNMENT, grants_to
 from tests.stack_configs import stack_config
 
@@ -157,7 +157,7 @@ def test_local_accounts_and_admin_groups_follow_the_config() -> None:
 
 
 def test_preview_leaves_what_azure_computes_unknown() -> None:
-    from offline.harness import UNKNOWN
+    from secretless_aks.offline.harness import UNKNOWN
 
     graph = run_program("dev", preview=True)
     cluster = graph.by_type(MANAGED_CLUSTER)[0]

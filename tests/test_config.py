@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+from pydantic import ConfigDict
 
-from components.config import ConfigError, StackConfig, load_stack_config, parse_stack_config
-from offline.harness import ProgramFailedError, config_values, run_program
+from secretless_aks.components.config import (
+    ConfigError,
+    ConfigModel,
+    ConfigSecret,
+    KeyRuleError,
+    ServiceConfig,
+    StackConfig,
+    StackName,
+    load_stack_config,
+    parse_config,
+    parse_stack_config,
+)
+from secretless_aks.offline.harness import ProgramFailedError, config_values, run_program
 from tests.stack_configs import stack_config
 
 EXISTING_SUBNET = (
@@ -464,7 +477,7 @@ def test_a_network_policy_the_clusters_plugin_cannot_run_is_refused(
 ) -> None:
     # The plugin is fixed (Azure CNI), and both policies run on it; were it kubenet, Azure
     # Network Policy Manager would not.
-    from components.config import rules
+    from secretless_aks.components.config import rules
 
     monkeypatch.setattr(rules, "NETWORK_PLUGIN", "kubenet")
     assert parsed(stack_config(cluster={"networkPolicy": "calico"})).cluster.network_policy
@@ -923,3 +936,51 @@ def test_the_program_refuses_a_stack_file_it_cannot_read_naming_the_line(
         "Pulumi.dev.yaml (line 3) is not a valid stack file: expected ',' or ']', but got "
         "'<stream end>'"
     )
+
+
+class TeamConfig(ConfigModel):
+    """Another project's config (an application's), built from the same parts."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    stack: StackName
+    app: ServiceConfig
+    secrets: tuple[ConfigSecret, ...] = ()
+
+
+def _not_named_x(config: TeamConfig) -> None:
+    if config.app.name == "x":
+        raise KeyRuleError("app.name", "is x")
+
+
+def test_another_project_gets_the_same_validation_in_its_own_namespace() -> None:
+    values = {
+        "team:app": json.dumps({"name": "x", "imgae": "ghcr.io/contoso/x:1"}),
+        "team:extra": "1",
+        "team:secrets": json.dumps({"Db": {"Password": "s3cret"}}),
+        # The provider's region, which this project does not configure: left to the provider.
+        "azure-native:location": "westeurope",
+    }
+    secret = frozenset({"team:secrets"})
+    with pytest.raises(ConfigError) as error:
+        parse_config(
+            TeamConfig,
+            "dev",
+            values,
+            project="team",
+            source="Pulumi.dev.yaml",
+            secret_keys=secret,
+            extra_rules={TeamConfig: (_not_named_x,)},
+        )
+    assert str(error.value) == (
+        "invalid configuration in Pulumi.dev.yaml (3 problems):\n"
+        "  - team:app.imgae: unknown key (did you mean 'image'?)\n"
+        "  - team:app.name: is x\n"
+        "  - team:extra: unknown key; known keys: app, secrets"
+    )
+    values = {"team:app": json.dumps({"name": "y"}), "team:secrets": values["team:secrets"]}
+    config = parse_config(
+        TeamConfig, "dev", values, project="team", source="Pulumi.dev.yaml", secret_keys=secret
+    )
+    assert [(s.path, s.name) for s in config.secrets] == [("Db:Password", "Db--Password")]
+    assert "s3cret" not in repr(config)

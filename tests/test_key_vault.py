@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN
-from components.naming import EnvironmentNames
-from offline.formats import render_tree
-from offline.harness import ProgramFailedError, RecordedGraph, Secret, run_program
-from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
+from secretless_aks.components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN
+from secretless_aks.components.naming import EnvironmentNames
+from secretless_aks.offline.formats import render_tree
+from secretless_aks.offline.harness import ProgramFailedError, RecordedGraph, Secret, run_program
+from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
 from tests.graph_queries import ROLE_ASSIGNMENT, grant
 from tests.stack_configs import stack_config
 

@@ -16,9 +16,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.kubernetes_platform import kubeconfig_for_kubelogin
-from offline.harness import RecordedGraph, RecordedResource, Secret, run_program
-from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_TENANT_ID
+from secretless_aks.components.kubernetes_platform import kubeconfig_for_kubelogin
+from secretless_aks.offline.harness import RecordedGraph, RecordedResource, Secret, run_program
+from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_TENANT_ID
 from tests.graph_queries import MANAGED_CLUSTER, ROLE_ASSIGNMENT, grant, grants_to
 from tests.pod_security import restricted_violations
 from tests.stack_configs import stack_config

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.harness import PROJECT_DIR
+from secretless_aks.offline.harness import PROJECT_DIR
 
 
 @dataclass(frozen=True)

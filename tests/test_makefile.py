@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.harness import PROJECT_DIR
+from secretless_aks.offline.harness import PROJECT_DIR
 
 # The checks of `make lint`, in order: pyright twice, the second time on the policy pack's files
 # that import the policy SDK, against the pack's own venv.
@@ -58,8 +58,14 @@ def test_make_test_installs_the_tools_lints_then_runs_the_tests(tmp_path: Path) 
     assert commands[: len(lint)] == lint
     after_lint = commands[len(lint) :]
     assert after_lint[0] == f"{tmp_path}/venv/bin/pytest"
-    # Then the sample app's own checks, in its own virtual environment, and checkov.
+    # Then the sample app's own checks, in its own virtual environment, the consumer template's
+    # with this one and this checkout's package, and checkov.
     assert after_lint[1] == "make --no-print-directory -C app test VENV=.venv"
+    consumer = (
+        f"PYTHONPATH={PROJECT_DIR} make --no-print-directory -C examples/consumer check "
+        f"VENV={tmp_path}/venv"
+    )
+    assert after_lint.index(consumer) > 1
     assert any(line.endswith('checkov/skips.yaml)"') for line in after_lint)
     installs = [i for i, line in enumerate(lint) if "pip install" in line]
     assert "-r requirements-dev.txt" in lint[installs[-1]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offline.harness import RecordedGraph, run_program
+from secretless_aks.offline.harness import RecordedGraph, run_program
 from tests.graph_queries import MANAGED_CLUSTER, grants_to
 from tests.stack_configs import stack_config
 

@@ -4,18 +4,19 @@ pull request shows. Changes are tested through the command, as a user runs it.""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from offline.baseline import plan_at_revision
-from offline.formats import render_dot, render_mermaid, to_json
-from offline.harness import PROJECT_DIR, UNKNOWN, Secret, run_program
-from offline.mocks import SIGNED_IN_ACCOUNT
-from offline.plan import main
-from offline.plan_values import encode
+from secretless_aks.offline.baseline import plan_at_revision
+from secretless_aks.offline.formats import render_dot, render_mermaid, to_json
+from secretless_aks.offline.harness import PROJECT_DIR, UNKNOWN, Secret, run_program
+from secretless_aks.offline.mocks import SIGNED_IN_ACCOUNT
+from secretless_aks.offline.plan import main
+from secretless_aks.offline.plan_values import encode
 from tests.git_copies import committed_copy
 from tests.stack_configs import stack_config
 
@@ -29,7 +30,7 @@ BASE = {
     "secrets": {"Db": {"Password": {"secure": "v1:first-ciphertext"}}},
 }
 # What the program needs to run from another directory, with a stack file of the test's own.
-PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "platform_contract.py", "components")
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "secretless_aks")
 
 
 class Project:
@@ -480,9 +481,38 @@ def test_against_refuses_a_plan_saved_in_another_format(
 
 
 def test_diff_against_a_git_revision_plans_that_revisions_program(tmp_path: Path) -> None:
-    repo = committed_copy(
-        tmp_path / "repo", ("components/", "offline/", "__main__.py", "Pulumi.", "platform_")
-    )
+    repo = committed_copy(tmp_path / "repo", ("secretless_aks/", "__main__.py", "Pulumi."))
     before = plan_at_revision("HEAD", "dev", repo=repo)
     assert before == to_json(run_program("dev", preview=True, project_dir=repo))
     assert plan_at_revision("HEAD", "staging", repo=repo)["resources"] == []
+
+
+def test_a_revision_is_planned_with_its_own_package_not_the_harnesss(tmp_path: Path) -> None:
+    repo = committed_copy(tmp_path / "repo", ("secretless_aks/", "__main__.py", "Pulumi."))
+    naming = repo / "secretless_aks" / "components" / "naming.py"
+    naming.write_text(naming.read_text().replace('WORKLOAD = "secretless"', 'WORKLOAD = "other"'))
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "commit", "-qam", "another workload name"], check=True)
+    before = plan_at_revision("HEAD", "dev", repo=repo)
+    (group,) = [r for r in before["resources"] if r["name"] == "environment"]
+    assert group["inputs"]["resourceGroupName"] == "rg-other-dev"
+
+
+# The last commit before the package: its program imports `components` and `platform_contract`
+# from the repository's root, which the harness in `secretless_aks` must leave it to find.
+BEFORE_THE_PACKAGE = "b650adb628817592828a6e98edb634b51f8ad4c7"
+
+
+def test_diff_against_a_revision_from_before_the_package_plans_that_revisions_program(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    present = subprocess.run(
+        ["git", "-C", str(PROJECT_DIR), "cat-file", "-e", f"{BEFORE_THE_PACKAGE}^{{commit}}"],
+        check=False,
+    )
+    if present.returncode != 0:
+        pytest.skip(f"{BEFORE_THE_PACKAGE} is not in this clone (a shallow one)")
+    # 1 would be an error (the old program failing to import its modules); 0 or 2 is a diff,
+    # whatever later commits change in dev's graph.
+    assert main(["dev", "--against", BEFORE_THE_PACKAGE, "--detailed-exitcode"]) in (0, 2)
+    assert "\nResources:\n" in capsys.readouterr().out

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from components.secret_names import SecretNameError, validate_secret_name
-from offline.formats import to_json
-from offline.harness import run_program
-from offline.stack_file import read_config
 from policy.check import main as check
 from policy.secretless_policy import RULES, Level, Settings, Stack, evaluate
 from policy.secretless_policy.key_vault import readable_secret_name
 from policy.secretless_policy.kubernetes import credential_like
+from secretless_aks.components.secret_names import SecretNameError, validate_secret_name
+from secretless_aks.offline.formats import to_json
+from secretless_aks.offline.harness import run_program
+from secretless_aks.offline.stack_file import read_config
 
 RICH = Path("tests/stacks/Pulumi.rich.yaml")
 Plan = dict[str, Any]

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from offline.harness import PROJECT_DIR
 from policy.secretless_policy import RULES, Level
+from secretless_aks.offline.harness import PROJECT_DIR
 
 PACK_PYTHON = PROJECT_DIR / "policy" / "venv" / "bin" / "python"
 DRIVER = Path(__file__).with_name("policy_pack_driver.py")

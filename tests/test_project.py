@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from components.config import INTERNAL_FIELDS, StackConfig
-from components.config.models import PROJECT
+from secretless_aks.components.config import INTERNAL_FIELDS, StackConfig
+from secretless_aks.components.config.models import PROJECT
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"

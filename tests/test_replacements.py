@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from offline.harness import PROJECT_DIR, read_stack_file, run_program
-from offline.replacements import NEVER_REPLACED, REPLACEMENTS, forces_replacement
+from secretless_aks.offline.harness import PROJECT_DIR, read_stack_file, run_program
+from secretless_aks.offline.replacements import NEVER_REPLACED, REPLACEMENTS, forces_replacement
 from tests.stack_configs import stack_config
 
 BOOTSTRAP = PROJECT_DIR / "bootstrap"

@@ -8,16 +8,16 @@ import uuid
 import pulumi
 import pytest
 
-from components import roles
-from offline.harness import (
+from secretless_aks.components import roles
+from secretless_aks.offline.harness import (
     PROJECT_DIR,
     UNKNOWN,
     ProgramFailedError,
     RecordedGraph,
     run_program,
 )
-from offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
-from offline.stack_file import read_config
+from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
+from secretless_aks.offline.stack_file import read_config
 from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID, grants
 from tests.stack_configs import stack_config
 

@@ -13,9 +13,15 @@ from types import ModuleType
 import pytest
 import yaml
 
-from components import secret_names
-from offline.harness import OFFLINE_STAND_IN, PROJECT_DIR, RecordedGraph, Secret, run_program
-from offline.plan import main
+from secretless_aks.components import secret_names
+from secretless_aks.offline.harness import (
+    OFFLINE_STAND_IN,
+    PROJECT_DIR,
+    RecordedGraph,
+    Secret,
+    run_program,
+)
+from secretless_aks.offline.plan import main
 from tests.graph_queries import grants_to
 from tests.stack_configs import stack_config
 
@@ -135,7 +141,7 @@ def test_the_offline_plan_takes_a_stand_in_for_a_ciphertext_and_says_it_never_de
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("__main__.py", "Pulumi.yaml", "platform_contract.py", "components"):
+    for name in ("__main__.py", "Pulumi.yaml", "secretless_aks"):
         (project / name).symlink_to(PROJECT_DIR / name)
     secrets = {"Identity": {"Secret": {"secure": OFFLINE_STAND_IN}}}
     services = [

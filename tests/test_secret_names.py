@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.secret_names import SecretNameError, config_path, secret_name
+from secretless_aks.components.secret_names import SecretNameError, config_path, secret_name
 
 # Azure's rule for Key Vault secret names, written out independently of the module.
 AZURE_SECRET_NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from offline.harness import RecordedGraph, run_program
-from offline.mocks import MOCK_SUBSCRIPTION_ID
+from secretless_aks.offline.harness import RecordedGraph, run_program
+from secretless_aks.offline.mocks import MOCK_SUBSCRIPTION_ID
 from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, grants_to
 from tests.stack_configs import stack_config
 

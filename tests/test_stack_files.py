@@ -15,20 +15,20 @@ from typing import NamedTuple
 import pytest
 import yaml
 
-from offline import pr_comment
-from offline.baseline import BaselineError, plan_at_revision
-from offline.harness import (
+from secretless_aks.offline import pr_comment
+from secretless_aks.offline.baseline import BaselineError, plan_at_revision
+from secretless_aks.offline.harness import (
     PROJECT_DIR,
     MissingConfigError,
     read_stack_file,
     with_project_defaults,
 )
-from offline.plan import main
-from offline.stack_file import MAX_NESTING, StackFileError
+from secretless_aks.offline.plan import main
+from secretless_aks.offline.stack_file import MAX_NESTING, StackFileError
 
 STACK_FILE = "Pulumi.dev.yaml"
 # What the program needs beside its stack file; linked, not copied.
-PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "components", "platform_contract.py")
+PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "secretless_aks")
 
 
 class Case(NamedTuple):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from offline.harness import RecordedGraph
+from secretless_aks.offline.harness import RecordedGraph
 from tests.graph_queries import MANAGED_CLUSTER
 
 STATEFUL = {

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from offline.harness import PROJECT_DIR
-from offline.pr_comment import MARKER, build_comment
+from secretless_aks.offline.harness import PROJECT_DIR
+from secretless_aks.offline.pr_comment import MARKER, build_comment
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 AZURE_ACTION = PROJECT_DIR / ".github" / "actions" / "pulumi-azure" / "action.yml"
@@ -187,7 +187,7 @@ def test_pull_requests_get_tests_and_the_offline_plan_without_cloud_access() -> 
     assert "permissions" not in offline  # the read-only default above
     commands = "\n".join(step.get("run", "") for step in offline["steps"])
     assert "make test" in commands
-    assert "python -m offline.pr_comment --base" in commands
+    assert "python -m secretless_aks.offline.pr_comment --base" in commands
     # The locks are checked against their inputs by pip-compile itself, not only by the tests.
     assert (
         "make lock && git diff --exit-code -- requirements.lock policy/requirements.txt" in commands

@@ -6,9 +6,9 @@ digits and hyphens. For the mapping to round-trip, a path segment is letters and
 optionally joined by single hyphens: a segment ending in a hyphen or holding `--` would read back
 differently.
 
-The platform seeds the secrets with the same rules (components/secret_names.py); its tests load
-this file by path and check that the two agree, so this module imports nothing outside the
-standard library and keeps the same names, signatures and messages.
+The platform seeds the secrets with the same rules (secretless_aks/components/secret_names.py);
+its tests load this file by path and check that the two agree, so this module imports nothing
+outside the standard library and keeps the same names, signatures and messages.
 """
 
 from __future__ import annotations

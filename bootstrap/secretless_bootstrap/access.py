@@ -23,8 +23,8 @@ from collections.abc import Iterable
 
 import pulumi
 
-from components import roles
-from components.naming import EnvironmentNames
+from secretless_aks.components import roles
+from secretless_aks.components.naming import EnvironmentNames
 from secretless_bootstrap.github_identity import Grant
 
 

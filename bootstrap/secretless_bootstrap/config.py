@@ -1,8 +1,8 @@
 """The bootstrap's configuration: a handful of keys, read once, validated completely, frozen.
 
-Like the platform's (`components/config`), every problem is found before a resource is
-declared and all are reported together, each naming its key as the stack file spells it;
-unlike it, nothing here is secret, so an encrypted value is refused outright.
+Like the platform's (`secretless_aks/components/config`), every problem is found before a
+resource is declared and all are reported together, each naming its key as the stack file
+spells it; unlike it, nothing here is secret, so an encrypted value is refused outright.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import pulumi.runtime.config
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components import azure_limits
-from components.azure_limits import NameLimit
-from components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN, ConfigError
-from components.naming import EnvironmentNames
+from secretless_aks.components import azure_limits
+from secretless_aks.components.azure_limits import NameLimit
+from secretless_aks.components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN, ConfigError
+from secretless_aks.components.naming import EnvironmentNames
 from secretless_bootstrap import naming
 
 PROJECT = "bootstrap"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import managedidentity
 
-from components import manifests, roles
+from secretless_aks.components import manifests, roles
 from secretless_bootstrap import github, naming
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from components.naming import WORKLOAD, EnvironmentNames
+from secretless_aks.components.naming import WORKLOAD, EnvironmentNames
 
 # Everything the bootstrap creates lives here; no platform stack name can produce it (the
 # config refuses a stack named `bootstrap`).

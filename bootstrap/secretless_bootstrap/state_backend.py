@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import keyvault, storage
 
-from components import roles
-from components.key_vault import rbac_vault_properties
+from secretless_aks.components import roles
+from secretless_aks.components.key_vault import rbac_vault_properties
 from secretless_bootstrap import naming
 
 # Days a deleted or overwritten state blob (and a deleted container) can still be restored.

@@ -1,41 +1,141 @@
 """An application team's project on a secretless-aks cluster: the template to copy.
 
-It reads the platform stack's outputs through the typed contract reader, then gives one
-application its own identity, federated with the cluster's OIDC issuer, Key Vault Secrets User
-on the platform's vault (or on the secrets it names), and its ServiceAccount and Deployment on
-the cluster through a Kubernetes provider built from the platform's secret kubeconfig.
+It reads the platform stack's outputs through the typed contract reader and gives one
+application what it needs to read its secrets with no secret: its own identity, federated with
+the cluster's OIDC issuer; its own Key Vault (Azure RBAC only) in its own resource group, seeded
+from this stack's encrypted `secrets`, where the identity gets Key Vault Secrets User (on the
+vault, or on each secret in `app.secretScope`); and its Namespace, ServiceAccount and Deployment
+on the cluster, through a Kubernetes provider built from the platform's secret kubeconfig.
+With `usePlatformVault: true` it reads named secrets from the platform's vault instead, which
+the platform must delegate (README.md).
 """
+
+from typing import Annotated
 
 import pulumi
 import pulumi_kubernetes as kubernetes
 from pulumi_azure_native import authorization, resources
-from pydantic import ValidationError
-
-from components import manifests, roles
-from components.config import ServiceConfig
-from components.naming import EnvironmentNames
-from components.service_identity import ServiceIdentity, ServiceIdentityArgs
-from platform_contract import PlatformStack
-
-config = pulumi.Config()
-platform = PlatformStack(config.require("platformStack"))
-try:
-    app = ServiceConfig.model_validate(config.require_object("app"))
-except ValidationError as error:
-    raise pulumi.RunError(f"invalid {config.full_key('app')}: {error}") from error
-if app.binding != "workloadIdentity":
-    raise pulumi.RunError(f"{config.full_key('app')}.binding: only workloadIdentity is supported")
-
-names = EnvironmentNames(pulumi.get_stack())
-# The application's Azure resources live in its own resource group, beside the platform.
-group = resources.ResourceGroup(
-    "app", resource_group_name=f"rg-{app.name}-{pulumi.get_stack()}", location=platform.location
+from pydantic import ConfigDict, Field, StrictBool
+from secretless_aks import (
+    ConfigModel,
+    ConfigSecret,
+    EnvironmentNames,
+    KeyRuleError,
+    KeyVault,
+    KeyVaultArgs,
+    KeyVaultConfig,
+    PlatformStack,
+    ServiceConfig,
+    ServiceIdentity,
+    ServiceIdentityArgs,
+    StackName,
+    load_config,
+    restricted_namespace,
+    subscription_of,
 )
+
+PROJECT = "secretless-aks-consumer"
+
+
+class AppStackConfig(ConfigModel):
+    """Everything this project's stack is configured with (Pulumi.yaml describes each key)."""
+
+    # ConfigSecret holds its value in a type of its own, which pydantic takes as it is.
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    stack: StackName
+    platform_stack: Annotated[str, Field(min_length=1)]
+    app: ServiceConfig
+    use_platform_vault: StrictBool = False
+    protect: StrictBool = False
+    secrets: tuple[ConfigSecret, ...] = ()
+
+
+# Rules across keys, reported with the platform's own (each names the key to change).
+def _workload_identity_only(config: AppStackConfig) -> None:
+    if config.app.binding != "workloadIdentity":
+        raise KeyRuleError(
+            "app.binding",
+            "an application project binds its pods with workloadIdentity only: pod identity "
+            "needs the platform's AAD Pod Identity release and kubelet grants",
+        )
+
+
+def _own_vault_for_seeded_secrets(config: AppStackConfig) -> None:
+    if config.use_platform_vault and config.secrets:
+        raise KeyRuleError(
+            "secrets",
+            "seeds the application's own vault, which usePlatformVault leaves out; drop "
+            "usePlatformVault, or ask the platform team to seed the platform's vault",
+        )
+
+
+def _platform_vault_reads_delegated_secrets(config: AppStackConfig) -> None:
+    # The platform delegates Key Vault Secrets User on the secrets it names, and no more.
+    if not config.use_platform_vault or config.app.key_vault_role == "none":
+        return
+    if config.app.key_vault_role != "secretsUser":
+        raise KeyRuleError(
+            "app.keyVaultRole",
+            "the platform delegates Key Vault Secrets User on its vault only; use secretsUser, "
+            "or a vault of your own (usePlatformVault: false)",
+        )
+    if config.app.secret_scope is None:
+        raise KeyRuleError(
+            "app.secretScope",
+            "with usePlatformVault, name the platform vault's secrets to read: the platform "
+            "delegates grants on named secrets only",
+        )
+
+
+RULES = (
+    _workload_identity_only,
+    _own_vault_for_seeded_secrets,
+    _platform_vault_reads_delegated_secrets,
+)
+
+config = load_config(AppStackConfig, project=PROJECT, extra_rules={AppStackConfig: RULES})
+app = config.app
+names = EnvironmentNames(config.stack)
+platform = PlatformStack(config.platform_stack)
+# Who runs `pulumi up`, in which tenant and subscription: the application's own.
+client = authorization.get_client_config_output()
+
+# The application's Azure resources live in a resource group of its own, beside the platform.
+group = resources.ResourceGroup(
+    "app",
+    resource_group_name=f"rg-{app.name}-{config.stack}",
+    location=platform.location,
+    opts=pulumi.ResourceOptions(protect=config.protect),
+)
+
+if config.use_platform_vault:
+    vault_id, vault_uri = platform.key_vault_resource_id, platform.key_vault_uri
+    # The platform's vault may live in another subscription than the application.
+    vault_subscription_id = vault_id.apply(subscription_of)
+    secret_ids = {}
+else:
+    vault = KeyVault(
+        "keyvault",
+        KeyVaultArgs(
+            settings=KeyVaultConfig(),
+            names=names,
+            resource_group_name=group.name,
+            location=group.location,
+            tenant_id=client.tenant_id,
+            subscription_id=client.subscription_id,
+            purge_protection=config.protect,
+            secrets=config.secrets,
+            deployer_object_id=client.object_id,
+            protect=config.protect,
+        ),
+    )
+    vault_id, vault_uri = vault.vault_id, vault.vault_uri
+    vault_subscription_id, secret_ids = vault.vault_subscription_id, vault.secret_ids
+
 provider = kubernetes.Provider("platform-cluster", kubeconfig=platform.kubeconfig)
-namespace = kubernetes.core.v1.Namespace(
-    f"{app.name}-namespace",
-    metadata=manifests.as_input(manifests.namespace(app.namespace)["metadata"]),
-    opts=pulumi.ResourceOptions(provider=provider),
+namespace = restricted_namespace(
+    f"{app.name}-namespace", app.namespace, pulumi.ResourceOptions(provider=provider)
 )
 service = ServiceIdentity(
     f"svc-{app.name}",
@@ -44,21 +144,20 @@ service = ServiceIdentity(
         names=names,
         resource_group_name=group.name,
         location=group.location,
-        # The application's own subscription, where its identity lives.
-        subscription_id=authorization.get_client_config_output().subscription_id,
-        vault_id=platform.key_vault_resource_id,
-        vault_uri=platform.key_vault_uri,
-        # The platform's vault may live in another subscription than the application.
-        vault_subscription_id=platform.key_vault_resource_id.apply(roles.subscription_of),
-        secret_ids={},
+        subscription_id=client.subscription_id,
+        vault_id=vault_id,
+        vault_uri=vault_uri,
+        vault_subscription_id=vault_subscription_id,
+        secret_ids=secret_ids,
         oidc_issuer_url=platform.oidc_issuer_url,
-        tenant_id=platform.tenant_id,
+        tenant_id=client.tenant_id,
         kubelet_principal_id=platform.kubelet_identity.object_id,
         provider=provider,
         namespace=namespace,
+        protect=config.protect,
     ),
 )
 
 pulumi.export("clientId", service.client_id)
 pulumi.export("identityResourceId", service.identity_resource_id)
-pulumi.export("keyVaultUri", platform.key_vault_uri)
+pulumi.export("keyVaultUri", vault_uri)

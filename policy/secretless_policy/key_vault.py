@@ -14,7 +14,8 @@ SECRET = "azure-native:keyvault:Secret"
 
 # Azure: 1-127 letters, digits and hyphens. The `--` convention: `--` joins config path
 # segments, each letters and digits joined by single hyphens, so the name reads back as
-# `Section:Key` (components/secret_names.py, which tests/test_policy.py holds this to).
+# `Section:Key` (secretless_aks/components/secret_names.py; tests/test_policy.py holds this
+# to it).
 MAX_SECRET_NAME_LENGTH = 127
 SEGMENT = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 

@@ -1,9 +1,10 @@
 """What a rule sees and says: resources with their inputs, the stack's settings, violations.
 
 Rules run in two places: `pulumi preview`/`up` (the CrossGuard pack, `policy/__main__.py`) and
-offline over a recorded or saved plan (`offline/plan.py`, `python -m policy.check`). Both hand
-them the same `Resource`: the type token, the inputs with camelCase keys as the engine passes
-them, and two markers no input of the program has, as in a plan document:
+offline over a recorded or saved plan (`secretless_aks/offline/plan.py`, `python -m
+policy.check`). Both hand them the same `Resource`: the type token, the inputs with camelCase
+keys as the engine passes them, and two markers no input of the program has, as in a plan
+document:
 
     {"$plan": "unknown"}    a value only Azure knows yet (an id during preview)
     {"$plan": "secret"}     a secret; rules never see its value, so no message can show it

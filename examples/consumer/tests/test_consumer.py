@@ -1,0 +1,144 @@
+"""The project planned offline, as `make plan` runs it, against the platform outputs in
+sample-outputs.json: what it creates, and what it refuses."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from secretless_aks import KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER
+from secretless_aks.offline.plan import main
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLE = PROJECT / "sample-outputs.json"
+PLATFORM = json.loads(SAMPLE.read_text())
+STACK_FILE = yaml.safe_load((PROJECT / "Pulumi.dev.yaml").read_text())["config"]
+APP = "secretless-aks-consumer:app"
+USE_PLATFORM_VAULT = "secretless-aks-consumer:usePlatformVault"
+SECRETS = "secretless-aks-consumer:secrets"
+
+UNKNOWN = {"$plan": "unknown"}
+
+
+def plan(capsys: pytest.CaptureFixture[str], project: Path = PROJECT) -> dict[str, Any]:
+    """The plan of the dev stack, as `make plan STACK=dev ARGS="--format json"` prints it."""
+    argv = ["dev", "--project", str(project), "--platform-outputs", str(SAMPLE)]
+    assert main([*argv, "--format", "json"]) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def with_config(tmp_path: Path, **changes: Any) -> Path:
+    """This project with the dev stack file changed (None removes a key)."""
+    for name in ("__main__.py", "Pulumi.yaml"):
+        (tmp_path / name).symlink_to(PROJECT / name)
+    config = {key: value for key, value in {**STACK_FILE, **changes}.items() if value is not None}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    return tmp_path
+
+
+def of_type(document: dict[str, Any], type_: str) -> list[dict[str, Any]]:
+    return [r for r in document["resources"] if r["type"] == type_]
+
+
+def named(document: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [r for r in document["resources"] if r["name"] == name]
+    return found
+
+
+def role_of(assignment: dict[str, Any]) -> str:
+    """The role's GUID. A definition id in your own subscription is marked as mocked."""
+    definition = assignment["inputs"]["roleDefinitionId"]
+    if isinstance(definition, dict):
+        definition = definition["value"]
+    return definition.rsplit("/", 1)[-1]
+
+
+def test_the_app_gets_its_identity_federated_with_the_platforms_cluster(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = plan(capsys)
+    (identity,) = of_type(document, "azure-native:managedidentity:UserAssignedIdentity")
+    assert identity["inputs"]["resourceName"] == "id-secretless-dev-svc-invoices"
+    assert identity["inputs"]["resourceGroupName"] == "rg-invoices-dev"
+    assert named(document, "app")["inputs"]["location"] == PLATFORM["location"]
+    (credential,) = of_type(document, "azure-native:managedidentity:FederatedIdentityCredential")
+    assert credential["inputs"]["issuer"] == PLATFORM["oidcIssuerUrl"]
+    assert credential["inputs"]["subject"] == "system:serviceaccount:invoices:invoices"
+    assert credential["inputs"]["audiences"] == ["api://AzureADTokenExchange"]
+
+
+def test_the_app_reads_its_secret_from_a_vault_of_its_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = plan(capsys)
+    (vault,) = of_type(document, "azure-native:keyvault:Vault")
+    assert vault["inputs"]["resourceGroupName"] == "rg-invoices-dev"
+    assert vault["inputs"]["properties"]["enableRbacAuthorization"] is True
+    (secret,) = of_type(document, "azure-native:keyvault:Secret")
+    assert secret["inputs"]["secretName"] == "Invoices--StorageKey"
+    assert secret["inputs"]["properties"]["value"]["$plan"] == "secret"
+    grants = {
+        role_of(assignment): assignment
+        for assignment in of_type(document, "azure-native:authorization:RoleAssignment")
+    }
+    # The identity may read the one secret in secretScope; the deployer seeds it.
+    assert set(grants) == {KEY_VAULT_SECRETS_USER.guid, KEY_VAULT_SECRETS_OFFICER.guid}
+    reader = grants[KEY_VAULT_SECRETS_USER.guid]["inputs"]
+    assert reader["principalType"] == "ServicePrincipal"
+    assert reader["scope"] == UNKNOWN  # the seeded secret's id, known once it exists
+    assert PLATFORM["keyVaultResourceId"] not in json.dumps(document)
+
+
+def test_the_workload_runs_on_the_platforms_cluster_as_its_service_account(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = plan(capsys)
+    provider = named(document, "platform-cluster")
+    assert provider["inputs"]["kubeconfig"]["$plan"] == "secret"
+    namespace = named(document, "invoices-namespace")
+    assert namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == (
+        "restricted"
+    )
+    account = named(document, "svc-invoices-service-account")
+    assert account["inputs"]["metadata"]["namespace"] == "invoices"
+    deployment = named(document, "svc-invoices-deployment")["inputs"]["spec"]["template"]
+    assert deployment["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert deployment["spec"]["serviceAccountName"] == "invoices"
+    for resource in document["resources"]:
+        if resource["type"].startswith("kubernetes:"):
+            assert resource["provider"] == provider["urn"], resource["urn"]
+
+
+def test_use_platform_vault_grants_each_named_secret_there_and_makes_no_vault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = with_config(tmp_path, **{USE_PLATFORM_VAULT: True, SECRETS: None})
+    document = plan(capsys, project)
+    assert of_type(document, "azure-native:keyvault:Vault") == []
+    (grant,) = of_type(document, "azure-native:authorization:RoleAssignment")
+    assert role_of(grant) == KEY_VAULT_SECRETS_USER.guid
+    assert grant["inputs"]["scope"] == (
+        f"{PLATFORM['keyVaultResourceId']}/secrets/Invoices--StorageKey"
+    )
+
+
+def test_bad_config_is_one_error_naming_every_wrong_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = {"name": "invoices", "binding": "podIdentity", "imgae": "ghcr.io/contoso/x:1"}
+    project = with_config(tmp_path, **{APP: app, USE_PLATFORM_VAULT: True})
+    argv = ["dev", "--project", str(project), "--platform-outputs", str(SAMPLE)]
+    assert main(argv) == 1
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "error: invalid configuration in Pulumi.dev.yaml (4 problems):",
+        "  - secretless-aks-consumer:app.binding: an application project binds its pods with "
+        "workloadIdentity only: pod identity needs the platform's AAD Pod Identity release and "
+        "kubelet grants",
+        "  - secretless-aks-consumer:app.imgae: unknown key (did you mean 'image'?)",
+        "  - secretless-aks-consumer:app.secretScope: with usePlatformVault, name the platform "
+        "vault's secrets to read: the platform delegates grants on named secrets only",
+        "  - secretless-aks-consumer:secrets: seeds the application's own vault, which "
+        "usePlatformVault leaves out; drop usePlatformVault, or ask the platform team to seed "
+        "the platform's vault",
+    ]

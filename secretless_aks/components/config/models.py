@@ -1,0 +1,313 @@
+"""The stack configuration's shape: one frozen pydantic model per area, field rules only.
+
+Rules across fields live in `rules.py`, so that they can run even when an unrelated key is
+wrong; every default is a named constant here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from secretless_aks.components import azure_limits
+from secretless_aks.components.azure_limits import NameLimit
+from secretless_aks.components.config_secrets import ConfigSecret
+from secretless_aks.components.naming import MAX_STACK_NAME_LENGTH
+from secretless_aks.components.secret_names import validate_secret_name
+
+PROJECT = "secretless-aks"
+LOCATION_KEY = "azure-native:location"
+
+# Defaults live here and nowhere else.
+DEFAULT_MAX_PODS = 30
+DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("172.16.0.0/16")
+DEFAULT_DNS_SERVICE_IP = ipaddress.IPv4Address("172.16.0.10")
+# The cluster's node pools upgrade one extra node at a time; the subnet must hold it too.
+NODE_POOL_MAX_SURGE = 1
+# Azure CNI (classic): pods take node-subnet addresses (AAD Pod Identity is unsafe on kubenet).
+# Fixed, not configured; the rules check the network policy against it.
+NETWORK_PLUGIN = "azure"
+DEFAULT_NETWORK_POLICY: Final = "azure"
+DEFAULT_UPGRADE_CHANNEL: Final = "patch"
+DEFAULT_NODE_OS_UPGRADE_CHANNEL: Final = "NodeImage"
+DEFAULT_MAINTENANCE_UTC_OFFSET = "+00:00"
+DEFAULT_SOFT_DELETE_RETENTION_DAYS = 90
+DEFAULT_PUBLIC_NETWORK_ACCESS = "Enabled"
+DEFAULT_REPLICAS = 1
+
+STACK_NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+STACK_NAME_LENGTH = (2, MAX_STACK_NAME_LENGTH)  # every Azure name, the vault's included, fits
+IMAGE_PATTERN = r"^[^\s]+$"
+# ARM ids are case-insensitive in their fixed segments ("resourcegroups" is common in the wild).
+SUBNET_ID_PATTERN = (
+    r"^(?i)/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"/resourceGroups/[^/]{1,90}/providers/Microsoft\.Network/virtualNetworks/[^/]{2,64}"
+    r"/subnets/[^/]{1,80}$"
+)
+VM_SIZE_PATTERN = r"^Standard_[A-Za-z0-9_]+$"
+KUBERNETES_VERSION_PATTERN = r"^\d+\.\d+(\.\d+)?$"
+UTC_OFFSET_PATTERN = r"^[+-](0\d|1[0-4]):[0-5]\d$"
+# Fields the program fills itself; a stack file cannot set them as secretless-aks:<key>.
+INTERNAL_FIELDS = ("stack", "location")
+
+
+def _name_check(limit: NameLimit) -> AfterValidator:
+    def check(name: str) -> str:
+        if limit.check(name) is not None:
+            too_long = len(name) > limit.max_length
+            raise PydanticCustomError(
+                "name_limit",
+                "expected {expected}",
+                {
+                    "expected": f"a valid {limit.what}: {limit.min_length}-{limit.max_length} "
+                    f"{limit.rule}",
+                    "length": len(name) if too_long else None,
+                },
+            )
+        return name
+
+    return AfterValidator(check)
+
+
+def _not_reserved_namespace(namespace: str) -> str:
+    if namespace in azure_limits.RESERVED_NAMESPACES:
+        raise ValueError("is reserved for Kubernetes itself; choose a namespace of your own")
+    return namespace
+
+
+def _not_default_service_account(account: str) -> str:
+    if account == azure_limits.DEFAULT_SERVICE_ACCOUNT:
+        raise ValueError(
+            "every pod in the namespace without a ServiceAccount of its own runs as 'default'; "
+            "give the service a ServiceAccount of its own"
+        )
+    return account
+
+
+def _pinned_image(image: str) -> str:
+    """A tag or a digest: without one (or with `latest`) the image can change under a running
+    service, and two replicas can run different code."""
+    if re.search(r"@sha256:[0-9a-f]{64}$", image):
+        return image
+    tag = image.rpartition("/")[2].partition(":")[2]
+    if not tag:
+        raise ValueError(f"has no tag, so it means :latest; {_PIN_ADVICE}")
+    if tag == "latest":
+        raise ValueError(f"':latest' moves with every push; {_PIN_ADVICE}")
+    return image
+
+
+_PIN_ADVICE = "pin a version tag (e.g. ghcr.io/contoso/app:1.2.3) or a digest (@sha256:...)"
+
+# Part of every Azure name the stack makes (the vault's included), so it must fit them all.
+StackName = Annotated[
+    str,
+    Field(
+        pattern=STACK_NAME_PATTERN, min_length=STACK_NAME_LENGTH[0], max_length=STACK_NAME_LENGTH[1]
+    ),
+]
+VaultName = Annotated[str, _name_check(azure_limits.KEY_VAULT)]
+ResourceGroupName = Annotated[str, _name_check(azure_limits.RESOURCE_GROUP)]
+Location = Annotated[str, _name_check(azure_limits.LOCATION)]
+ServiceName = Annotated[str, _name_check(azure_limits.KUBERNETES_SERVICE)]
+Namespace = Annotated[
+    str, _name_check(azure_limits.KUBERNETES_NAMESPACE), AfterValidator(_not_reserved_namespace)
+]
+ServiceAccountName = Annotated[
+    str,
+    _name_check(azure_limits.KUBERNETES_SERVICE_ACCOUNT),
+    AfterValidator(_not_default_service_account),
+]
+
+
+class ConfigModel(BaseModel):
+    # frozen: components cannot change config; extra=forbid: a typo is an error, not a default.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, validate_by_name=False
+    )
+
+    @classmethod
+    def with_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Defaults that depend on other keys, filled in before the fields are validated."""
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        return cls.with_defaults(data) if isinstance(data, dict) else data
+
+
+NodeCount = Annotated[StrictInt, Field(ge=1, le=1000)]
+VmSize = Annotated[str, Field(pattern=VM_SIZE_PATTERN)]
+Zones = Annotated[tuple[Literal["1", "2", "3"], ...], Field(min_length=1, max_length=3)]
+MaxPods = Annotated[StrictInt, Field(ge=10, le=250)]
+NetworkPolicy = Literal["azure", "calico"]
+UpgradeChannel = Literal["none", "patch", "stable", "rapid", "node-image"]
+NodeOsUpgradeChannel = Literal["None", "Unmanaged", "NodeImage", "SecurityPatch"]
+WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class MaintenanceWindow(ConfigModel):
+    """`cluster.maintenanceWindow`: when AKS may upgrade the cluster and its nodes, weekly."""
+
+    day_of_week: WeekDay
+    start_hour: Annotated[StrictInt, Field(ge=0, le=23)]
+    duration_hours: Annotated[
+        StrictInt,
+        Field(
+            ge=azure_limits.MAINTENANCE_WINDOW_HOURS[0], le=azure_limits.MAINTENANCE_WINDOW_HOURS[1]
+        ),
+    ]
+    utc_offset: Annotated[str, Field(pattern=UTC_OFFSET_PATTERN)] = DEFAULT_MAINTENANCE_UTC_OFFSET
+
+
+class UserPoolConfig(ConfigModel):
+    """`cluster.userPool`: a node pool for workloads, apart from the system pool."""
+
+    node_count: NodeCount
+    node_vm_size: VmSize
+    availability_zones: Zones | None = None
+    max_pods: MaxPods = DEFAULT_MAX_PODS
+
+
+class ClusterConfig(ConfigModel):
+    """`secretless-aks:cluster`: the AKS cluster, its system node pool and its user pool."""
+
+    node_count: NodeCount
+    node_vm_size: VmSize
+    tier: Literal["Free", "Standard"]
+    kubernetes_version: Annotated[str, Field(pattern=KUBERNETES_VERSION_PATTERN)] | None = None
+    disable_local_accounts: StrictBool = True
+    admin_group_object_ids: tuple[uuid.UUID, ...] = ()
+    availability_zones: Zones | None = None
+    max_pods: MaxPods = DEFAULT_MAX_PODS
+    network_policy: NetworkPolicy = DEFAULT_NETWORK_POLICY
+    upgrade_channel: UpgradeChannel = DEFAULT_UPGRADE_CHANNEL
+    node_os_upgrade_channel: NodeOsUpgradeChannel = DEFAULT_NODE_OS_UPGRADE_CHANNEL
+    maintenance_window: MaintenanceWindow | None = None
+    # With a user pool, the system pool runs critical add-ons only.
+    user_pool: UserPoolConfig | None = None
+    # None: the API server answers every address (Entra ID and Azure RBAC still guard it).
+    api_server_authorized_ip_ranges: tuple[ipaddress.IPv4Network, ...] | None = None
+
+
+class NetworkConfig(ConfigModel):
+    """`secretless-aks:network`: an existing subnet, or a VNet and node subnet to create."""
+
+    existing_subnet_id: Annotated[str, Field(pattern=SUBNET_ID_PATTERN)] | None = None
+    address_space: ipaddress.IPv4Network | None = None
+    node_subnet_prefix: ipaddress.IPv4Network | None = None
+    service_cidr: ipaddress.IPv4Network = DEFAULT_SERVICE_CIDR
+    dns_service_ip: ipaddress.IPv4Address = DEFAULT_DNS_SERVICE_IP
+
+
+class ExistingVault(ConfigModel):
+    """A vault another team owns; it is read, never created or changed."""
+
+    name: VaultName
+    resource_group: ResourceGroupName
+    subscription_id: uuid.UUID | None = None
+
+
+class KeyVaultConfig(ConfigModel):
+    """`secretless-aks:keyVault`: create a vault (the default) or use an existing one."""
+
+    existing: ExistingVault | None = None
+    # Default: on when the stack protects its resources (prod). Once on, Azure never turns
+    # it off again; a purged vault cannot be recovered, a protected one can.
+    purge_protection: StrictBool | None = None
+    soft_delete_retention_days: Annotated[StrictInt, Field(ge=7, le=90)] | None = None
+    public_network_access: Literal["Enabled", "Disabled"] | None = None
+    allowed_ip_ranges: tuple[ipaddress.IPv4Network, ...] = ()
+
+
+KeyVaultRole = Literal["secretsUser", "secretsOfficer", "none"]
+Binding = Literal["workloadIdentity", "podIdentity", "both"]
+
+
+class ServiceAccountRef(ConfigModel):
+    """Another ServiceAccount (a job's, say) federated to the same identity."""
+
+    namespace: Namespace
+    service_account: ServiceAccountName
+
+
+class ServiceConfig(ConfigModel):
+    """One entry of `secretless-aks:services`: an application and its own identity."""
+
+    name: ServiceName
+    namespace: Namespace
+    service_account: ServiceAccountName
+    binding: Binding = "workloadIdentity"
+    key_vault_role: KeyVaultRole = "secretsUser"
+    secret_scope: tuple[Annotated[str, AfterValidator(validate_secret_name)], ...] | None = None
+    image: (
+        Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512), AfterValidator(_pinned_image)]
+        | None
+    ) = None
+    replicas: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
+    # Namespaces whose pods may reach `port`, besides the service's own.
+    allow_ingress_from: tuple[Namespace, ...] = ()
+    additional_service_accounts: tuple[ServiceAccountRef, ...] = ()
+
+    @property
+    def uses_workload_identity(self) -> bool:
+        return self.binding in ("workloadIdentity", "both")
+
+    @property
+    def uses_pod_identity(self) -> bool:
+        return self.binding in ("podIdentity", "both")
+
+    @property
+    def federated_service_accounts(self) -> tuple[tuple[str, str], ...]:
+        """(namespace, serviceAccount) of every credential on this identity, its own first."""
+        if not self.uses_workload_identity:
+            return ()
+        extra = [(ref.namespace, ref.service_account) for ref in self.additional_service_accounts]
+        return ((self.namespace, self.service_account), *extra)
+
+    @classmethod
+    def with_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
+        # namespace and serviceAccount default to the name. An invalid name is reported once,
+        # on `name`, not again on each default.
+        if "name" not in data:
+            return data
+        name = data["name"]
+        valid = isinstance(name, str) and azure_limits.KUBERNETES_SERVICE.check(name) is None
+        default = name if valid else "x"
+        return {"namespace": default, "serviceAccount": default, **data}
+
+
+class StackConfig(ConfigModel):
+    """Everything one stack (environment) is configured with."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    stack: StackName
+    location: Location
+    cluster: ClusterConfig
+    network: NetworkConfig
+    protect: StrictBool = False
+    key_vault: KeyVaultConfig = KeyVaultConfig()
+    services: tuple[ServiceConfig, ...] = ()
+    secrets: tuple[ConfigSecret, ...] = ()
+
+    @property
+    def purge_protection(self) -> bool:
+        setting = self.key_vault.purge_protection
+        return self.protect if setting is None else setting

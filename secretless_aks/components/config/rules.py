@@ -1,0 +1,413 @@
+"""Rules across several keys, each reported against the one key the user should change.
+
+They are plain functions, not pydantic validators, so that each can run on a partly valid
+stack file: `check` walks the config (whole, or built from the keys that are valid on their
+own) and runs every rule whose inputs are there. A rule that reads a key which was invalid
+meets an AttributeError, and is skipped: its inputs are reported already.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import BaseModel
+
+from secretless_aks.components import azure_limits
+from secretless_aks.components.config.models import (
+    NETWORK_PLUGIN,
+    NODE_POOL_MAX_SURGE,
+    ClusterConfig,
+    KeyVaultConfig,
+    NetworkConfig,
+    ServiceConfig,
+    StackConfig,
+    UserPoolConfig,
+)
+from secretless_aks.components.config.problems import Key
+
+# Azure keeps the first four addresses and the last one of every subnet.
+AZURE_RESERVED_ADDRESSES_PER_SUBNET = 5
+# Ranges AKS keeps for itself; a service CIDR must not overlap them.
+# https://learn.microsoft.com/azure/aks/configure-azure-cni#prerequisites
+AKS_RESERVED_RANGES = tuple(
+    ipaddress.IPv4Network(cidr)
+    for cidr in ("169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24")
+)
+
+
+class KeyRuleError(ValueError):
+    """A broken rule, reported against `key` (relative to the model the rule checks)."""
+
+    def __init__(self, key: str | Key, message: str) -> None:
+        super().__init__(message)
+        self.key: Key = tuple(key.split(".")) if isinstance(key, str) else key
+
+
+Rule = Callable[[Any], None]
+# Another project's own rules across keys, by the model each checks (see `check`).
+ExtraRules = Mapping[type[BaseModel], Sequence[Rule]]
+
+
+def _no_repeats(cluster: ClusterConfig) -> None:
+    for key, values in (
+        ("adminGroupObjectIds", cluster.admin_group_object_ids),
+        ("availabilityZones", cluster.availability_zones or ()),
+    ):
+        if len(set(values)) != len(values):
+            raise KeyRuleError(key, "each entry must appear once")
+
+
+def _user_pool_zones_appear_once(pool: UserPoolConfig) -> None:
+    zones = pool.availability_zones or ()
+    if len(set(zones)) != len(zones):
+        raise KeyRuleError("availabilityZones", "each entry must appear once")
+
+
+def _network_policy_runs_on_the_plugin(cluster: ClusterConfig) -> None:
+    plugins = azure_limits.NETWORK_POLICY_PLUGINS[cluster.network_policy]
+    if NETWORK_PLUGIN not in plugins:
+        raise KeyRuleError(
+            "networkPolicy",
+            f"{cluster.network_policy} needs network plugin {' or '.join(sorted(plugins))}, "
+            f"but this cluster uses {NETWORK_PLUGIN}",
+        )
+
+
+def _pinned_version_outlives_auto_upgrades(cluster: ClusterConfig) -> None:
+    # AKS never downgrades: once a channel has moved the cluster past the pinned version, the
+    # next `pulumi up` would ask for a downgrade and fail. A pinned minor version (1.35) lets the
+    # patch channel move within it; the same minor is no upgrade request.
+    version, channel = cluster.kubernetes_version, cluster.upgrade_channel
+    if version is None:
+        return
+    minor = ".".join(version.split(".")[:2])
+    if channel in ("stable", "rapid"):
+        raise KeyRuleError(
+            "upgradeChannel",
+            f"{channel} moves the cluster to newer minor versions than kubernetesVersion "
+            f"{version}, and the next pulumi up would ask AKS to downgrade; use patch or none, "
+            "or remove kubernetesVersion",
+        )
+    if channel == "patch" and version != minor:
+        raise KeyRuleError(
+            "upgradeChannel",
+            f"patch moves the cluster past kubernetesVersion {version}, and the next pulumi up "
+            f"would ask AKS to downgrade; pin the minor version only ({minor}), or use none",
+        )
+
+
+def _maintenance_window_has_work(cluster: ClusterConfig) -> None:
+    # Unmanaged: the node OS patches itself (unattended-upgrade), outside any AKS window.
+    if (
+        cluster.maintenance_window is not None
+        and cluster.upgrade_channel == "none"
+        and cluster.node_os_upgrade_channel in ("None", "Unmanaged")
+    ):
+        raise KeyRuleError(
+            "maintenanceWindow",
+            f"schedules nothing: with upgradeChannel none and nodeOsUpgradeChannel "
+            f"{cluster.node_os_upgrade_channel} AKS makes no upgrades of its own; choose a "
+            "channel or remove the window",
+        )
+
+
+def _authorized_ranges_restrict_access(cluster: ClusterConfig) -> None:
+    ranges = cluster.api_server_authorized_ip_ranges
+    if ranges is None:
+        return
+    key, limit = "apiServerAuthorizedIpRanges", azure_limits.API_SERVER_AUTHORIZED_IP_RANGES
+    if not ranges:
+        raise KeyRuleError(key, "list at least one range, or leave the key out")
+    if ipaddress.IPv4Network("0.0.0.0/0") in ranges:
+        raise KeyRuleError(
+            key,
+            "0.0.0.0/0 admits every address; list the operators' and CI runners' egress "
+            "ranges, or leave the key out",
+        )
+    if len(set(ranges)) != len(ranges):
+        raise KeyRuleError(key, "each entry must appear once")
+    if len(ranges) > limit:
+        raise KeyRuleError(
+            key,
+            f"{len(ranges)} ranges, but AKS accepts at most {limit}; merge them into wider ranges",
+        )
+
+
+def _one_source_of_subnet(network: NetworkConfig) -> None:
+    cidrs = (network.address_space, network.node_subnet_prefix)
+    if network.existing_subnet_id is not None:
+        if any(cidrs):
+            raise KeyRuleError(
+                "existingSubnetId",
+                "give either existingSubnetId or addressSpace + nodeSubnetPrefix, not both",
+            )
+        return
+    if network.address_space is None or network.node_subnet_prefix is None:
+        missing = "addressSpace" if network.address_space is None else "nodeSubnetPrefix"
+        raise KeyRuleError(
+            missing,
+            "required unless existingSubnetId is given "
+            "(set both addressSpace and nodeSubnetPrefix, or existingSubnetId)",
+        )
+    if not network.node_subnet_prefix.subnet_of(network.address_space):
+        raise KeyRuleError(
+            "nodeSubnetPrefix",
+            f"{network.node_subnet_prefix} does not lie inside addressSpace "
+            f"{network.address_space}",
+        )
+
+
+def _service_range_is_usable(network: NetworkConfig) -> None:
+    service_cidr = network.service_cidr
+    if network.address_space is not None and service_cidr.overlaps(network.address_space):
+        raise KeyRuleError(
+            "serviceCidr",
+            f"{service_cidr} overlaps addressSpace {network.address_space}; "
+            "Kubernetes service addresses must not collide with the VNet",
+        )
+    for reserved in AKS_RESERVED_RANGES:
+        if service_cidr.overlaps(reserved):
+            raise KeyRuleError(
+                "serviceCidr", f"{service_cidr} overlaps {reserved}, which AKS reserves"
+            )
+
+
+def _dns_address_is_in_the_service_range(network: NetworkConfig) -> None:
+    service_cidr, dns_ip = network.service_cidr, network.dns_service_ip
+    first_usable = service_cidr.network_address + 2  # .1 is the kubernetes service
+    if not first_usable <= dns_ip < service_cidr.broadcast_address:
+        raise KeyRuleError(
+            "dnsServiceIp",
+            f"{dns_ip} must be an address inside serviceCidr {service_cidr} other than its "
+            "first two and its last",
+        )
+
+
+def _creation_settings_only_when_created(vault: KeyVaultConfig) -> None:
+    if vault.existing is not None:
+        for key, value in (
+            ("purgeProtection", vault.purge_protection),
+            ("softDeleteRetentionDays", vault.soft_delete_retention_days),
+            ("publicNetworkAccess", vault.public_network_access),
+            ("allowedIpRanges", vault.allowed_ip_ranges or None),
+        ):
+            if value is not None:
+                raise KeyRuleError(
+                    key, "applies only to a vault this stack creates, not an existing one"
+                )
+
+
+def _firewall_settings_agree(vault: KeyVaultConfig) -> None:
+    if vault.allowed_ip_ranges and vault.public_network_access == "Disabled":
+        raise KeyRuleError(
+            "allowedIpRanges", "has no effect with publicNetworkAccess Disabled; remove one"
+        )
+
+
+def _image_settings_need_an_image(service: ServiceConfig) -> None:
+    if service.image is None:
+        for key, value in (("replicas", service.replicas), ("port", service.port)):
+            if value is not None:
+                raise KeyRuleError(key, "needs an image: only a service with an image runs here")
+
+
+def _ingress_needs_a_port(service: ServiceConfig) -> None:
+    if not service.allow_ingress_from:
+        return
+    if service.port is None:
+        raise KeyRuleError("allowIngressFrom", "needs a port: it opens the service's port")
+    if len(set(service.allow_ingress_from)) != len(service.allow_ingress_from):
+        raise KeyRuleError("allowIngressFrom", "each namespace must appear once")
+
+
+def _pod_identity_cannot_write_secrets(service: ServiceConfig) -> None:
+    # NMI runs as the kubelet identity, which may attach any pod identity to any node: a pod on
+    # any node could then borrow an identity that writes the vault.
+    if service.uses_pod_identity and service.key_vault_role == "secretsOfficer":
+        raise KeyRuleError(
+            "keyVaultRole",
+            "secretsOfficer is refused with pod identity: NMI, running as the kubelet identity, "
+            "can attach this identity to any node; use binding workloadIdentity, or secretsUser",
+        )
+
+
+def _additional_accounts_fit_one_identity(service: ServiceConfig) -> None:
+    if not service.additional_service_accounts:
+        return
+    if not service.uses_workload_identity:
+        raise KeyRuleError("additionalServiceAccounts", "needs binding workloadIdentity or both")
+    accounts = service.federated_service_accounts
+    if len(set(accounts)) != len(accounts):
+        raise KeyRuleError("additionalServiceAccounts", "each ServiceAccount must appear once")
+    limit = azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY
+    if len(accounts) > limit:
+        raise KeyRuleError(
+            "additionalServiceAccounts",
+            f"{len(accounts)} ServiceAccounts would need {len(accounts)} federated credentials; "
+            f"Azure allows {limit} per identity",
+        )
+
+
+def _secret_scope_is_usable(service: ServiceConfig) -> None:
+    if service.secret_scope is None:
+        return
+    if not service.secret_scope:
+        raise KeyRuleError("secretScope", "list at least one secret, or leave it out")
+    if service.key_vault_role == "none":
+        raise KeyRuleError("secretScope", "needs a keyVaultRole other than none")
+    lowered = [name.lower() for name in service.secret_scope]
+    if len(set(lowered)) != len(lowered):
+        raise KeyRuleError(
+            "secretScope", "each secret must appear once (names are case-insensitive)"
+        )
+
+
+def _service_names_are_distinct(stack: StackConfig) -> None:
+    names: set[str] = set()
+    for service in stack.services:
+        if service.name in names:
+            raise KeyRuleError("services", f"service name {service.name!r} appears twice")
+        names.add(service.name)
+
+
+def _each_service_account_federates_one_identity(stack: StackConfig) -> None:
+    # One ServiceAccount carries one client-id annotation, and a token whose subject two
+    # identities trust could sign in as either: each subject belongs to one service.
+    owners: dict[tuple[str, str], str] = {}
+    for service in stack.services:
+        account = (service.namespace, service.service_account)
+        if account in owners and owners[account] != service.name:  # a twin: reported above
+            raise KeyRuleError(
+                "services",
+                f"services {owners[account]!r} and {service.name!r} share the ServiceAccount "
+                f"{account[0]}/{account[1]}; each needs its own",
+            )
+        owners[account] = service.name
+    for index, service in enumerate(stack.services):
+        for position, ref in enumerate(service.additional_service_accounts):
+            account = (ref.namespace, ref.service_account)
+            owner = owners.setdefault(account, service.name)
+            if owner != service.name:
+                raise KeyRuleError(
+                    ("services", index, "additionalServiceAccounts", position),
+                    f"{account[0]}/{account[1]} already belongs to service {owner!r}; one "
+                    "ServiceAccount can be federated to one identity only",
+                )
+
+
+def _subnet_holds_the_pods(stack: StackConfig) -> None:
+    # Azure CNI gives every pod an address from the node subnet and reserves them per node:
+    # (nodes + surge) * (maxPods + 1) for each pool, the user pool's included (it joins the
+    # same subnet). https://learn.microsoft.com/azure/aks/azure-cni-overview
+    subnet = stack.network.node_subnet_prefix
+    if subnet is None:
+        return
+    cluster = stack.cluster
+    pools = [(cluster.node_count, cluster.max_pods)]
+    if cluster.user_pool is not None:
+        pools.append((cluster.user_pool.node_count, cluster.user_pool.max_pods))
+    needed = sum((nodes + NODE_POOL_MAX_SURGE) * (max_pods + 1) for nodes, max_pods in pools)
+    usable = subnet.num_addresses - AZURE_RESERVED_ADDRESSES_PER_SUBNET
+    if needed > usable:
+        smallest = 32 - math.ceil(math.log2(needed + AZURE_RESERVED_ADDRESSES_PER_SUBNET))
+        if len(pools) == 1:
+            ((nodes, max_pods),) = pools
+            demand = (
+                f"{_nodes(nodes)} (+{NODE_POOL_MAX_SURGE} during upgrades) with maxPods {max_pods}"
+            )
+        else:
+            (system_nodes, system_pods), (user_nodes, user_pods) = pools
+            demand = (
+                f"the system pool's {_nodes(system_nodes)} with maxPods {system_pods} and the "
+                f"user pool's {_nodes(user_nodes)} with maxPods {user_pods} (each pool "
+                f"+{NODE_POOL_MAX_SURGE} during upgrades)"
+            )
+        raise KeyRuleError(
+            "network.nodeSubnetPrefix",
+            f"{subnet} has {usable} usable addresses, but {demand} need {needed}; use a "
+            f"/{smallest} or larger",
+        )
+
+
+def _nodes(count: int) -> str:
+    return f"{count} node{'' if count == 1 else 's'}"
+
+
+def _seeded_secrets_can_be_deleted(stack: StackConfig) -> None:
+    # azure-native writes a secret through ARM but deletes it through the vault's data plane
+    # (custom_keyvault.go in pulumi-azure-native): with public access disabled, removing a
+    # secret from config or destroying the stack fails from anywhere but a private endpoint.
+    if stack.secrets and stack.key_vault.public_network_access == "Disabled":
+        raise KeyRuleError(
+            "keyVault.publicNetworkAccess",
+            "Disabled cannot go with seeded secrets (secretless-aks:secrets): Pulumi deletes "
+            "a secret through the vault's data plane, which then refuses the deployer. Seed "
+            "the secrets another way, or keep access Enabled and close it with allowedIpRanges "
+            "(listing the deployer's egress)",
+        )
+
+
+RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
+    ClusterConfig: (
+        _no_repeats,
+        _network_policy_runs_on_the_plugin,
+        _pinned_version_outlives_auto_upgrades,
+        _maintenance_window_has_work,
+        _authorized_ranges_restrict_access,
+    ),
+    UserPoolConfig: (_user_pool_zones_appear_once,),
+    NetworkConfig: (
+        _one_source_of_subnet,
+        _service_range_is_usable,
+        _dns_address_is_in_the_service_range,
+    ),
+    KeyVaultConfig: (_creation_settings_only_when_created, _firewall_settings_agree),
+    ServiceConfig: (
+        _image_settings_need_an_image,
+        _ingress_needs_a_port,
+        _pod_identity_cannot_write_secrets,
+        _additional_accounts_fit_one_identity,
+        _secret_scope_is_usable,
+    ),
+    StackConfig: (
+        _service_names_are_distinct,
+        _each_service_account_federates_one_identity,
+        _subnet_holds_the_pods,
+        _seeded_secrets_can_be_deleted,
+    ),
+}
+
+
+def check(
+    model: BaseModel,
+    *,
+    partial: bool,
+    key: Key = (),
+    extra: ExtraRules = MappingProxyType({}),
+) -> Iterator[tuple[Key, str]]:
+    """(key, message) for every broken rule in `model` and the models inside it: the rules
+    here, then `extra` (another project's own, by the model each checks).
+
+    With `partial`, `model` may lack keys that were invalid; a rule that reads one is skipped.
+    """
+    for rule in (*RULES.get(type(model), ()), *extra.get(type(model), ())):
+        try:
+            rule(model)
+        except KeyRuleError as broken:
+            yield (*key, *broken.key), str(broken)
+        except AttributeError:
+            if not partial:
+                raise
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name, None)
+        alias = field.alias or name
+        if isinstance(value, BaseModel):
+            yield from check(value, partial=partial, key=(*key, alias), extra=extra)
+        elif isinstance(value, tuple):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from check(item, partial=partial, key=(*key, alias, index), extra=extra)

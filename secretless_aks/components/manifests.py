@@ -1,0 +1,257 @@
+"""Kubernetes manifests that bind a service's pods to its Azure identity, as plain data.
+
+Pure functions: the component declares these through the Kubernetes provider, and the tests
+validate every rendered one against the Kubernetes schemas (and the AAD Pod Identity CRDs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from secretless_aks.components.config import DEFAULT_REPLICAS, ServiceConfig
+
+# Azure Workload Identity's webhook contract (https://azure.github.io/azure-workload-identity):
+# the pod label opts a pod in; the ServiceAccount annotations say which identity it gets.
+WORKLOAD_IDENTITY_USE_LABEL = "azure.workload.identity/use"
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id"
+# Entra ID accepts Kubernetes tokens for this audience only.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+
+# AAD Pod Identity (deprecated 2022, archived 2023; kept for clusters that still run it).
+AAD_POD_IDENTITY_API_VERSION = "aadpodidentity.k8s.io/v1"
+POD_IDENTITY_SELECTOR_LABEL = "aadpodidbinding"
+USER_ASSIGNED_MANAGED_IDENTITY = 0  # AzureIdentity spec.type; 1 is a service principal
+
+NAME_LABEL = "app.kubernetes.io/name"
+# Set by the API server on every namespace (Kubernetes 1.22+): what a policy selects it by.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# Pod Security Admission (https://kubernetes.io/docs/concepts/security/pod-security-admission/):
+# enforce `restricted`, and audit and warn at the same level, against the cluster's own version.
+POD_SECURITY_LABELS = {
+    f"pod-security.kubernetes.io/{mode}{suffix}": value
+    for mode in ("enforce", "audit", "warn")
+    for suffix, value in (("", "restricted"), ("-version", "latest"))
+}
+# AAD Pod Identity: an AzureIdentity so annotated binds pods in its own namespace only
+# (https://azure.github.io/aad-pod-identity/docs/configure/match_pods_in_namespace/).
+POD_IDENTITY_BEHAVIOR_ANNOTATION = "aadpodidentity.k8s.io/Behavior"
+# Where a service finds its vault; the sample application (app/) reads it.
+KEY_VAULT_URL_VARIABLE = "KEY_VAULT_URL"
+DEFAULT_RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "128Mi"},
+    "limits": {"cpu": "500m", "memory": "256Mi"},
+}
+# A fixed non-root user: runAsNonRoot alone cannot be verified for images that name a user.
+NON_ROOT_ID = 10001
+
+
+def as_input(part: dict[str, Any]) -> Any:
+    """A manifest part as a Kubernetes SDK input.
+
+    The SDK's typed dicts spell fields in snake_case; a camelCase manifest passes through to
+    the API server unchanged (the recorded-graph tests check the rendered objects).
+    """
+    return part
+
+
+def labels(service: ServiceConfig) -> dict[str, str]:
+    return {
+        NAME_LABEL: service.name,
+        "app.kubernetes.io/part-of": "secretless-aks",
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+
+
+def namespace(name: str) -> dict[str, Any]:
+    """A service namespace, held to the `restricted` Pod Security Standard: the API server
+    refuses a pod that could run as root, escalate, or reach the node."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {"app.kubernetes.io/managed-by": "pulumi", **POD_SECURITY_LABELS},
+        },
+    }
+
+
+def deny_ingress(namespace_name: str) -> dict[str, Any]:
+    """No pod in the namespace accepts traffic unless a policy admits it. Egress stays open:
+    pods must reach Entra ID and Key Vault."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": "deny-ingress",
+            "namespace": namespace_name,
+            "labels": {"app.kubernetes.io/managed-by": "pulumi"},
+        },
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+    }
+
+
+def allow_ingress(service: ServiceConfig) -> dict[str, Any]:
+    """The service's port, open to pods in its own namespace and in `allowIngressFrom`."""
+    assert service.port is not None, "only a service with a port admits traffic"
+    sources: list[dict[str, Any]] = [{"podSelector": {}}]
+    sources += [
+        {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: other}}}
+        for other in service.allow_ingress_from
+    ]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": f"{service.name}-ingress",
+            "namespace": service.namespace,
+            "labels": labels(service),
+        },
+        "spec": {
+            "podSelector": {"matchLabels": {NAME_LABEL: service.name}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": sources, "ports": [{"protocol": "TCP", "port": service.port}]}],
+        },
+    }
+
+
+def service_account(
+    service: ServiceConfig, client_id: pulumi.Input[str], tenant_id: pulumi.Input[str]
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "name": service.service_account,
+        "namespace": service.namespace,
+        "labels": labels(service),
+    }
+    if service.uses_workload_identity:
+        metadata["annotations"] = {CLIENT_ID_ANNOTATION: client_id, TENANT_ID_ANNOTATION: tenant_id}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata,
+        # Neither binding needs the Kubernetes API token: workload identity projects its own.
+        "automountServiceAccountToken": False,
+    }
+
+
+def azure_identity_name(service: ServiceConfig) -> str:
+    return f"{service.name}-identity"
+
+
+def azure_identity(
+    service: ServiceConfig, resource_id: pulumi.Input[str], client_id: pulumi.Input[str]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": AAD_POD_IDENTITY_API_VERSION,
+        "kind": "AzureIdentity",
+        "metadata": {
+            "name": azure_identity_name(service),
+            "namespace": service.namespace,
+            "labels": labels(service),
+            "annotations": {POD_IDENTITY_BEHAVIOR_ANNOTATION: "namespaced"},
+        },
+        "spec": {
+            "type": USER_ASSIGNED_MANAGED_IDENTITY,
+            "resourceID": resource_id,
+            "clientID": client_id,
+        },
+    }
+
+
+def azure_identity_binding(service: ServiceConfig) -> dict[str, Any]:
+    return {
+        "apiVersion": AAD_POD_IDENTITY_API_VERSION,
+        "kind": "AzureIdentityBinding",
+        "metadata": {
+            "name": f"{service.name}-binding",
+            "namespace": service.namespace,
+            "labels": labels(service),
+        },
+        "spec": {"azureIdentity": azure_identity_name(service), "selector": service.name},
+    }
+
+
+def pod_labels(service: ServiceConfig) -> dict[str, str]:
+    """The pod template's labels: one per binding the service uses."""
+    pod = labels(service)
+    if service.uses_workload_identity:
+        pod[WORKLOAD_IDENTITY_USE_LABEL] = "true"
+    if service.uses_pod_identity:
+        pod[POD_IDENTITY_SELECTOR_LABEL] = service.name
+    return pod
+
+
+def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict[str, Any]:
+    """The service's pods. A service with a Key Vault role is told its vault's URL (not a
+    secret); the identity that reads it comes from the binding, never from the environment."""
+    assert service.image is not None, "only a service with an image has a Deployment"
+    container: dict[str, Any] = {
+        "name": service.name,
+        "image": service.image,
+        # The registry is asked on every start: a node's cache never serves an image the
+        # pod could not pull itself, and a moved tag is noticed.
+        "imagePullPolicy": "Always",
+        "resources": DEFAULT_RESOURCES,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        # A writable /tmp, since the root filesystem is read-only.
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (an emptyDir)
+    }
+    if service.key_vault_role != "none":
+        container["env"] = [{"name": KEY_VAULT_URL_VARIABLE, "value": key_vault_url}]
+    if service.port is not None:
+        container["ports"] = [{"name": "http", "containerPort": service.port}]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": service.name,
+            "namespace": service.namespace,
+            "labels": labels(service),
+        },
+        "spec": {
+            "replicas": service.replicas or DEFAULT_REPLICAS,
+            # Selectors are immutable: binding labels stay out, so a migration between
+            # bindings changes the pod template only.
+            "selector": {"matchLabels": {NAME_LABEL: service.name}},
+            "template": {
+                "metadata": {"labels": pod_labels(service)},
+                "spec": {
+                    "serviceAccountName": service.service_account,
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": NON_ROOT_ID,
+                        "runAsGroup": NON_ROOT_ID,
+                        "fsGroup": NON_ROOT_ID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                },
+            },
+        },
+    }
+
+
+def cluster_ip_service(service: ServiceConfig) -> dict[str, Any]:
+    assert service.port is not None, "only a service with a port has a Service"
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": service.name,
+            "namespace": service.namespace,
+            "labels": labels(service),
+        },
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {NAME_LABEL: service.name},
+            "ports": [{"name": "http", "port": service.port, "targetPort": "http"}],
+        },
+    }

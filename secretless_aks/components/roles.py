@@ -1,0 +1,239 @@
+"""Built-in Azure roles and the one helper that makes every role assignment in the project.
+
+Role GUIDs are the same in every tenant and cloud; community code often carries wrong ones,
+so they live here once and `tests/test_roles.py` pins each against Microsoft's published list
+(https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from secretless_aks.components import azure_limits
+
+
+@dataclass(frozen=True)
+class BuiltInRole:
+    name: str
+    guid: str
+
+    @property
+    def slug(self) -> str:
+        """The name as a resource-name fragment: "Network Contributor" -> "network-contributor"."""
+        return self.name.lower().replace(" ", "-")
+
+
+# Control-plane identity, on the node subnet: lets AKS join nodes and load balancers to it.
+NETWORK_CONTRIBUTOR = BuiltInRole("Network Contributor", "4d97b98b-1d4f-4787-a291-c67834d212e7")
+# Granted by nothing: AKS does not need it (the reference article gave it to the control plane;
+# aks-baseline and the Azure Verified Module grant only Network Contributor and MIO).
+READER = BuiltInRole("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7")
+# Control-plane identity, on the kubelet identity: lets AKS assign that identity to the nodes.
+# Kubelet identity, on each pod identity (AAD Pod Identity only).
+MANAGED_IDENTITY_OPERATOR = BuiltInRole(
+    "Managed Identity Operator", "f1a07417-d97a-45cb-824c-7a7467783830"
+)
+# Kubelet identity, on the node resource group (AAD Pod Identity only).
+VIRTUAL_MACHINE_CONTRIBUTOR = BuiltInRole(
+    "Virtual Machine Contributor", "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
+)
+# Service identities: read secret values, at vault scope or on single secrets.
+KEY_VAULT_SECRETS_USER = BuiltInRole(
+    "Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6"
+)
+# Services that manage secrets, and the deploying principal that seeds them.
+KEY_VAULT_SECRETS_OFFICER = BuiltInRole(
+    "Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+)
+KEY_VAULT_ADMINISTRATOR = BuiltInRole(
+    "Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+)
+KEY_VAULT_READER = BuiltInRole("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2")
+ACR_PULL = BuiltInRole("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d")
+# The deploying principal and the admin groups, on the environment's resource group (so the
+# grant propagates while the cluster is created): create Kubernetes objects.
+AKS_RBAC_CLUSTER_ADMIN = BuiltInRole(
+    "Azure Kubernetes Service RBAC Cluster Admin", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+)
+AKS_RBAC_ADMIN = BuiltInRole(
+    "Azure Kubernetes Service RBAC Admin", "3498e952-d568-435e-9b2c-8d77e338d7f7"
+)
+AKS_RBAC_READER = BuiltInRole(
+    "Azure Kubernetes Service RBAC Reader", "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+)
+AKS_RBAC_WRITER = BuiltInRole(
+    "Azure Kubernetes Service RBAC Writer", "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"
+)
+AKS_CLUSTER_USER = BuiltInRole(
+    "Azure Kubernetes Service Cluster User Role", "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
+)
+
+# Granted by bootstrap/ only (the platform program never grants these):
+# Each deploy identity, on the subscription: create the environment's resources.
+CONTRIBUTOR = BuiltInRole("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")
+# Each deploy identity, on the subscription, always with rbac_administrator_condition: make the
+# program's role assignments (PLATFORM_GRANTS) and nothing else. Never Owner or User Access
+# Administrator, which may assign any role.
+RBAC_ADMINISTRATOR = BuiltInRole(
+    "Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+)
+# Deploy identities (and whoever runs bootstrap), on the state container: read and write state.
+STORAGE_BLOB_DATA_CONTRIBUTOR = BuiltInRole(
+    "Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+)
+# The preview identity, on the state container: `pulumi preview` only reads state.
+STORAGE_BLOB_DATA_READER = BuiltInRole(
+    "Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+)
+# Deploy and preview identities, on the stacks' secrets key: decrypt the stack's data key.
+KEY_VAULT_CRYPTO_USER = BuiltInRole("Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424")
+# Whoever runs bootstrap, on its vault: create (and on destroy delete) the secrets key.
+KEY_VAULT_CRYPTO_OFFICER = BuiltInRole(
+    "Key Vault Crypto Officer", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+)
+
+# Fixed namespace for assignment names: uuid5(this, scope|role|principal) is this project's
+# equivalent of Bicep's guid(scope, role, principal).
+ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c1f7e-2b9a-4c53-9f0e-6a7b1e3c8d24")
+
+# Managed identities are service principals. Saying so up front lets ARM skip the directory
+# look-up that fails with PrincipalNotFound while a new identity is still replicating. For a
+# principal that already exists (the deployer) the type is left out: ARM looks it up, and a
+# wrong guess fails with UnmatchedPrincipalType.
+# https://learn.microsoft.com/azure/role-based-access-control/role-assignments-template#new-service-principal
+SERVICE_PRINCIPAL = authorization.PrincipalType.SERVICE_PRINCIPAL
+GROUP = authorization.PrincipalType.GROUP
+
+
+def role_definition_id(subscription_id: str, role: BuiltInRole) -> str:
+    """The subscription-level definition id ARM expects (no resource group segment)."""
+    return (
+        f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
+        f"roleDefinitions/{role.guid}"
+    )
+
+
+def assignment_name(scope: str, role: BuiltInRole, principal_id: str) -> str:
+    """Deterministic assignment name: a re-run never duplicates, a rename never collides.
+
+    ARM ids are case-insensitive, so the scope is lower-cased first.
+    """
+    key = f"{scope.lower()}|{role.guid}|{principal_id.lower()}"
+    return str(uuid.uuid5(ASSIGNMENT_NAMESPACE, key))
+
+
+def subscription_of(scope: str) -> str:
+    """The subscription a scope lives in: `/subscriptions/<id>/...` -> `<id>`."""
+    parts = scope.split("/")
+    if len(parts) < 3 or parts[1].lower() != "subscriptions" or not parts[2]:
+        raise ValueError(f"role assignment scope {scope!r} is not an ARM id under a subscription")
+    return parts[2]
+
+
+def _in_subscription(scope: str, subscription_id: str) -> str:
+    """`scope`, once checked to be in `subscription_id` (a role definition of another
+    subscription names no role there)."""
+    if subscription_of(scope).lower() != subscription_id.lower():
+        raise ValueError(
+            f"role assignment scope {scope!r} is not in subscription {subscription_id}, "
+            "where its role definition is named; pass the scope's own subscription"
+        )
+    return scope
+
+
+def assign_role(
+    resource_name: str,
+    *,
+    role: BuiltInRole,
+    scope: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    principal_id: pulumi.Input[str],
+    principal_type: authorization.PrincipalType | None,
+    description: str,
+    condition: pulumi.Input[str] | None = None,
+    parent: pulumi.Resource | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> authorization.RoleAssignment:
+    """Grant `role` to a principal at `scope`; the one way this project makes role assignments.
+
+    The role definition is named in `subscription_id`, the subscription the scope lives in
+    (an existing vault's may not be the deployment's). It is given rather than read off the
+    scope so that `pulumi preview` shows which role a new grant gives: the id of a resource
+    this deployment creates, and so the scope, is unknown until Azure creates it, while the
+    subscription is known. Once the scope is known, a scope in another subscription is refused.
+    Changing principal or scope changes the name, so Pulumi replaces the assignment instead of
+    attempting the update ARM rejects (RoleAssignmentUpdateNotPermitted). `principal_type` is
+    None for a principal that existed before this deployment (see SERVICE_PRINCIPAL). A
+    `condition` (Azure ABAC) is sent with CONDITION_VERSION.
+    """
+    if len(description) > azure_limits.ROLE_ASSIGNMENT_DESCRIPTION_MAX_LENGTH:
+        raise ValueError(
+            f"role assignment {resource_name}: description has {len(description)} characters; "
+            f"keep it to {azure_limits.ROLE_ASSIGNMENT_DESCRIPTION_MAX_LENGTH}"
+        )
+    scope_output = pulumi.Output.from_input(scope)
+    principal_output = pulumi.Output.from_input(principal_id)
+    return authorization.RoleAssignment(
+        resource_name,
+        scope=scope_output,
+        role_definition_id=pulumi.Output.from_input(subscription_id).apply(
+            lambda subscription: role_definition_id(subscription, role)
+        ),
+        principal_id=principal_output,
+        # The SDK sends "User" when principal_type is None (the REST spec's default since
+        # 2022-04-01, Azure/azure-rest-api-specs#21664), which fails for anyone else with
+        # UnmatchedPrincipalType. A known-None Output is not replaced, and is left out.
+        principal_type=principal_type or pulumi.Output.from_input(None),
+        role_assignment_name=pulumi.Output.all(
+            scope_output, principal_output, subscription_id
+        ).apply(lambda args: assignment_name(_in_subscription(args[0], args[2]), role, args[1])),
+        description=description,
+        condition=condition,
+        condition_version=None if condition is None else CONDITION_VERSION,
+        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts),
+    )
+
+
+# The roles the platform program grants, and so the only ones its deploy identity may assign
+# (bootstrap/ gives it Role Based Access Control Administrator with RBAC_ADMINISTRATOR_CONDITION,
+# not Owner). tests/test_roles.py checks every assignment the program declares is one of these.
+PLATFORM_GRANTS = (
+    NETWORK_CONTRIBUTOR,
+    MANAGED_IDENTITY_OPERATOR,
+    VIRTUAL_MACHINE_CONTRIBUTOR,
+    KEY_VAULT_SECRETS_USER,
+    KEY_VAULT_SECRETS_OFFICER,
+    AKS_RBAC_CLUSTER_ADMIN,
+)
+# The principal types the program names: managed identities and admin groups.
+PLATFORM_PRINCIPAL_TYPES = (SERVICE_PRINCIPAL, GROUP)
+# Azure ABAC conditions on role assignments are version 2.0.
+CONDITION_VERSION = "2.0"
+
+
+def rbac_administrator_condition(deployer_principal_id: str) -> str:
+    """The ABAC condition that holds a Role Based Access Control Administrator to this project.
+
+    It may create and delete assignments of PLATFORM_GRANTS only, to managed identities and
+    groups, or to itself: its own grants (Key Vault Secrets Officer, AKS RBAC Cluster Admin)
+    carry no principal type (see SERVICE_PRINCIPAL), so they are allowed by principal id. Write
+    is judged on the request, delete on the existing assignment; each needs its own expression.
+    https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples
+    """
+    roles = ", ".join(role.guid for role in PLATFORM_GRANTS)
+    types = ", ".join(f"'{principal_type.value}'" for principal_type in PLATFORM_PRINCIPAL_TYPES)
+
+    def allowed(action: str, source: str) -> str:
+        attribute = f"@{source}[Microsoft.Authorization/roleAssignments"
+        return (
+            f"(!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}}) OR ("
+            f"{attribute}:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}} AND ("
+            f"{attribute}:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{{types}}} OR "
+            f"{attribute}:PrincipalId] ForAnyOfAnyValues:GuidEquals {{{deployer_principal_id}}})))"
+        )
+
+    return f"{allowed('write', 'Request')} AND {allowed('delete', 'Resource')}"

@@ -1,0 +1,476 @@
+"""Run the real program (`__main__.py`) under Pulumi's mocks and record the graph it declares.
+
+Tests, the offline plan and anything else that needs to see what a stack would create use
+`run_program`. A `RecordingMonitor` sees every RegisterResource/ReadResource/Invoke request
+the program sends: type, name, parent, dependencies, property dependencies, provider,
+options such as protect, and the inputs with secrets and unknowns marked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import json
+import runpy
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.output import Unknown as SdkUnknown
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from secretless_aks.offline.mocks import AzureMocks
+from secretless_aks.offline.stack_file import read_config
+
+# The repository's root, where the platform program is (secretless_aks/offline/ -> root).
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_NAME = "secretless-aks"
+
+
+class _Unknown:
+    """A value only Azure can know; a plan shows it as output<string>."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class Secret:
+    """An input the engine would encrypt in state; `value` is what the program passed."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: Mapping[str, tuple[str, ...]]
+    provider: str | None
+    protect: bool
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # Read with `.get()` (an existing resource), not created.
+    read: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedInvoke:
+    token: str
+    args: Mapping[str, Any]
+
+
+@dataclass
+class RecordedGraph:
+    stack: str
+    preview: bool
+    resources: list[RecordedResource]
+    invokes: list[RecordedInvoke]
+    project: str = PROJECT_NAME
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: frozenset[str] = frozenset()
+    # The text the program got for each encrypted config value -> a digest of its ciphertext.
+    secret_digests: Mapping[str, str] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            known = ", ".join(sorted(r.name for r in self.resources))
+            raise KeyError(
+                f"expected one resource named {name!r}, found {len(matches)}; known: {known}"
+            )
+        return matches[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def children(self, parent: RecordedResource) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def descendants(self, ancestor: RecordedResource) -> Iterator[RecordedResource]:
+        for child in self.children(ancestor):
+            yield child
+            yield from self.descendants(child)
+
+
+class ProgramFailedError(Exception):
+    """The program raised; `graph` holds what it had registered by then."""
+
+    def __init__(self, graph: RecordedGraph, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.graph = graph
+        self.error = error
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.invokes: list[RecordedInvoke] = []
+        # (type, name) -> when the program constructed it; registrations arrive in the order
+        # their inputs resolve, which is not the program's order.
+        self._constructed: dict[tuple[str, str], deque[int]] = {}
+        self._count = 0
+
+    def constructed(self, args: pulumi.ResourceTransformationArgs) -> None:
+        """A stack transformation: notes each resource as the program constructs it."""
+        self._constructed.setdefault((args.type_, args.name), deque()).append(self._count)
+        self._count += 1
+
+    def in_program_order(self) -> None:
+        """Sort what was recorded into the order the program constructed it."""
+        position = {
+            id(resource): queue.popleft()
+            if (queue := self._constructed.get((resource.type, resource.name)))
+            else self._count + index
+            for index, resource in enumerate(self.recorded)
+        }
+        self.recorded.sort(key=lambda resource: position[id(resource)])
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response.urn, read=False)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802
+        response = super().ReadResource(request)
+        self._record(request, response.urn, read=True)
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802
+        self.invokes.append(RecordedInvoke(request.tok, _plain(request.args)))
+        return super().Invoke(request)
+
+    def _record(self, request: Any, urn: str, *, read: bool) -> None:
+        registered = self.resources.get(urn)
+        inputs = _plain(request.properties if read else request.object)
+        self.recorded.append(
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=read or bool(request.custom),
+                parent=request.parent or None,
+                dependencies=tuple(request.dependencies),
+                property_dependencies={}
+                if read
+                else {key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+                provider=_provider_urn(request.provider),
+                protect=False if read else bool(request.protect),
+                inputs=inputs,
+                outputs=dict(registered.state) if registered else {},
+                options={}
+                if read
+                else {
+                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                    "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],
+                },
+                read=read,
+            )
+        )
+
+
+def _provider_urn(reference: str) -> str | None:
+    # A provider reference is "<urn>::<id>".
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+def _plain(struct: Any) -> dict[str, Any]:
+    """Protobuf struct -> Python, with secrets as Secret, unknowns as UNKNOWN, resources as URNs."""
+    return _unwrap(json_format.MessageToDict(struct))
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return Secret(_unwrap(value.get("value")))
+        if signature == rpc._special_resource_sig:
+            return value["urn"]
+        return {key: _unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(item) for item in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double
+    return value
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The `config:` block of Pulumi.<stack>.yaml, as written (secure values left encrypted).
+
+    Raises FileNotFoundError naming the stacks there are, and StackFileError (one line naming
+    the file and the line) for a file that is not a stack file.
+    """
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        stacks = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
+        )
+        raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(stacks)}")
+    return read_config(path)
+
+
+# Deliberately not imported from the components: `--against` runs this harness on older
+# revisions of the program, whose modules may differ.
+def _is_encrypted(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+Decrypt = Callable[[str], str]
+
+# What the offline plan takes in place of a ciphertext, to try a secret without the Pulumi CLI:
+#   secretless-aks:secrets: {Identity: {Secret: {secure: OFFLINE-PLAN-ONLY}}}
+# The CLI cannot decrypt it, so a stack file holding it can never be deployed; the plan warns.
+OFFLINE_STAND_IN = "OFFLINE-PLAN-ONLY"
+
+
+def offline_stand_ins(stack_config: Mapping[str, Any]) -> list[str]:
+    """The config paths (`key.sub.sub`) whose encrypted value is the offline stand-in."""
+
+    def walk(value: Any, path: str) -> Iterator[str]:
+        if _is_encrypted(value):
+            if value["secure"] == OFFLINE_STAND_IN:
+                yield path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{path}[{index}]")
+
+    return [found for key, value in stack_config.items() for found in walk(value, key)]
+
+
+class Placeholders:
+    """What the harness gives the program for an encrypted value, as it never decrypts.
+
+    The text names a digest of the ciphertext (public in the stack file), so a plan can tell
+    that a secret changed without ever knowing its value. `digests` remembers which texts it
+    handed out: only those are placeholders, whatever another value looks like.
+    """
+
+    def __init__(self) -> None:
+        self.digests: dict[str, str] = {}
+
+    def __call__(self, ciphertext: str) -> str:
+        digest = hashlib.sha256(ciphertext.encode()).hexdigest()[:12]
+        text = f"[secret:{digest}]"
+        self.digests[text] = digest
+        return text
+
+
+def _decrypt_leaves(value: Any, decrypt: Decrypt) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` leaves with decrypt(ciphertext); say whether any were found."""
+    if _is_encrypted(value):
+        return decrypt(value["secure"]), True
+    if isinstance(value, dict):
+        pairs = {key: _decrypt_leaves(item, decrypt) for key, item in value.items()}
+        return {key: item for key, (item, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_decrypt_leaves(item, decrypt) for item in value]
+        return [item for item, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def config_values(
+    stack_config: Mapping[str, Any], decrypt: Decrypt | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Stack-file config -> what the Pulumi CLI hands the program: strings (JSON for objects)
+    and the list of keys holding secrets.
+
+    The harness cannot decrypt: by default encrypted values become "[secret:<digest>]". Tests that
+    check a value never leaks pass `decrypt` to stand in for the CLI's decryption.
+    """
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, raw in stack_config.items():
+        value, secret = _decrypt_leaves(raw, decrypt or Placeholders())
+        if secret:
+            secret_keys.append(key)
+        if isinstance(value, str):
+            values[key] = value
+        else:
+            values[key] = json.dumps(value)  # bools and numbers too: "true", "3"
+    return values, secret_keys
+
+
+class MissingConfigError(Exception):
+    """A key the project declares without a default, absent from the stack: the CLI refuses."""
+
+
+def with_project_defaults(
+    stack: str, project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The config the CLI hands the program: the stack's, plus each default `Pulumi.yaml`
+    declares for a key the stack leaves out.
+
+    Like the CLI (pulumi/pulumi sdk/go/common/workspace, ValidateStackConfigAndApplyProjectConfig),
+    a declared key with no default that the stack leaves out stops the run before the program
+    starts.
+    """
+    given = dict(stack_config)
+    missing = []
+    for key, declaration in (project_file.get("config") or {}).items():
+        full_key = key if ":" in key else f"{project_file['name']}:{key}"
+        if full_key in given or not isinstance(declaration, dict):
+            continue
+        if "default" in declaration:
+            given[full_key] = declaration["default"]
+        else:
+            missing.append(key)
+    if missing:
+        keys = " and ".join(f"'{key}'" for key in missing)
+        raise MissingConfigError(
+            f"Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} "
+            f"{keys}: Pulumi.yaml declares {'them' if len(missing) > 1 else 'it'} with no default"
+        )
+    return given
+
+
+def run_program(
+    stack: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    preview: bool = False,
+    mocks: AzureMocks | None = None,
+    decrypt: Decrypt | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> RecordedGraph:
+    """Run `__main__.py` for `stack` under mocks and return the recorded graph.
+
+    `config` replaces the stack file's `config:` block (same shape as the YAML). Raises
+    StackFileError for a stack file that is not one, and ProgramFailedError when the program
+    raises, carrying what was registered before it did. Without `decrypt`, encrypted values
+    reach the program as placeholders (see Placeholders).
+    """
+    placeholders = Placeholders()
+    stack_config = read_stack_file(stack, project_dir) if config is None else config
+    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project = project_file["name"]
+    given = with_project_defaults(stack, project_file, stack_config)
+    mocks = mocks or AzureMocks(preview=preview)
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))  # the program imports modules beside it
+    # The CLI runs the program beside its stack file, which the program reads to tell
+    # encrypted values from plaintext ones; give it the same, with this run's config.
+    with tempfile.TemporaryDirectory() as workdir, contextlib.chdir(workdir):
+        Path(f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": dict(stack_config)}))
+        # A fresh context per run: Pulumi keeps settings, root stack and config in contextvars.
+        return contextvars.Context().run(
+            _run,
+            project,
+            stack,
+            config_values(given, decrypt or placeholders),
+            preview,
+            mocks,
+            project_dir / "__main__.py",
+            placeholders.digests,
+        )
+
+
+def _run(
+    project: str,
+    stack: str,
+    config: tuple[dict[str, str], list[str]],
+    preview: bool,
+    mocks: AzureMocks,
+    main: Path,
+    secret_digests: Mapping[str, str],
+) -> RecordedGraph:
+    values, secret_keys = config
+    _drop_leftover_tasks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(values, secret_keys)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
+    )
+    graph = RecordedGraph(
+        stack,
+        preview,
+        monitor.recorded,
+        monitor.invokes,
+        project=project,
+        secret_digests=secret_digests,
+    )
+    try:
+        _sync_await(run_pulumi_func(lambda: _run_main(main, monitor)))
+    except Exception as error:  # re-raised with the partial graph
+        raise ProgramFailedError(graph, error) from error
+    finally:
+        monitor.in_program_order()
+    root = pulumi_settings.get_root_resource()
+    exports: dict[str, Any] = dict(getattr(root, "outputs", {}))
+    resolved = {name: _sync_await(_resolve(value)) for name, value in exports.items()}
+    graph.outputs = {name: value for name, (value, _) in resolved.items()}
+    graph.secret_outputs = frozenset(name for name, (_, secret) in resolved.items() if secret)
+    return graph
+
+
+def _drop_leftover_tasks() -> None:
+    # Pulumi tracks pending outputs in a process-wide set; a program that failed leaves its
+    # tasks there, and the next run would await (and re-raise) them.
+    pending: set[Any] = cast(Any, pulumi_settings.SETTINGS).outputs
+    for task in list(pending):
+        task.cancel()
+    pending.clear()
+
+
+def _run_main(main: Path, monitor: RecordingMonitor) -> None:
+    def note(args: pulumi.ResourceTransformationArgs) -> None:
+        monitor.constructed(args)
+
+    pulumi.runtime.register_stack_transformation(note)
+    runpy.run_path(str(main), run_name="__main__")
+
+
+async def _resolve(value: Any) -> tuple[Any, bool]:
+    """An exported value with what preview cannot know as UNKNOWN, and whether it is secret.
+
+    A map keeps its known fields: `services` shows each service's namespace while its client
+    id is still unknown.
+    """
+    output = pulumi.Output.from_input(value)
+    secret = await output.is_secret()
+    return _from_sdk(await output.future(with_unknowns=True)), secret
+
+
+def _from_sdk(value: Any) -> Any:
+    if isinstance(value, SdkUnknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: _from_sdk(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_sdk(item) for item in value]
+    return value

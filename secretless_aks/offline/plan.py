@@ -1,0 +1,212 @@
+"""Offline plan: what `pulumi up -s <stack>` would do, without the CLI or an Azure login.
+
+    make plan STACK=dev                                  the resource table, counts, outputs
+    make plan STACK=dev ARGS=--details                   ... with every resource's inputs
+    make plan STACK=dev ARGS="--format json"             the whole graph (also: mermaid, dot)
+    make plan STACK=dev ARGS="--output plan.json --format json"    ... written to a file
+    make plan STACK=dev ARGS="--against origin/main"     what changes against a git revision
+    make plan STACK=dev ARGS="--against plan.json --detailed-exitcode"
+    make plan STACK=example PROJECT=bootstrap            another project of this repository
+    make plan STACK=dev PLATFORM_OUTPUTS=outputs.json    an application project (in the consumer
+                                                         template's directory)
+
+Runs the real program (the platform's, or the one --project names) for the stack with its
+Pulumi.<stack>.yaml under the recording harness in preview mode. An application project's
+StackReference reads the platform outputs --platform-outputs names (the JSON that `pulumi stack
+output --json --show-secrets` prints). Values only Azure can know print as output<string>,
+encrypted config values as [secret] (never decrypted), and the signed-in account (tenant,
+subscription, deployer), which the mocks invent, as <mocked ...>.
+A diff says, as `pulumi preview` would, what is created, updated, replaced (and which input
+forces it) or deleted. Under it, the policy pack's verdict (policy/): every rule over the
+planned graph, as `pulumi preview --policy-pack policy` would judge it. Exit codes: 0 done,
+1 error or a mandatory policy violation, and with --detailed-exitcode 2 when the diff has
+changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from secretless_aks.components.config import ConfigError
+from secretless_aks.contract import ContractError
+from secretless_aks.offline.baseline import BaselineError, baseline
+from secretless_aks.offline.diff import diff_as_json, diff_plans, render_diff
+from secretless_aks.offline.formats import render_dot, render_mermaid, render_plan, to_json
+from secretless_aks.offline.harness import (
+    PROJECT_DIR,
+    MissingConfigError,
+    ProgramFailedError,
+    RecordedGraph,
+    read_stack_file,
+    run_program,
+)
+from secretless_aks.offline.mocks import AzureMocks, OutputsFileError, ReferencedStack
+from secretless_aks.offline.stack_file import StackFileError
+from secretless_aks.offline.warnings import plan_warnings
+
+if TYPE_CHECKING:
+    from policy.secretless_policy import Violation
+
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+# The project the policy pack is for.
+PLATFORM_PROJECT = "secretless-aks"
+
+
+# Failures a person fixes (stack file, command line); `report` turns them into one line and exit 1.
+USER_ERRORS = (
+    FileNotFoundError,
+    StackFileError,
+    MissingConfigError,
+    ProgramFailedError,
+    BaselineError,
+    OutputsFileError,
+)
+
+
+def report(error: Exception) -> int:
+    """Print a user error as `error: <message>` and return EXIT_ERROR; re-raise anything else."""
+    message = user_error(error)
+    if message is None:
+        raise error
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def user_error(error: Exception) -> str | None:
+    """The message for a failure fixed in the stack file, or None for a bug (keep its traceback).
+
+    Those are: no such stack file, a file that is not a stack file, a declared key the stack
+    leaves out (the CLI refuses that too), config the program refuses, a baseline (`--against`)
+    that is neither a git revision nor a saved plan, a platform outputs file that is not one,
+    and referenced outputs that break the contract.
+    """
+    if isinstance(error, ProgramFailedError):
+        return str(error.error) if isinstance(error.error, ConfigError | ContractError) else None
+    return str(error) if isinstance(error, USER_ERRORS) else None
+
+
+def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m secretless_aks.offline.plan",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("stack", help="the stack whose Pulumi.<stack>.yaml to plan")
+    parser.add_argument(
+        "--project",
+        metavar="DIR",
+        type=Path,
+        help="the Pulumi project to plan (a directory with Pulumi.yaml and __main__.py, such "
+        "as bootstrap); default: the platform, at the repository's root",
+    )
+    parser.add_argument(
+        "--platform-outputs",
+        metavar="FILE",
+        type=Path,
+        help="a platform stack's outputs, as `pulumi stack output --json --show-secrets` prints "
+        "them: what the project's StackReference reads",
+    )
+    parser.add_argument(
+        "--details", action="store_true", help="show inputs (and changed values) in full"
+    )
+    parser.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
+    parser.add_argument("--output", metavar="FILE", type=Path, help="write to FILE, not stdout")
+    parser.add_argument(
+        "--against", metavar="REV|PLAN.json", help="diff against a git revision or a saved plan"
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help=f"with --against: exit {EXIT_CHANGES} when there are changes",
+    )
+    args = parser.parse_args(argv)
+    if args.detailed_exitcode and not args.against:
+        parser.error("--detailed-exitcode needs --against (it reports whether a diff has changes)")
+    if args.against and args.format in ("mermaid", "dot"):
+        parser.error(f"--format {args.format} draws a plan, not a diff; drop --against")
+    if args.project is not None:
+        project_dir = args.project.resolve()
+        if not (project_dir / "Pulumi.yaml").is_file():
+            parser.error(f"--project {args.project}: no Pulumi.yaml there")
+    try:
+        # Read once: the warnings and the run take the same config.
+        stack_config = read_stack_file(args.stack, project_dir)
+        for warning in plan_warnings(stack_config):
+            print(f"warning: {warning}", file=sys.stderr)
+        graph = run_program(
+            args.stack,
+            config=stack_config,
+            preview=True,
+            mocks=AzureMocks(preview=True, any_stack=_platform(args.platform_outputs)),
+            project_dir=project_dir,
+        )
+        text, changed = (
+            _diff(graph, args, project_dir) if args.against else (_plan(graph, args), False)
+        )
+    except USER_ERRORS as error:
+        return report(error)
+    policies, violations = policy_verdict(graph, stack_config)
+    if policies and args.format == "text":
+        text += "\n\n" + policies
+    elif policies:
+        print(policies, file=sys.stderr)
+    if args.output:
+        args.output.write_text(text + "\n")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    if any(violation.mandatory for violation in violations):
+        return EXIT_ERROR
+    return EXIT_CHANGES if args.detailed_exitcode and changed else 0
+
+
+def policy_verdict(
+    graph: RecordedGraph, stack_config: dict[str, Any]
+) -> tuple[str, list[Violation]]:
+    """The policy pack's verdict on the platform's graph, and its violations.
+
+    Only the platform project: bootstrap's deploy identities are subscription-wide by design.
+    """
+    if graph.project != PLATFORM_PROJECT:
+        return "", []
+    # Imported here: the pack lives beside the platform (policy/), not in the installed package.
+    from policy.secretless_policy import RULES, Settings, Stack, evaluate
+    from policy.secretless_policy.report import render as render_policies
+
+    stack = Stack.from_plan(to_json(graph))
+    violations = evaluate(RULES, stack, Settings.from_config(stack_config))
+    return "\n".join(render_policies(violations, stack, len(RULES))), violations
+
+
+def _platform(outputs: Path | None) -> ReferencedStack | None:
+    return ReferencedStack.from_outputs_file(outputs) if outputs else None
+
+
+def _plan(graph: RecordedGraph, args: argparse.Namespace) -> str:
+    renderers = {
+        "text": lambda: render_plan(to_json(graph), details=args.details),
+        "json": lambda: json.dumps(to_json(graph), indent=2),
+        "mermaid": lambda: render_mermaid(graph),
+        "dot": lambda: render_dot(graph),
+    }
+    return renderers[args.format]()
+
+
+def _diff(graph: RecordedGraph, args: argparse.Namespace, project_dir: Path) -> tuple[str, bool]:
+    """The diff's text and whether it has changes."""
+    before = baseline(args.against, args.stack, repo=project_dir, outputs=args.platform_outputs)
+    diff = diff_plans(before, to_json(graph))
+    if args.format == "json":
+        text = json.dumps(diff_as_json(diff, against=args.against), indent=2)
+    else:
+        text = render_diff(diff, against=args.against, details=args.details)
+    return text, bool(diff.changes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

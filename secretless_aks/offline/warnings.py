@@ -1,0 +1,44 @@
+"""What a reviewer should know about a stack file that the program accepts: the plan prints
+these as warnings (and the pull-request comment carries them). What the planned graph itself
+breaks, the policy pack reports (policy/).
+
+Read from the stack file as written, not through the components (see harness.py): `--against`
+and the comment run this module on other revisions' stack files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from secretless_aks.offline.harness import OFFLINE_STAND_IN, offline_stand_ins
+
+SERVICES_KEY = "secretless-aks:services"
+POD_IDENTITY_BINDINGS = ("podIdentity", "both")
+
+
+def plan_warnings(stack_config: Mapping[str, Any]) -> list[str]:
+    return [*_stand_ins(stack_config), *_service_warnings(stack_config)]
+
+
+def _stand_ins(stack_config: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{path} holds {OFFLINE_STAND_IN}, a stand-in for the offline plan that `pulumi up` "
+        "cannot decrypt; this stack file is never deployable until you run "
+        f"`pulumi config set --secret --path '{path}' <value>`"
+        for path in offline_stand_ins(stack_config)
+    ]
+
+
+def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
+    services = stack_config.get(SERVICES_KEY)
+    if not isinstance(services, list):
+        return []
+    # Images pinned by tag are the policy pack's advisory image-pinned-by-digest.
+    return [
+        f"{SERVICES_KEY}[{index}] ({service.get('name')}) uses AAD Pod Identity: archived since "
+        "2023 with no release, its NMI runs with host networking on every node; move it to "
+        "workloadIdentity (README: moving a service from pod identity)"
+        for index, service in enumerate(services)
+        if isinstance(service, dict) and service.get("binding") in POD_IDENTITY_BINDINGS
+    ]

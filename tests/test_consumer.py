@@ -1,0 +1,184 @@
+"""The consumer template (examples/consumer), an application project that reads the platform
+through its outputs contract: planned offline against the outputs the platform's own run
+records and against a saved v1 outputs file, so that a contract change that breaks consumers
+fails here; and planned from a copy outside the repository, as a team uses it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import secretless_aks
+from secretless_aks import contract
+from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph
+from secretless_aks.offline.plan import main
+from secretless_aks.offline.plan_values import encode
+from tests.test_contract import shape_holds
+
+CONSUMER = PROJECT_DIR / "examples" / "consumer"
+SAMPLE = CONSUMER / "sample-outputs.json"
+# The outputs of a v1 platform, as `pulumi stack output --json --show-secrets` printed them:
+# kept as they are, so that every later platform and package still serves such a consumer.
+SAVED_V1 = PROJECT_DIR / "tests" / "contract" / "outputs-v1.json"
+PLATFORM_STACK = "organization/secretless-aks/dev"
+# What the dev stack (Pulumi.dev.yaml) creates, by type.
+EXPECTED = {
+    "azure-native:managedidentity:UserAssignedIdentity": 1,
+    "azure-native:managedidentity:FederatedIdentityCredential": 1,
+    "azure-native:keyvault:Vault": 1,
+    "azure-native:keyvault:Secret": 1,
+    # The identity's Key Vault Secrets User, and the deployer's Officer to seed the secret.
+    "azure-native:authorization:RoleAssignment": 2,
+    "kubernetes:core/v1:ServiceAccount": 1,
+    "kubernetes:apps/v1:Deployment": 1,
+}
+
+
+def plan(
+    capsys: pytest.CaptureFixture[str], outputs: Path, project: Path = CONSUMER
+) -> dict[str, Any]:
+    """The dev stack's plan, as `make plan STACK=dev PLATFORM_OUTPUTS=<outputs>` makes it."""
+    argv = ["dev", "--project", str(project), "--platform-outputs", str(outputs)]
+    assert main([*argv, "--format", "json"]) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def plan_error(capsys: pytest.CaptureFixture[str], outputs: Path) -> str:
+    argv = ["dev", "--project", str(CONSUMER), "--platform-outputs", str(outputs)]
+    assert main(argv) == 1
+    return capsys.readouterr().err.splitlines()[-1]
+
+
+def written(tmp_path: Path, outputs: dict[str, Any]) -> Path:
+    """`outputs` as `pulumi stack output --json --show-secrets` prints them, in a file."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs, indent=2))
+    return path
+
+
+@pytest.fixture(params=["recorded", "saved-v1"])
+def platform_outputs(request: pytest.FixtureRequest, dev: RecordedGraph, tmp_path: Path) -> Path:
+    """The platform's outputs as its own run records them now, and as a v1 platform had them."""
+    return written(tmp_path, dev.outputs) if request.param == "recorded" else SAVED_V1
+
+
+def test_the_consumer_plans_against_the_platforms_outputs(
+    platform_outputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = json.loads(platform_outputs.read_text())
+    document = plan(capsys, platform_outputs)
+    created = Counter(resource["type"] for resource in document["resources"])
+    assert {type_: created[type_] for type_ in EXPECTED} == EXPECTED
+    (credential,) = [
+        r for r in document["resources"] if r["type"].endswith("FederatedIdentityCredential")
+    ]
+    # As the plan shows it (a recorded platform's issuer names the mocked tenant).
+    assert credential["inputs"]["issuer"] == encode(platform["oidcIssuerUrl"], {})
+    provider = next(r for r in document["resources"] if r["name"] == "platform-cluster")
+    assert provider["inputs"]["kubeconfig"]["$plan"] == "secret"
+    # Its own vault: nothing of the platform's vault, on which it holds no right.
+    assert platform["keyVaultName"] not in json.dumps(document)
+
+
+def test_the_sample_outputs_follow_the_contract() -> None:
+    sample = json.loads(SAMPLE.read_text())
+    assert sorted(sample) == sorted(contract.OUTPUT_NAMES)
+    for spec in contract.OUTPUTS:
+        assert shape_holds(spec, sample[spec.name]), spec.name
+    assert sample["contractVersion"] == contract.CONTRACT_VERSION
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (
+            {"oidcIssuerUrl": None},
+            f"error: stack {PLATFORM_STACK!r} does not export 'oidcIssuerUrl', which contract "
+            "version 1 requires",
+        ),
+        (
+            {"contractVersion": 2},
+            f"error: stack {PLATFORM_STACK!r} exports contract version 2; this reader "
+            "understands version 1. Upgrade the secretless-aks package.",
+        ),
+        (
+            {"contractVersion": None},
+            f"error: stack {PLATFORM_STACK!r} exports no contractVersion: it is not a "
+            "secretless-aks platform stack, or it predates the output contract",
+        ),
+    ],
+)
+def test_outputs_that_break_the_contract_are_one_error_naming_the_output(
+    change: dict[str, Any], error: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = {**json.loads(SAMPLE.read_text()), **change}
+    outputs = {name: value for name, value in outputs.items() if value is not None}
+    assert plan_error(capsys, written(tmp_path, outputs)) == error
+
+
+def test_an_outputs_file_that_is_not_one_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = written(tmp_path, {})
+    listed.write_text("[]")
+    assert plan_error(capsys, listed) == (
+        f"error: {listed} holds no stack outputs: expected a JSON object of output names and "
+        "values, as `pulumi stack output --json --show-secrets` prints them"
+    )
+
+
+def test_the_template_plans_when_copied_out_of_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "invoices"
+    shutil.copytree(
+        CONSUMER,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".ruff_cache"),
+    )
+    # The package by name and version, and nothing from the repository's files.
+    requirements = (copy / "requirements.txt").read_text().splitlines()
+    assert [line for line in requirements if line and not line.startswith("#")] == [
+        f"secretless-aks=={secretless_aks.__version__}"
+    ]
+    document = plan(capsys, copy / "sample-outputs.json", project=copy)
+    created = Counter(resource["type"] for resource in document["resources"])
+    assert {type_: created[type_] for type_ in EXPECTED} == EXPECTED
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(CONSUMER), "-n", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_make_plan_plans_the_project_against_the_outputs_it_is_given() -> None:
+    commands = make("plan", "VENV=/nowhere", "PLATFORM_OUTPUTS=outputs.json").stdout.splitlines()
+    assert "/nowhere/bin/python -m pip install --quiet -r requirements.txt" in commands
+    assert commands[-1].split() == [
+        "/nowhere/bin/python",
+        "-m",
+        "secretless_aks.offline.plan",
+        "dev",
+        "--project",
+        ".",
+        "--platform-outputs",
+        "outputs.json",
+    ]
+
+
+def test_make_plan_without_outputs_says_where_they_come_from() -> None:
+    result = make("plan", "VENV=/nowhere")
+    assert result.returncode != 0 and result.stdout == ""
+    assert "PLATFORM_OUTPUTS=<file> names the platform stack's outputs: pulumi stack output " in (
+        result.stderr
+    )

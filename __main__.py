@@ -7,6 +7,7 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from secretless_aks import contract
+from secretless_aks.components.app_teams import AppTeam, AppTeamArgs
 from secretless_aks.components.cluster import Cluster, ClusterArgs
 from secretless_aks.components.config import load_stack_config
 from secretless_aks.components.key_vault import KeyVault, KeyVaultArgs
@@ -113,9 +114,26 @@ services = {
     for service in config.services
 }
 
+teams = {
+    team.name: AppTeam(
+        f"team-{team.name}",
+        AppTeamArgs(
+            settings=team,
+            cluster_id=cluster.cluster_id,
+            subscription_id=client.subscription_id,
+            vault_id=key_vault.vault_id,
+            vault_subscription_id=key_vault.vault_subscription_id,
+            secret_ids=key_vault.secret_ids,
+            provider=platform.provider,
+        ),
+    )
+    for team in config.app_teams
+}
+
 contract.export(
     {
         "contractVersion": contract.CONTRACT_VERSION,
+        "contractMinorVersion": contract.CONTRACT_MINOR_VERSION,
         "resourceGroupName": resource_group.name,
         "location": resource_group.location,
         "tenantId": client.tenant_id,
@@ -143,6 +161,7 @@ contract.export(
             }
             for service in config.services
         },
+        "appTeams": {name: team.namespaces for name, team in teams.items()},
         "kubeconfig": platform.kubeconfig,
     }
 )

@@ -55,7 +55,12 @@ identities = {
             repository=config.github_repository,
             environment=environment,
             subscription_id=config.subscription_id,
-            grants=access.deploy_grants(config.subscription_id, state.container_id, state.key_id),
+            grants=access.deploy_grants(
+                config.subscription_id,
+                state.container_id,
+                state.key_id,
+                config.app_team_group_object_ids,
+            ),
         ),
         opts=in_subscription,
     )

@@ -13,11 +13,15 @@ Everything else (the modules under `secretless_aks.components` and `secretless_a
 names not listed here) is internal to the platform program and may change in any release.
 
 - Reading the platform: `PlatformStack` (a typed StackReference that checks the contract version
-  and names a missing output), `ContractError`, `CONTRACT_VERSION`, `SUPPORTED_CONTRACT_VERSIONS`.
+  and names a missing output; `app_teams` and `team_namespaces` read and check the namespaces
+  the platform made for application teams), `ContractError`, `CONTRACT_VERSION` (the major
+  version), `CONTRACT_MINOR_VERSION` (additions within it: 1.1 added `appTeams`),
+  `SUPPORTED_CONTRACT_VERSIONS`.
 - An application: `ServiceIdentity` / `ServiceIdentityArgs` (identity, Key Vault role, federated
-  credential, ServiceAccount, Deployment), `KeyVault` / `KeyVaultArgs` (an RBAC-only vault with
-  secrets seeded from encrypted config), `restricted_namespace` (a Namespace under the
-  `restricted` Pod Security Standard that denies ingress by default), `EnvironmentNames`.
+  credential, ServiceAccount, Deployment, in a Namespace the project creates or one that exists,
+  such as its team's), `KeyVault` / `KeyVaultArgs` (an RBAC-only vault with secrets seeded from
+  encrypted config), `restricted_namespace` (a Namespace under the `restricted` Pod Security
+  Standard that denies ingress by default), `EnvironmentNames`.
 - Roles: `assign_role` (every grant, named from scope, role and principal), `BuiltInRole`, the
   roles an application grants (`KEY_VAULT_SECRETS_USER`, `KEY_VAULT_SECRETS_OFFICER`,
   `ACR_PULL`), `SERVICE_PRINCIPAL`, `subscription_of`, `rbac_vault_properties`.
@@ -50,6 +54,7 @@ from secretless_aks.components.roles import (
 )
 from secretless_aks.components.service_identity import ServiceIdentity, ServiceIdentityArgs
 from secretless_aks.contract import (
+    CONTRACT_MINOR_VERSION,
     CONTRACT_VERSION,
     SUPPORTED_CONTRACT_VERSIONS,
     ContractError,
@@ -57,10 +62,11 @@ from secretless_aks.contract import (
 )
 
 # The package's version (pyproject.toml reads it from here).
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "ACR_PULL",
+    "CONTRACT_MINOR_VERSION",
     "CONTRACT_VERSION",
     "KEY_VAULT_SECRETS_OFFICER",
     "KEY_VAULT_SECRETS_USER",

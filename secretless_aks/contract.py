@@ -10,27 +10,48 @@ it, and other Pulumi projects read a platform stack with `PlatformStack`:
 
 Every value waits for the stack's `contractVersion` to be checked, and a missing output fails
 with its name and the stack's, instead of arriving as None.
+
+Versions: `contractVersion` is the major version, an integer; a new one may rename or reshape
+outputs, and a reader refuses a major version it does not know. `contractMinorVersion` counts
+additions within it: each output names the minor version that added it (`since`), a stack of an
+earlier minor version lacks it, and the reader gives it as empty (a 1.0 stack exports neither
+`contractMinorVersion` nor `appTeams`: minor version 0, no teams). An older reader ignores
+outputs it does not know, so a 1.1 stack serves a 1.0 reader as it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 CONTRACT_VERSION = 1
+# Additions within version 1: 1.1 added contractMinorVersion and appTeams.
+CONTRACT_MINOR_VERSION = 1
 # Contract versions this reader understands. A new major version may rename or reshape.
 SUPPORTED_CONTRACT_VERSIONS = frozenset({1})
+
+# What a reader gives for an output a stack's minor version predates, by shape (a fresh one).
+_ABSENT: dict[str, Callable[[], Any]] = {"integer": int, "map": dict, "map of lists": dict}
 
 
 @dataclass(frozen=True)
 class OutputSpec:
     name: str
-    shape: str  # "string", "integer", "object" (fixed fields) or "map" (name -> object)
+    # "string", "integer", "object" (fixed fields), "map" (name -> object with fixed fields)
+    # or "map of lists" (name -> list of strings)
+    shape: str
     description: str
     fields: tuple[str, ...] = ()
     secret: bool = False
+    # The minor version of the contract that added it (0: version 1.0).
+    since: int = 0
+
+    @property
+    def version(self) -> str:
+        return f"{CONTRACT_VERSION}.{self.since}"
 
 
 KUBELET_IDENTITY_FIELDS = ("clientId", "objectId", "resourceId")
@@ -44,7 +65,13 @@ SERVICE_FIELDS = (
 )
 
 OUTPUTS: tuple[OutputSpec, ...] = (
-    OutputSpec("contractVersion", "integer", "Version of this output contract."),
+    OutputSpec("contractVersion", "integer", "Major version of this output contract."),
+    OutputSpec(
+        "contractMinorVersion",
+        "integer",
+        "Minor version: outputs added within the major version (absent, and so 0, on 1.0).",
+        since=1,
+    ),
     OutputSpec("resourceGroupName", "string", "The environment's resource group."),
     OutputSpec("location", "string", "Azure region of the environment."),
     OutputSpec("tenantId", "string", "Entra ID tenant of the identities."),
@@ -76,6 +103,12 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         SERVICE_FIELDS,
     ),
     OutputSpec(
+        "appTeams",
+        "map of lists",
+        "Per application team (appTeams): the namespaces made for it, where its group may write.",
+        since=1,
+    ),
+    OutputSpec(
         "kubeconfig",
         "string",
         "Cluster user kubeconfig; signs in with kubelogin, holds no static credential.",
@@ -83,6 +116,7 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     ),
 )
 OUTPUT_NAMES = tuple(spec.name for spec in OUTPUTS)
+_SPECS = {spec.name: spec for spec in OUTPUTS}
 
 
 class ContractError(Exception):
@@ -113,6 +147,9 @@ class PlatformStack:
         self.stack_name = stack_name
         self._reference = pulumi.StackReference(f"platform-{stack_name}", stack_name, opts=opts)
         self._version = self._reference.get_output("contractVersion").apply(self._check_version)
+        self._minor = pulumi.Output.all(
+            self._version, self._reference.get_output("contractMinorVersion")
+        ).apply(lambda args: _whole(args[1] or 0))
 
     def _check_version(self, version: Any) -> int:
         if version is None:
@@ -120,8 +157,7 @@ class PlatformStack:
                 f"stack {self.stack_name!r} exports no contractVersion: it is not a "
                 "secretless-aks platform stack, or it predates the output contract"
             )
-        if isinstance(version, float) and version.is_integer():
-            version = int(version)  # stack outputs carry every number as a float
+        version = _whole(version)
         if version not in SUPPORTED_CONTRACT_VERSIONS:
             supported = ", ".join(str(v) for v in sorted(SUPPORTED_CONTRACT_VERSIONS))
             raise ContractError(
@@ -131,24 +167,34 @@ class PlatformStack:
         return int(version)
 
     def output(self, name: str) -> pulumi.Output[Any]:
-        """One output by its contract name, after the version check; secrets stay secret."""
-        if name not in OUTPUT_NAMES:
+        """One output by its contract name, after the version check; secrets stay secret. An
+        output added after the stack's minor version is empty (0, or no entries)."""
+        spec = _SPECS.get(name)
+        if spec is None:
             raise ContractError(f"{name!r} is not a secretless-aks output; known: {OUTPUT_NAMES}")
 
         def present(args: list[Any]) -> Any:
-            value = args[1]
-            if value is None:
-                raise ContractError(
-                    f"stack {self.stack_name!r} does not export {name!r}, which contract "
-                    f"version {args[0]} requires"
-                )
-            return value
+            minor, value = args
+            if value is not None:
+                return value
+            if minor < spec.since:
+                return _ABSENT[spec.shape]()
+            required = str(CONTRACT_VERSION) if spec.since == 0 else spec.version
+            raise ContractError(
+                f"stack {self.stack_name!r} does not export {name!r}, which contract "
+                f"version {required} requires"
+            )
 
-        return pulumi.Output.all(self._version, self._reference.get_output(name)).apply(present)
+        return pulumi.Output.all(self._minor, self._reference.get_output(name)).apply(present)
 
     @property
     def contract_version(self) -> pulumi.Output[int]:
         return self._version
+
+    @property
+    def contract_minor_version(self) -> pulumi.Output[int]:
+        """0 for a stack of contract 1.0, which exports no minor version."""
+        return self._minor
 
     @property
     def resource_group_name(self) -> pulumi.Output[str]:
@@ -223,6 +269,51 @@ class PlatformStack:
                 for name, entry in services.items()
             }
         )
+
+    @property
+    def app_teams(self) -> pulumi.Output[dict[str, tuple[str, ...]]]:
+        """Each application team's namespaces; none from a stack of contract 1.0."""
+        return self.output("appTeams").apply(
+            lambda teams: {team: tuple(namespaces) for team, namespaces in teams.items()}
+        )
+
+    def team_namespaces(self, team: str, namespaces: Sequence[str]) -> pulumi.Output[list[str]]:
+        """`namespaces`, once checked to be namespaces the platform made for `team`, where its
+        group may write: a ContractError names the team's own otherwise. A stack of contract
+        1.0 lists no teams: the names are then given unchecked, with a warning."""
+        wanted = list(dict.fromkeys(namespaces))
+
+        def check(args: list[Any]) -> list[str]:
+            minor, teams = args
+            if minor < _SPECS["appTeams"].since:
+                pulumi.log.warn(
+                    f"stack {self.stack_name!r} exports contract version {CONTRACT_VERSION}."
+                    f"{minor}, which lists no application teams: cannot check that "
+                    f"{', '.join(wanted)} belong to team {team!r}; they must exist, and the "
+                    "team must be allowed to write there"
+                )
+                return wanted
+            if team not in teams:
+                known = ", ".join(sorted(teams)) or "none"
+                raise ContractError(
+                    f"stack {self.stack_name!r} has no application team {team!r} (appTeams: "
+                    f"{known}); ask the platform team to add it"
+                )
+            foreign = [namespace for namespace in wanted if namespace not in teams[team]]
+            if foreign:
+                raise ContractError(
+                    f"team {team!r} of stack {self.stack_name!r} may write only in namespaces "
+                    f"{', '.join(teams[team])}, not in {', '.join(foreign)}; use its own, or ask "
+                    "the platform team to add it to the team"
+                )
+            return wanted
+
+        return pulumi.Output.all(self._minor, self.app_teams).apply(check)
+
+
+def _whole(number: Any) -> Any:
+    # Stack outputs carry every number as a float.
+    return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
 def export(values: dict[str, Any]) -> None:

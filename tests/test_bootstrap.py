@@ -254,10 +254,27 @@ def test_the_rbac_administrator_is_held_to_the_catalogue_by_its_condition(
     (administrator,) = [
         a for a in assignments_to(first_run, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
     ]
-    assert administrator.inputs["condition"] == roles.rbac_administrator_condition(
+    assert administrator.inputs["condition"] == roles.deploy_identity_condition(
         deployer.outputs["principalId"]
     )
     assert administrator.inputs["conditionVersion"] == "2.0"
+    # No team group is listed: it may make no one an RBAC Administrator.
+    assert roles.RBAC_ADMINISTRATOR.guid not in administrator.inputs["condition"]
+
+
+TEAM_GROUPS = ["2B7C9E4F-1A3D-4C5E-8F6A-9B0C1D2E3F40", "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"]
+
+
+def test_listed_team_groups_are_the_only_principals_it_may_make_rbac_administrators() -> None:
+    graph = bootstrap(appTeamGroupObjectIds=TEAM_GROUPS)
+    for environment in ("dev", "production"):
+        deployer = identity(graph, f"deploy-{environment}")
+        (administrator,) = [
+            a for a in assignments_to(graph, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
+        ]
+        assert administrator.inputs["condition"] == roles.deploy_identity_condition(
+            deployer.outputs["principalId"], tuple(group.lower() for group in TEAM_GROUPS)
+        )
 
 
 def test_only_the_rbac_administrator_assignments_carry_a_condition(
@@ -480,11 +497,26 @@ def refused(**changes: Any) -> str:
             {"deployedStacks": "dev"},
             "bootstrap:deployedStacks: expected a list of platform stacks, found 'dev'",
         ),
+        (
+            {"appTeamGroupObjectIds": ["payments"]},
+            "bootstrap:appTeamGroupObjectIds[0]: expected an Entra group's object id, a GUID "
+            "(az ad group show -g <group> --query id -o tsv), found 'payments'",
+        ),
+        (
+            {"appTeamGroupObjectIds": [TEAM_GROUPS[0], TEAM_GROUPS[0].lower()]},
+            "bootstrap:appTeamGroupObjectIds[1]: 2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40 is "
+            "listed twice",
+        ),
+        (
+            {"appTeamGroupObjectIds": TEAM_GROUPS[0]},
+            "bootstrap:appTeamGroupObjectIds: expected a list of Entra group object ids, found "
+            "'2B7C9E4F-1A3D-4C5E-8F6A-9B0C1D2E3F40'",
+        ),
         ({"enviroments": {}}, "bootstrap:enviroments: unknown key (did you mean 'environments'?)"),
         (
             {"namePrefix": "x"},
-            "bootstrap:namePrefix: unknown key; known keys: deployedStacks, environments, "
-            "githubRepository, subscriptionId",
+            "bootstrap:namePrefix: unknown key; known keys: appTeamGroupObjectIds, "
+            "deployedStacks, environments, githubRepository, subscriptionId",
         ),
         (
             {"githubRepository": {"secure": "v1:ciphertext"}},
@@ -534,6 +566,7 @@ def test_the_project_file_declares_every_key_the_program_reads() -> None:
     # Optional keys carry the program's defaults (the CLI requires a key declared without one).
     assert project["config"]["environments"]["default"] == dict(DEFAULT_ENVIRONMENTS)
     assert project["config"]["deployedStacks"]["default"] == []
+    assert project["config"]["appTeamGroupObjectIds"]["default"] == []
     required = {n for n, f in BootstrapConfig.model_fields.items() if f.is_required()}
     for name, field in BootstrapConfig.model_fields.items():
         if name != "location":

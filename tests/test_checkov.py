@@ -28,8 +28,9 @@ def test_the_rich_stack_renders_every_kind_the_program_declares(tmp_path: Path) 
     objects = list(yaml.safe_load_all(written.read_text()))
     kinds = Counter(manifest["kind"] for manifest in objects)
     assert kinds == {
-        "Namespace": 4,
-        "NetworkPolicy": 7,
+        # The services' four and the application teams' three, each with a deny-ingress policy.
+        "Namespace": 7,
+        "NetworkPolicy": 10,
         "ServiceAccount": 5,
         "Deployment": 5,
         "Service": 3,

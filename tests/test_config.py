@@ -178,8 +178,8 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         ),
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
-            "secretless-aks:stack: unknown key; known keys: cluster, keyVault, network, protect, "
-            "secrets, services",
+            "secretless-aks:stack: unknown key; known keys: appTeams, cluster, keyVault, network, "
+            "protect, secrets, services",
             id="reserved-key",
         ),
     ],
@@ -852,6 +852,185 @@ def test_names_kubernetes_and_azure_reserve_and_unusable_combinations_are_reject
 ) -> None:
     message = rejected(config)
     assert message == f"invalid configuration in Pulumi.dev.yaml (1 problem):\n  - {problem}"
+
+
+PAYMENTS_GROUP = "2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40"
+SEARCH_GROUP = "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"
+
+
+def team(**changes: Any) -> dict[str, Any]:
+    """An appTeams entry; None removes a key."""
+    entry = {"name": "payments", "groupObjectId": PAYMENTS_GROUP, "namespaces": ["payments"]}
+    return {key: value for key, value in {**entry, **changes}.items() if value is not None}
+
+
+SEARCH = team(name="search", groupObjectId=SEARCH_GROUP, namespaces=["search"])
+ONE_OWNER = (
+    "one namespace, one owner, since AKS RBAC Writer there lets a team run pods as any "
+    "ServiceAccount in it"
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        pytest.param(
+            stack_config(appTeams=[team(name="Payments_1")]),
+            "secretless-aks:appTeams[0].name: expected a valid team name: 1-63 lowercase "
+            "letters, digits and '-', starting with a letter and ending with a letter or digit, "
+            "found 'Payments_1'",
+            id="team-name-not-a-dns-label",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(groupObjectId="payments-team")]),
+            "secretless-aks:appTeams[0].groupObjectId: expected an Entra object id (a GUID), "
+            "found 'payments-team'",
+            id="group-not-a-guid",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(groupObjectId=None)]),
+            "secretless-aks:appTeams[0].groupObjectId: required key is missing",
+            id="group-missing",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(platformVaultSecret=["Payments--ApiKey"])]),
+            "secretless-aks:appTeams[0].platformVaultSecret: unknown key (did you mean "
+            "'platformVaultSecrets'?)",
+            id="typo-in-team-key",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(namespaces=["payments", "Payments_Jobs"])]),
+            "secretless-aks:appTeams[0].namespaces[1]: expected a valid namespace: 1-63 "
+            "lowercase letters, digits and '-', starting and ending with a letter or digit, "
+            "found 'Payments_Jobs'",
+            id="invalid-team-namespace",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(namespaces=["kube-system"])]),
+            "secretless-aks:appTeams[0].namespaces[0]: is reserved for Kubernetes itself; "
+            "choose a namespace of your own, found 'kube-system'",
+            id="reserved-team-namespace",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(namespaces=[])]),
+            "secretless-aks:appTeams[0].namespaces: list at least one namespace: the team's "
+            "group may write in these only",
+            id="no-team-namespace",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(namespaces=["payments", "payments"])]),
+            "secretless-aks:appTeams[0].namespaces: each namespace must appear once",
+            id="team-namespace-twice",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(), {**SEARCH, "namespaces": ["search", "payments"]}]),
+            f"secretless-aks:appTeams[1].namespaces[1]: payments belongs to team 'payments' "
+            f"already: {ONE_OWNER}",
+            id="namespace-of-two-teams",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(namespaces=["payments", "my-great-service"])]),
+            "secretless-aks:appTeams[0].namespaces[1]: my-great-service belongs to service "
+            f"'my-great-service' already: {ONE_OWNER}",
+            id="namespace-of-a-service",
+        ),
+        pytest.param(
+            stack_config(
+                services=[
+                    {
+                        "name": "orders",
+                        "additionalServiceAccounts": [
+                            {"namespace": "jobs", "serviceAccount": "orders-migrator"}
+                        ],
+                    }
+                ],
+                appTeams=[team(namespaces=["jobs"])],
+            ),
+            "secretless-aks:appTeams[0].namespaces[0]: jobs belongs to service 'orders' (its "
+            f"ServiceAccount orders-migrator) already: {ONE_OWNER}",
+            id="namespace-federated-by-a-service",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(), {**SEARCH, "name": "payments"}]),
+            "secretless-aks:appTeams: team name 'payments' appears twice",
+            id="duplicate-team",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(), {**SEARCH, "groupObjectId": PAYMENTS_GROUP.upper()}]),
+            f"secretless-aks:appTeams[1].groupObjectId: {PAYMENTS_GROUP} is the group of team "
+            "'payments' already; give each team its own",
+            id="group-of-two-teams",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(platformVaultSecrets=["Payments:ApiKey"])]),
+            "secretless-aks:appTeams[0].platformVaultSecrets[0]: secret name 'Payments:ApiKey' "
+            "must be 1-127 letters, digits and hyphens, found 'Payments:ApiKey'",
+            id="platform-vault-secret-holds-a-config-path",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(platformVaultSecrets=[])]),
+            "secretless-aks:appTeams[0].platformVaultSecrets: list at least one secret, or "
+            "leave it out",
+            id="no-platform-vault-secret",
+        ),
+        pytest.param(
+            stack_config(
+                appTeams=[team(platformVaultSecrets=["Payments--ApiKey", "payments--apikey"])]
+            ),
+            "secretless-aks:appTeams[0].platformVaultSecrets: each secret must appear once "
+            "(names are case-insensitive)",
+            id="platform-vault-secret-twice",
+        ),
+        pytest.param(
+            stack_config(appTeams={"payments": ["payments"]}),
+            'secretless-aks:appTeams: expected a list, found {"payments": ["payments"]}',
+            id="teams-not-a-list",
+        ),
+    ],
+)
+def test_bad_app_teams_are_rejected_naming_the_key(config: dict[str, Any], problem: str) -> None:
+    assert rejected(config) == (
+        f"invalid configuration in Pulumi.dev.yaml (1 problem):\n  - {problem}"
+    )
+
+
+def test_app_teams_are_parsed_and_default_to_none() -> None:
+    assert parsed(stack_config()).app_teams == ()
+    (payments, search) = parsed(
+        stack_config(appTeams=[team(platformVaultSecrets=["Payments--ApiKey"]), SEARCH])
+    ).app_teams
+    assert payments.group_object_id == uuid.UUID(PAYMENTS_GROUP)
+    assert payments.namespaces == ("payments",)
+    assert payments.platform_vault_secrets == ("Payments--ApiKey",)
+    assert search.platform_vault_secrets is None
+
+
+def test_platform_vault_secrets_are_accepted_on_an_existing_vault() -> None:
+    # Per-secret roles on an existing vault work as services' secretScope does: the vault must
+    # use Azure RBAC, which the KeyVault component checks when it reads it.
+    config = stack_config(
+        keyVault={"existing": {"name": "kv-shared", "resourceGroup": "rg-sec"}},
+        appTeams=[team(platformVaultSecrets=["Payments--ApiKey"])],
+    )
+    assert parsed(config).app_teams[0].platform_vault_secrets == ("Payments--ApiKey",)
+
+
+def test_mistakes_in_several_teams_are_reported_together() -> None:
+    config = stack_config(
+        appTeams=[
+            team(namespaces=["payments", "Jobs"]),
+            {**SEARCH, "groupObjectId": "x", "platformVaultSecrets": []},
+        ]
+    )
+    assert rejected(config).splitlines()[1:] == [
+        "  - secretless-aks:appTeams[0].namespaces[1]: expected a valid namespace: 1-63 "
+        "lowercase letters, digits and '-', starting and ending with a letter or digit, "
+        "found 'Jobs'",
+        "  - secretless-aks:appTeams[1].groupObjectId: expected an Entra object id (a GUID), "
+        "found 'x'",
+        "  - secretless-aks:appTeams[1].platformVaultSecrets: list at least one secret, or "
+        "leave it out",
+    ]
 
 
 def test_encrypted_values_are_refused_outside_secrets_and_never_shown() -> None:

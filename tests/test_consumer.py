@@ -16,9 +16,10 @@ import pytest
 
 import secretless_aks
 from secretless_aks import contract
-from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph
+from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, run_program
 from secretless_aks.offline.plan import main
 from secretless_aks.offline.plan_values import encode
+from tests.stack_configs import stack_config
 from tests.test_contract import shape_holds
 
 CONSUMER = PROJECT_DIR / "examples" / "consumer"
@@ -37,6 +38,14 @@ EXPECTED = {
     "azure-native:authorization:RoleAssignment": 2,
     "kubernetes:core/v1:ServiceAccount": 1,
     "kubernetes:apps/v1:Deployment": 1,
+    # Its team's namespace, which the platform made.
+    "kubernetes:core/v1:Namespace": 0,
+}
+# The consumer's team, as the platform's stack file would declare it.
+INVOICES_TEAM = {
+    "name": "invoices",
+    "groupObjectId": "4d9e1a6b-3c5f-4e7a-8b9c-1d2e3f4a5b62",
+    "namespaces": ["invoices"],
 }
 
 
@@ -62,10 +71,18 @@ def written(tmp_path: Path, outputs: dict[str, Any]) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def platform() -> RecordedGraph:
+    """The platform's dev stack, with the consumer's team."""
+    return run_program("dev", config=stack_config(appTeams=[INVOICES_TEAM]))
+
+
 @pytest.fixture(params=["recorded", "saved-v1"])
-def platform_outputs(request: pytest.FixtureRequest, dev: RecordedGraph, tmp_path: Path) -> Path:
+def platform_outputs(
+    request: pytest.FixtureRequest, platform: RecordedGraph, tmp_path: Path
+) -> Path:
     """The platform's outputs as its own run records them now, and as a v1 platform had them."""
-    return written(tmp_path, dev.outputs) if request.param == "recorded" else SAVED_V1
+    return written(tmp_path, platform.outputs) if request.param == "recorded" else SAVED_V1
 
 
 def test_the_consumer_plans_against_the_platforms_outputs(
@@ -84,6 +101,22 @@ def test_the_consumer_plans_against_the_platforms_outputs(
     assert provider["inputs"]["kubeconfig"]["$plan"] == "secret"
     # Its own vault: nothing of the platform's vault, on which it holds no right.
     assert platform["keyVaultName"] not in json.dumps(document)
+
+
+def test_against_a_1_0_platform_the_team_namespace_is_used_unchecked_with_a_warning(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A 1.0 platform exports no appTeams (and no contractMinorVersion): nothing to check
+    # against, so the plan goes on, and `pulumi preview` shows the program's warning (under
+    # the mocks, Pulumi logs it).
+    saved = json.loads(SAVED_V1.read_text())
+    assert "appTeams" not in saved and "contractMinorVersion" not in saved
+    plan(capsys, SAVED_V1)
+    assert [record.getMessage() for record in caplog.records if record.levelname == "WARNING"] == [
+        f"stack {PLATFORM_STACK!r} exports contract version 1.0, which lists no application "
+        "teams: cannot check that invoices belong to team 'invoices'; they must exist, and the "
+        "team must be allowed to write there"
+    ]
 
 
 def test_the_sample_outputs_follow_the_contract() -> None:
@@ -111,6 +144,22 @@ def test_the_sample_outputs_follow_the_contract() -> None:
             {"contractVersion": None},
             f"error: stack {PLATFORM_STACK!r} exports no contractVersion: it is not a "
             "secretless-aks platform stack, or it predates the output contract",
+        ),
+        (
+            {"appTeams": None},
+            f"error: stack {PLATFORM_STACK!r} does not export 'appTeams', which contract "
+            "version 1.1 requires",
+        ),
+        (
+            {"appTeams": {"payments": ["payments"]}},
+            f"error: stack {PLATFORM_STACK!r} has no application team 'invoices' (appTeams: "
+            "payments); ask the platform team to add it",
+        ),
+        (
+            {"appTeams": {"invoices": ["invoices-web", "invoices-jobs"]}},
+            f"error: team 'invoices' of stack {PLATFORM_STACK!r} may write only in namespaces "
+            "invoices-web, invoices-jobs, not in invoices; use its own, or ask the platform "
+            "team to add it to the team",
         ),
     ],
 )

@@ -25,6 +25,15 @@ STACK_CONFIGS = {
         ],
     ),
     "seeded-secrets": stack_config(secrets={"Identity": {"Secret": SECRET}}),
+    "app-teams": stack_config(
+        appTeams=[
+            {
+                "name": "payments",
+                "groupObjectId": "2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40",
+                "namespaces": ["payments", "payments-jobs"],
+            }
+        ]
+    ),
 }
 
 
@@ -35,6 +44,11 @@ def shape_holds(spec: contract.OutputSpec, value: Any) -> bool:
         return isinstance(value, int)
     if spec.shape == "object":
         return isinstance(value, dict) and set(value) == set(spec.fields)
+    if spec.shape == "map of lists":
+        return isinstance(value, dict) and all(
+            isinstance(entry, list) and all(isinstance(item, str) for item in entry)
+            for entry in value.values()
+        )
     return isinstance(value, dict) and all(
         isinstance(entry, dict) and set(entry) == set(spec.fields) for entry in value.values()
     )
@@ -48,6 +62,23 @@ def test_exports_match_the_contract_in_names_shapes_and_secrecy(name: str) -> No
         assert shape_holds(spec, graph.outputs[spec.name]), (spec.name, graph.outputs[spec.name])
     assert graph.secret_outputs == {s.name for s in contract.OUTPUTS if s.secret}
     assert graph.outputs["contractVersion"] == contract.CONTRACT_VERSION
+    assert graph.outputs["contractMinorVersion"] == contract.CONTRACT_MINOR_VERSION
+
+
+def test_app_teams_output_lists_each_teams_namespaces_in_order() -> None:
+    graph = run_program("dev", config=STACK_CONFIGS["app-teams"])
+    assert graph.outputs["appTeams"] == {"payments": ["payments", "payments-jobs"]}
+
+
+def test_a_minor_version_only_adds_outputs() -> None:
+    # What a 1.0 reader knows is still there, unchanged; a reader of 1.0 stacks reads the
+    # additions as empty.
+    assert contract.CONTRACT_VERSION == 1
+    assert set(contract.SUPPORTED_CONTRACT_VERSIONS) == {1}
+    added = [spec for spec in contract.OUTPUTS if spec.since > 0]
+    assert [spec.name for spec in added] == ["contractMinorVersion", "appTeams"]
+    assert {spec.since for spec in added} == {contract.CONTRACT_MINOR_VERSION}
+    assert not any(spec.secret for spec in added)
 
 
 def test_services_output_lists_every_configured_service() -> None:
@@ -59,15 +90,19 @@ def test_services_output_lists_every_configured_service() -> None:
 def test_readme_output_table_is_the_contract() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
     table = readme.split("<!-- contract:begin -->")[1].split("<!-- contract:end -->")[0]
-    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| (yes|no) \| ([^|]+) \|$", table, re.MULTILINE)
+    rows = re.findall(
+        r"^\| `(\w+)` \| ([^|]+) \| (yes|no) \| ([\d.]+) \| ([^|]+) \|$", table, re.MULTILINE
+    )
     documented = [
-        (name, shape.strip(), secret == "yes", text.strip()) for name, shape, secret, text in rows
+        (name, shape.strip(), secret == "yes", since, text.strip())
+        for name, shape, secret, since, text in rows
     ]
     expected = [
         (
             spec.name,
             spec.shape + (" {" + ", ".join(spec.fields) + "}" if spec.fields else ""),
             spec.secret,
+            spec.version,
             spec.description,
         )
         for spec in contract.OUTPUTS

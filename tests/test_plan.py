@@ -122,10 +122,10 @@ def test_plan_is_a_preview_table_in_program_order_with_counts_and_aligned_output
     # 17, the user pool and its two maintenance configurations.
     assert lines[lines.index("Resources:") + 1] == "    + 20 to create"
     outputs = lines[lines.index("Outputs:") + 1 :]
-    assert "    oidcIssuerUrl     : output<string>" in outputs
-    assert '    clusterName       : "aks-secretless-prod"' in outputs
-    assert "    kubeconfig        : [secret]" in outputs
-    assert "    tenantId          : <mocked tenant id>" in outputs
+    assert "    oidcIssuerUrl       : output<string>" in outputs
+    assert '    clusterName         : "aks-secretless-prod"' in outputs
+    assert "    kubeconfig          : [secret]" in outputs
+    assert "    tenantId            : <mocked tenant id>" in outputs
 
 
 def test_plan_details_print_nested_inputs_over_lines_in_key_order(
@@ -165,7 +165,7 @@ def test_partly_known_outputs_show_their_known_fields(
     code, out, _ = project.plan(capsys)
     assert code == 0
     lines = out.splitlines()
-    at = lines.index("    services          : {")
+    at = lines.index("    services            : {")
     assert lines[at + 1 : at + 10] == [
         "        orders: {",
         "            clientId          : output<string>",
@@ -434,6 +434,32 @@ def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_mo
     assert advice == [
         "        - [advisory]  image-pinned-by-digest  "
         "(kubernetes:apps/v1:Deployment: svc-legacy-deployment)"
+    ]
+
+
+def test_the_plan_warns_that_a_teams_delegation_needs_its_group_listed_in_bootstrap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = Project(tmp_path / "project")
+    group = "2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40"
+    project.configure(
+        appTeams=[
+            {"name": "search", "groupObjectId": group.replace("2b", "3c"), "namespaces": ["s"]},
+            {
+                "name": "payments",
+                "groupObjectId": group,
+                "namespaces": ["payments"],
+                "platformVaultSecrets": ["Payments--ApiKey"],
+            },
+        ]
+    )
+    code, _, err = project.plan(capsys)
+    assert code == 0
+    assert err.splitlines() == [
+        "warning: secretless-aks:appTeams[1] (payments) sets platformVaultSecrets: CI's deploy "
+        f"identity may make group {group} a Role Based Access Control Administrator only once "
+        "bootstrap:appTeamGroupObjectIds lists it (an Owner runs the bootstrap again); until "
+        "then pulumi up fails with AuthorizationFailed",
     ]
 
 

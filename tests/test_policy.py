@@ -546,6 +546,49 @@ def test_credential_like_names(name: str, looks: bool) -> None:
     assert credential_like(name) is looks
 
 
+PAYMENTS_GROUP = "2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40"
+SEARCH_GROUP = "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"
+
+
+def known_principal_violations(plan: Plan, settings: Settings) -> list[str]:
+    return [
+        v.message
+        for v in evaluate(RULES, Stack.from_plan(plan), settings)
+        if v.rule == "role-assignment-known-principals"
+    ]
+
+
+def test_team_groups_are_known_principals_because_the_stack_configures_them(rich: Plan) -> None:
+    settings = settings_of("rich")
+    assert settings.app_team_groups == {PAYMENTS_GROUP, SEARCH_GROUP}
+    assert known_principal_violations(rich, settings) == []
+    # Unconfigured, the same grants are principals nobody accounts for.
+    unconfigured = Settings(protect=settings.protect)
+    assert any(
+        "3 other principals get roles here" in message
+        for message in known_principal_violations(rich, unconfigured)
+    )
+
+
+def test_a_stranger_beside_the_team_groups_is_still_flagged(rich: Plan) -> None:
+    messages = known_principal_violations(broken(rich, stranger_grant), settings_of("rich"))
+    assert messages
+    assert all("the application teams' groups (appTeams)" in message for message in messages)
+    assert all(PAYMENTS_GROUP not in message for message in messages)
+
+
+def test_a_teams_conditioned_rbac_administrator_is_not_a_forbidden_role(rich: Plan) -> None:
+    delegated = [
+        entry
+        for entry in rich["resources"]
+        if entry["name"].startswith("team-payments-role-based-access-control-administrator")
+    ]
+    assert len(delegated) == 2
+    urns = {entry["urn"] for entry in delegated}
+    violations = evaluate(RULES, Stack.from_plan(rich), settings_of("rich"))
+    assert [v for v in violations if v.urn in urns] == []
+
+
 def test_settings_read_config_as_json_text_or_parsed() -> None:
     parsed = {
         "secretless-aks:protect": True,
@@ -553,9 +596,12 @@ def test_settings_read_config_as_json_text_or_parsed() -> None:
             "publicNetworkAccess": "Disabled",
             "allowedIpRanges": ["1.2.3.0/24"],
         },
+        "secretless-aks:appTeams": [
+            {"name": "payments", "groupObjectId": PAYMENTS_GROUP.upper(), "namespaces": ["p"]}
+        ],
     }
     text = {key: json.dumps(value) for key, value in parsed.items()}
-    expected = Settings(True, "Disabled", ("1.2.3.0/24",))
+    expected = Settings(True, "Disabled", ("1.2.3.0/24",), frozenset({PAYMENTS_GROUP}))
     assert Settings.from_config(parsed) == Settings.from_config(text) == expected
     assert Settings.from_config({}) == Settings()
 

@@ -18,7 +18,7 @@ from secretless_aks.offline.harness import (
 )
 from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
 from secretless_aks.offline.stack_file import read_config
-from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID, grants
+from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID, grant, grants
 from tests.stack_configs import stack_config
 
 # Microsoft's published built-in role ids
@@ -39,9 +39,9 @@ PUBLISHED_ROLE_IDS = {
     "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
     "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
     # Granted by bootstrap/ only.
     "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
-    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
@@ -132,10 +132,27 @@ def rich() -> RecordedGraph:
 def test_every_role_the_platform_grants_is_a_platform_grant_and_none_goes_unused(
     rich: RecordedGraph, prod: RecordedGraph
 ) -> None:
-    # The deploy identity may assign PLATFORM_GRANTS only (its ABAC condition): a grant
-    # outside them fails in Azure, and one the program no longer makes widens the condition.
+    # The deploy identity may assign PLATFORM_GRANTS (its ABAC condition), and RBAC
+    # Administrator to the team groups bootstrap lists: a grant outside them fails in Azure,
+    # and one the program no longer makes widens the condition.
     granted = {g.role for graph in (rich, prod) for g in grants(graph)}
-    assert granted == set(roles.PLATFORM_GRANTS)
+    assert granted == {*roles.PLATFORM_GRANTS, roles.RBAC_ADMINISTRATOR}
+
+
+def test_rbac_administrator_goes_only_to_team_groups_held_to_granting_secrets_user(
+    rich: RecordedGraph,
+) -> None:
+    teams = {team["groupObjectId"] for team in RICH_CONFIG["secretless-aks:appTeams"]}
+    administrators = [
+        a for a in rich.by_type(ROLE_ASSIGNMENT) if grant(a).role == roles.RBAC_ADMINISTRATOR
+    ]
+    assert administrators
+    for assignment in administrators:
+        assert assignment.inputs["principalId"] in teams, assignment.urn
+        assert assignment.inputs["condition"] == roles.rbac_administrator_condition(
+            roles.TEAM_SECRETS_DELEGATION
+        )
+        assert assignment.inputs["conditionVersion"] == roles.CONDITION_VERSION
 
 
 def test_every_principal_the_platform_grants_to_is_of_a_platform_principal_type(
@@ -149,20 +166,62 @@ def test_every_principal_the_platform_grants_to_is_of_a_platform_principal_type(
 
 
 GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+DEPLOYER = "0d6e2a57-6f5c-4d38-9e4f-0a8b3c2d1e0f"
+TEAM_GROUP = "2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40"
 
 
-def test_the_condition_names_exactly_the_platform_grants_for_write_and_delete() -> None:
-    deployer = "0d6e2a57-6f5c-4d38-9e4f-0a8b3c2d1e0f"
-    condition = roles.rbac_administrator_condition(deployer)
-    listed = re.findall(r"RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{([^}]*)\}", condition)
-    assert len(listed) == 2  # the request's role (write) and the existing one's (delete)
-    for guids in listed:
-        assert set(re.findall(GUID, guids)) == {role.guid for role in roles.PLATFORM_GRANTS}
+def listed_roles(condition: str) -> list[set[str]]:
+    """The role GUIDs of each clause, in order."""
+    found = re.findall(r"RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{([^}]*)\}", condition)
+    return [set(re.findall(GUID, guids)) for guids in found]
+
+
+def test_the_deploy_condition_names_exactly_the_platform_grants_for_write_and_delete() -> None:
+    condition = roles.deploy_identity_condition(DEPLOYER)
+    platform = {role.guid for role in roles.PLATFORM_GRANTS}
+    # The request's role (write) and the existing one's (delete).
+    assert listed_roles(condition) == [platform, platform]
     assert "'ServicePrincipal', 'Group'" in condition
-    assert condition.count(f"GuidEquals {{{deployer}}}") == 2
+    assert condition.count(f"GuidEquals {{{DEPLOYER}}}") == 2
     assert "ActionMatches{'Microsoft.Authorization/roleAssignments/write'}" in condition
     assert "ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}" in condition
+    assert roles.RBAC_ADMINISTRATOR.guid not in condition
     assert roles.CONDITION_VERSION == "2.0"
+
+
+def test_the_deploy_condition_lets_rbac_administrator_go_to_the_listed_team_groups_only() -> None:
+    # A condition cannot see the condition of the assignment it allows: whoever may assign
+    # RBAC Administrator may assign it unconditioned. So only to groups named one by one.
+    condition = roles.deploy_identity_condition(DEPLOYER, (TEAM_GROUP,))
+    platform = {role.guid for role in roles.PLATFORM_GRANTS}
+    administrator = {roles.RBAC_ADMINISTRATOR.guid}
+    assert listed_roles(condition) == [platform, administrator, platform, administrator]
+    for source in ("Request", "Resource"):
+        assert (
+            f"(@{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
+            f"ForAnyOfAnyValues:GuidEquals {{{roles.RBAC_ADMINISTRATOR.guid}}} AND "
+            f"@{source}[Microsoft.Authorization/roleAssignments:PrincipalId] "
+            f"ForAnyOfAnyValues:GuidEquals {{{TEAM_GROUP}}})"
+        ) in condition
+    # Without teams, the condition is the platform grants' alone.
+    assert roles.deploy_identity_condition(DEPLOYER, ()) == roles.deploy_identity_condition(
+        DEPLOYER
+    )
+
+
+def test_a_team_group_may_grant_key_vault_secrets_user_to_service_principals_only() -> None:
+    condition = roles.rbac_administrator_condition(roles.TEAM_SECRETS_DELEGATION)
+    secrets_user = {roles.KEY_VAULT_SECRETS_USER.guid}
+    assert listed_roles(condition) == [secrets_user, secrets_user]
+    assert condition.count("StringEqualsIgnoreCase {'ServicePrincipal'}") == 2
+    assert "PrincipalId" not in condition
+
+
+def test_a_condition_without_a_delegation_or_principals_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one delegation"):
+        roles.rbac_administrator_condition()
+    with pytest.raises(ValueError, match="principal types, principal ids or both"):
+        roles.rbac_administrator_condition(roles.Delegation((roles.KEY_VAULT_SECRETS_USER,)))
 
 
 # --- the role definition each grant names, in previews and deployments ----------------------
@@ -195,6 +254,14 @@ CONFIGURATIONS = {
                 {"name": "orders", "secretScope": ["Orders--DbPassword"]},
                 {"name": "payments", "keyVaultRole": "secretsOfficer"},
                 {"name": "legacy", "binding": "podIdentity"},
+            ],
+            appTeams=[
+                {
+                    "name": "search",
+                    "groupObjectId": TEAM_GROUP,
+                    "namespaces": ["search"],
+                    "platformVaultSecrets": ["Search--ApiKey"],
+                }
             ],
         ),
     ),
@@ -234,6 +301,22 @@ EXPECTED_ROLES = {
     "svc-moving-kubelet-managed-identity-operator": roles.MANAGED_IDENTITY_OPERATOR,
     "svc-legacy-key-vault-secrets-user-on-vault": roles.KEY_VAULT_SECRETS_USER,
     "svc-legacy-kubelet-managed-identity-operator": roles.MANAGED_IDENTITY_OPERATOR,
+    **{
+        f"team-{team}-azure-kubernetes-service-rbac-writer-on-namespace-{namespace}": (
+            roles.AKS_RBAC_WRITER
+        )
+        for team, namespace in (
+            ("payments", "payments"),
+            ("payments", "payments-jobs"),
+            ("search", "search"),
+        )
+    },
+    **{
+        f"team-payments-role-based-access-control-administrator-on-secret-{secret}": (
+            roles.RBAC_ADMINISTRATOR
+        )
+        for secret in ("payments--apikey", "partner--token")
+    },
 }
 
 
@@ -304,6 +387,10 @@ def test_grants_on_a_vault_in_another_subscription_name_that_subscriptions_roles
         "svc-legacy-key-vault-secrets-user-on-vault": (
             roles.KEY_VAULT_SECRETS_USER,
             VAULT_IN_OTHER_SUBSCRIPTION,
+        ),
+        "team-search-role-based-access-control-administrator-on-secret-search--apikey": (
+            roles.RBAC_ADMINISTRATOR,
+            f"{VAULT_IN_OTHER_SUBSCRIPTION}/secrets/Search--ApiKey",
         ),
     }
     for name, (role, scope) in on_the_vault.items():

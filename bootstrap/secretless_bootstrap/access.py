@@ -6,8 +6,9 @@ subscription exists to grant on before the first deploy: a resource group can on
 by a principal allowed at subscription scope, and the program assigns roles in the node
 resource group too (the kubelet's Virtual Machine Contributor, for pod identity). The deploy
 identity gets Contributor and, instead of Owner or User Access Administrator, Role Based
-Access Control Administrator held by an ABAC condition to the roles the program grants
-(roles.PLATFORM_GRANTS) and the principal types it grants them to.
+Access Control Administrator held by an ABAC condition (roles.deploy_identity_condition) to the
+roles the program grants (roles.PLATFORM_GRANTS) and the principal types it grants them to,
+and to RBAC Administrator itself for the application teams' groups listed here only.
 
 The preview identity runs `pulumi preview` for every stack and can change nothing. A DIY
 backend previews without a lock and without writing: pulumi/pulumi pkg/backend/diy/backend.go
@@ -19,6 +20,7 @@ reading state is enough: Storage Blob Data Reader.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import pulumi
@@ -33,7 +35,10 @@ def subscription_scope(subscription_id: str) -> str:
 
 
 def deploy_grants(
-    subscription_id: str, container_id: pulumi.Input[str], key_id: pulumi.Input[str]
+    subscription_id: str,
+    container_id: pulumi.Input[str],
+    key_id: pulumi.Input[str],
+    team_group_ids: tuple[str, ...] = (),
 ) -> list[Grant]:
     subscription = subscription_scope(subscription_id)
     return [
@@ -50,7 +55,9 @@ def deploy_grants(
             "subscription",
             "pulumi up makes the platform's role assignments (also in AKS's node resource "
             "group), held by a condition to the project's roles and principal types.",
-            conditioned=True,
+            condition=functools.partial(
+                roles.deploy_identity_condition, team_group_ids=team_group_ids
+            ),
         ),
         Grant(
             roles.STORAGE_BLOB_DATA_CONTRIBUTOR,

@@ -105,6 +105,15 @@ def _github_environment(value: str) -> str:
     return value
 
 
+def _group_object_id(value: str) -> str:
+    if not _GUID.fullmatch(value):
+        raise ValueError(
+            "expected an Entra group's object id, a GUID (az ad group show -g <group> --query "
+            f"id -o tsv), found {value!r}"
+        )
+    return value.lower()
+
+
 def _stack(value: str) -> str:
     shortest, longest = STACK_NAME_LENGTH
     if not (shortest <= len(value) <= longest and re.fullmatch(STACK_NAME_PATTERN, value)):
@@ -121,6 +130,7 @@ Location = Annotated[str, AfterValidator(_location)]
 GitHubRepository = Annotated[str, AfterValidator(_github_repository)]
 GitHubEnvironment = Annotated[str, AfterValidator(_github_environment)]
 StackName = Annotated[str, AfterValidator(_stack)]
+GroupObjectId = Annotated[str, AfterValidator(_group_object_id)]
 
 
 class BootstrapConfig(BaseModel):
@@ -140,6 +150,10 @@ class BootstrapConfig(BaseModel):
     # the preview identity gets read access on them. Azure refuses a role assignment on a
     # scope that does not exist yet.
     deployed_stacks: tuple[StackName, ...] = ()
+    # The application teams' groups (the platform stacks' appTeams that set
+    # platformVaultSecrets) to which the deploy identities may assign Role Based Access Control
+    # Administrator, and no other principal: an Owner approves each group here.
+    app_team_group_object_ids: tuple[GroupObjectId, ...] = ()
 
 
 # --- reading it -----------------------------------------------------------------------------
@@ -155,6 +169,7 @@ _EXPECTED = {
     "environments": "an object mapping each GitHub environment to the platform stack it "
     "deploys (dev: dev)",
     "deployed_stacks": "a list of platform stacks",
+    "app_team_group_object_ids": "a list of Entra group object ids",
 }
 
 
@@ -204,6 +219,11 @@ def parse_bootstrap_config(
     problems += _environment_problems(environments) if "environments" in valid else []
     if "deployed_stacks" in valid and ("environments" in valid or "environments" not in raw):
         problems += _deployed_problems(valid["deployed_stacks"], environments)
+    groups = valid.get("app_team_group_object_ids", ())
+    for index, group in enumerate(groups):
+        if group in groups[:index]:
+            where = f"{_KEYS['app_team_group_object_ids']}[{index}]"
+            problems.append((where, f"{where}: {group} is listed twice"))
     if problems:
         lines = [message for _, message in sorted(problems)]
         count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"

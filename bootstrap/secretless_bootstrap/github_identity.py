@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -21,8 +21,9 @@ class Grant:
     # Names the assignment in Pulumi: `<identity>-<role>-on-<scope_name>`.
     scope_name: str
     why: str
-    # Role Based Access Control Administrator only: held to rbac_administrator_condition.
-    conditioned: bool = False
+    # Role Based Access Control Administrator only: its ABAC condition, given the principal id
+    # of the identity that holds it.
+    condition: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,7 @@ class GitHubIdentity(pulumi.ComponentResource):
                 principal_id=self.principal_id,
                 principal_type=roles.SERVICE_PRINCIPAL,
                 description=grant.why,
-                condition=self.principal_id.apply(roles.rbac_administrator_condition)
-                if grant.conditioned
-                else None,
+                condition=self.principal_id.apply(grant.condition) if grant.condition else None,
                 parent=self,
             )
         self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id})

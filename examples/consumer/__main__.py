@@ -4,8 +4,9 @@ It reads the platform stack's outputs through the typed contract reader and give
 application what it needs to read its secrets with no secret: its own identity, federated with
 the cluster's OIDC issuer; its own Key Vault (Azure RBAC only) in its own resource group, seeded
 from this stack's encrypted `secrets`, where the identity gets Key Vault Secrets User (on the
-vault, or on each secret in `app.secretScope`); and its Namespace, ServiceAccount and Deployment
-on the cluster, through a Kubernetes provider built from the platform's secret kubeconfig.
+vault, or on each secret in `app.secretScope`); and its ServiceAccount and Deployment on the
+cluster, through a Kubernetes provider built from the platform's secret kubeconfig, in a
+namespace the platform made for its team (or, with `createNamespace: true`, one it creates).
 With `usePlatformVault: true` it reads named secrets from the platform's vault instead, which
 the platform must delegate (README.md).
 """
@@ -45,7 +46,12 @@ class AppStackConfig(ConfigModel):
 
     stack: StackName
     platform_stack: Annotated[str, Field(min_length=1)]
+    # The platform's appTeams entry this application belongs to.
+    team: Annotated[str, Field(min_length=1)]
     app: ServiceConfig
+    # False: the app's namespaces are ones the platform made for the team, where the team may
+    # write but not create namespaces. True: this project creates app.namespace itself.
+    create_namespace: StrictBool = False
     use_platform_vault: StrictBool = False
     protect: StrictBool = False
     secrets: tuple[ConfigSecret, ...] = ()
@@ -134,9 +140,14 @@ else:
     vault_subscription_id, secret_ids = vault.vault_subscription_id, vault.secret_ids
 
 provider = kubernetes.Provider("platform-cluster", kubeconfig=platform.kubeconfig)
-namespace = restricted_namespace(
-    f"{app.name}-namespace", app.namespace, pulumi.ResourceOptions(provider=provider)
-)
+if config.create_namespace:
+    namespace: kubernetes.core.v1.Namespace | pulumi.Output[str] = restricted_namespace(
+        f"{app.name}-namespace", app.namespace, pulumi.ResourceOptions(provider=provider)
+    )
+else:
+    # Every namespace a credential trusts must be the team's: another's could run as the app.
+    federated = [account_namespace for account_namespace, _ in app.federated_service_accounts]
+    namespace = platform.team_namespaces(config.team, federated).apply(lambda _: app.namespace)
 service = ServiceIdentity(
     f"svc-{app.name}",
     ServiceIdentityArgs(

@@ -93,6 +93,8 @@ class Settings:
     protect: bool = False
     key_vault_public_network_access: str | None = None
     key_vault_allowed_ip_ranges: tuple[str, ...] = ()
+    # The application teams' Entra groups (appTeams), lower-cased: principals the stack names.
+    app_team_groups: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -113,12 +115,18 @@ class Settings:
         vault = vault if isinstance(vault, Mapping) else {}
         access = vault.get("publicNetworkAccess")
         ranges = vault.get("allowedIpRanges")
+        teams = value("appTeams")
         return cls(
             protect=value("protect") is True,
             key_vault_public_network_access=access if isinstance(access, str) else None,
             key_vault_allowed_ip_ranges=tuple(str(r) for r in ranges)
             if isinstance(ranges, list)
             else (),
+            app_team_groups=frozenset(
+                team["groupObjectId"].lower()
+                for team in (teams if isinstance(teams, list) else ())
+                if isinstance(team, Mapping) and isinstance(team.get("groupObjectId"), str)
+            ),
         )
 
 

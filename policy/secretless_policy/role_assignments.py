@@ -88,8 +88,9 @@ def _principal_type(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]
             )
 
 
-def _known_principals(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
-    admin_groups = {
+def _known_principals(stack: Stack, settings: Settings) -> Iterator[tuple[Resource, str]]:
+    # The cluster's admin groups and the application teams' groups (appTeams) are configured.
+    configured = settings.app_team_groups | {
         str(group).lower()
         for cluster in stack.of_type(CLUSTER)
         for group in cluster.get("aadProfile", "adminGroupObjectIDs") or ()
@@ -100,7 +101,7 @@ def _known_principals(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str
         principal = assignment.get("principalId")
         if _from_stack(stack, assignment) or not (known(principal) and isinstance(principal, str)):
             continue
-        if principal.lower() not in admin_groups:
+        if principal.lower() not in configured:
             outside.setdefault(principal.lower(), []).append(assignment)
     # One principal outside the stack is the one running `pulumi up` (it seeds the secrets
     # and deploys the Kubernetes objects); a policy pack cannot learn its id, so a second
@@ -113,7 +114,8 @@ def _known_principals(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str
                     assignment,
                     (
                         "grant roles only to identities this stack declares, the cluster's admin "
-                        "groups (aadProfile.adminGroupObjectIDs) and the deploying principal; "
+                        "groups (aadProfile.adminGroupObjectIDs), the application teams' groups "
+                        "(appTeams) and the deploying principal; "
                         f"{len(outside)} other principals get roles here ({principals})"
                     ),
                 )
@@ -169,7 +171,7 @@ RULES = (
     ),
     Rule(
         "role-assignment-known-principals",
-        "Roles go only to identities the stack declares, admin groups and the deployer.",
+        "Roles go only to identities the stack declares, admin and team groups and the deployer.",
         "access for a principal nobody reviewing the stack can account for",
         check_stack=_known_principals,
     ),

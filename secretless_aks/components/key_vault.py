@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +171,17 @@ class KeyVault(pulumi.ComponentResource):
             )
             secret_ids[secret.name] = created.id
         return secret_ids
+
+
+def secret_scope(
+    vault_id: pulumi.Input[str], seeded: Mapping[str, pulumi.Output[str]], secret: str
+) -> pulumi.Input[str]:
+    """The scope of a role on one secret of the vault: a secret this stack seeds by its id, so
+    the grant waits for the secret to exist; any other by the id it has in the vault."""
+    for name, secret_id in seeded.items():
+        if name.lower() == secret.lower():  # Key Vault names are case-insensitive
+            return secret_id
+    return pulumi.Output.concat(vault_id, f"/secrets/{secret}")
 
 
 def rbac_vault_properties(

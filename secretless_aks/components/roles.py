@@ -65,22 +65,25 @@ AKS_RBAC_ADMIN = BuiltInRole(
 AKS_RBAC_READER = BuiltInRole(
     "Azure Kubernetes Service RBAC Reader", "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
 )
+# Each application team's group (appTeams), on each of its namespaces only: deploy there.
 AKS_RBAC_WRITER = BuiltInRole(
     "Azure Kubernetes Service RBAC Writer", "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"
 )
 AKS_CLUSTER_USER = BuiltInRole(
     "Azure Kubernetes Service Cluster User Role", "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
 )
+# Always with an ABAC condition (rbac_administrator_condition), never Owner or User Access
+# Administrator, which may assign any role. Each deploy identity (bootstrap/), on the
+# subscription: make the program's role assignments (deploy_identity_condition). Each
+# application team's group, on each secret in its platformVaultSecrets: give its own workload
+# identities Key Vault Secrets User there (TEAM_SECRETS_DELEGATION).
+RBAC_ADMINISTRATOR = BuiltInRole(
+    "Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+)
 
 # Granted by bootstrap/ only (the platform program never grants these):
 # Each deploy identity, on the subscription: create the environment's resources.
 CONTRIBUTOR = BuiltInRole("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")
-# Each deploy identity, on the subscription, always with rbac_administrator_condition: make the
-# program's role assignments (PLATFORM_GRANTS) and nothing else. Never Owner or User Access
-# Administrator, which may assign any role.
-RBAC_ADMINISTRATOR = BuiltInRole(
-    "Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
-)
 # Deploy identities (and whoever runs bootstrap), on the state container: read and write state.
 STORAGE_BLOB_DATA_CONTRIBUTOR = BuiltInRole(
     "Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
@@ -198,9 +201,9 @@ def assign_role(
     )
 
 
-# The roles the platform program grants, and so the only ones its deploy identity may assign
-# (bootstrap/ gives it Role Based Access Control Administrator with RBAC_ADMINISTRATOR_CONDITION,
-# not Owner). tests/test_roles.py checks every assignment the program declares is one of these.
+# The roles the platform program grants to managed identities and groups, and so the ones its
+# deploy identity may assign to them (deploy_identity_condition). tests/test_roles.py checks
+# every assignment the program declares is one of these or a team's RBAC_ADMINISTRATOR.
 PLATFORM_GRANTS = (
     NETWORK_CONTRIBUTOR,
     MANAGED_IDENTITY_OPERATOR,
@@ -208,32 +211,84 @@ PLATFORM_GRANTS = (
     KEY_VAULT_SECRETS_USER,
     KEY_VAULT_SECRETS_OFFICER,
     AKS_RBAC_CLUSTER_ADMIN,
+    AKS_RBAC_WRITER,
 )
-# The principal types the program names: managed identities and admin groups.
+# The principal types the program names: managed identities, admin and team groups.
 PLATFORM_PRINCIPAL_TYPES = (SERVICE_PRINCIPAL, GROUP)
 # Azure ABAC conditions on role assignments are version 2.0.
 CONDITION_VERSION = "2.0"
 
 
-def rbac_administrator_condition(deployer_principal_id: str) -> str:
-    """The ABAC condition that holds a Role Based Access Control Administrator to this project.
+@dataclass(frozen=True)
+class Delegation:
+    """Role assignments a Role Based Access Control Administrator may create and delete: of
+    `roles`, to principals of `principal_types` or to the principals `principal_ids`."""
 
-    It may create and delete assignments of PLATFORM_GRANTS only, to managed identities and
-    groups, or to itself: its own grants (Key Vault Secrets Officer, AKS RBAC Cluster Admin)
-    carry no principal type (see SERVICE_PRINCIPAL), so they are allowed by principal id. Write
-    is judged on the request, delete on the existing assignment; each needs its own expression.
+    roles: tuple[BuiltInRole, ...]
+    principal_types: tuple[authorization.PrincipalType, ...] = ()
+    principal_ids: tuple[str, ...] = ()
+
+
+# What a team group may do with its RBAC Administrator on a platform vault's secret: give Key
+# Vault Secrets User to service principals (its applications' managed identities), nothing else.
+TEAM_SECRETS_DELEGATION = Delegation((KEY_VAULT_SECRETS_USER,), (SERVICE_PRINCIPAL,))
+
+
+def rbac_administrator_condition(*delegations: Delegation) -> str:
+    """The ABAC condition that holds a Role Based Access Control Administrator to `delegations`.
+
+    Only the role, principal id and principal type of an assignment can be tested (not its
+    scope, nor its own condition). Write is judged on the request, delete on the existing
+    assignment; each needs its own expression.
+    https://learn.microsoft.com/azure/role-based-access-control/conditions-authorization-actions-attributes
     https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples
     """
-    roles = ", ".join(role.guid for role in PLATFORM_GRANTS)
-    types = ", ".join(f"'{principal_type.value}'" for principal_type in PLATFORM_PRINCIPAL_TYPES)
+    if not delegations:
+        raise ValueError("an RBAC Administrator's condition needs at least one delegation")
 
     def allowed(action: str, source: str) -> str:
         attribute = f"@{source}[Microsoft.Authorization/roleAssignments"
-        return (
-            f"(!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}}) OR ("
-            f"{attribute}:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}} AND ("
-            f"{attribute}:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{{types}}} OR "
-            f"{attribute}:PrincipalId] ForAnyOfAnyValues:GuidEquals {{{deployer_principal_id}}})))"
-        )
+        clauses = "".join(f" OR {_permits(delegation, attribute)}" for delegation in delegations)
+        return f"(!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}}){clauses})"
 
     return f"{allowed('write', 'Request')} AND {allowed('delete', 'Resource')}"
+
+
+def _permits(delegation: Delegation, attribute: str) -> str:
+    roles = ", ".join(role.guid for role in delegation.roles)
+    principals = []
+    if delegation.principal_types:
+        types = ", ".join(f"'{kind.value}'" for kind in delegation.principal_types)
+        principals.append(
+            f"{attribute}:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{{types}}}"
+        )
+    if delegation.principal_ids:
+        ids = ", ".join(delegation.principal_ids)
+        principals.append(f"{attribute}:PrincipalId] ForAnyOfAnyValues:GuidEquals {{{ids}}}")
+    if not principals:
+        raise ValueError("a delegation names principal types, principal ids or both")
+    principal = principals[0] if len(principals) == 1 else f"({' OR '.join(principals)})"
+    return (
+        f"({attribute}:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}} AND {principal})"
+    )
+
+
+def deploy_identity_condition(
+    deployer_principal_id: str, team_group_ids: tuple[str, ...] = ()
+) -> str:
+    """The condition on a deploy identity's Role Based Access Control Administrator.
+
+    PLATFORM_GRANTS to managed identities and groups, or to itself: its own grants (Key Vault
+    Secrets Officer, AKS RBAC Cluster Admin) carry no principal type (see SERVICE_PRINCIPAL),
+    so they are allowed by principal id. And RBAC Administrator itself, for the appTeams that
+    set platformVaultSecrets, to the listed team groups only: a condition cannot see the
+    condition of the assignment it allows, so an identity that may assign RBAC Administrator
+    may assign it unconditioned, which can grant Owner. Naming the groups keeps that to groups
+    an Owner approved (bootstrap:appTeamGroupObjectIds), never a principal the deploy identity
+    could create or control; the policy pack refuses an unconditioned RBAC Administrator on
+    every preview and deploy.
+    """
+    delegations = [Delegation(PLATFORM_GRANTS, PLATFORM_PRINCIPAL_TYPES, (deployer_principal_id,))]
+    if team_group_ids:
+        delegations.append(Delegation((RBAC_ADMINISTRATOR,), principal_ids=team_group_ids))
+    return rbac_administrator_condition(*delegations)

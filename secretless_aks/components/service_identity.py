@@ -12,6 +12,7 @@ from pulumi_azure_native import managedidentity
 
 from secretless_aks.components import manifests, roles
 from secretless_aks.components.config import KeyVaultRole, ServiceConfig
+from secretless_aks.components.key_vault import secret_scope
 from secretless_aks.components.naming import (
     EnvironmentNames,
     federated_credential_name,
@@ -44,7 +45,9 @@ class ServiceIdentityArgs:
     tenant_id: pulumi.Input[str]
     kubelet_principal_id: pulumi.Input[str]
     provider: kubernetes.Provider
-    namespace: kubernetes.core.v1.Namespace
+    # Where its Kubernetes objects go: a Namespace this project creates (they wait for it), or
+    # the name of one that exists (an application team's, which the platform creates).
+    namespace: kubernetes.core.v1.Namespace | pulumi.Input[str]
     # AAD Pod Identity's Helm release, which installs the CRDs; None when no service uses it.
     pod_identity_release: pulumi.Resource | None = None
     # Keep the identity (and so its client id, which pods are configured with) in prod.
@@ -100,12 +103,10 @@ class ServiceIdentity(pulumi.ComponentResource):
         if service.secret_scope is None:
             targets = [("vault", args.vault_id, "its Key Vault")]
         else:
-            seeded = {secret.lower(): secret_id for secret, secret_id in args.secret_ids.items()}
             targets = [
                 (
                     f"secret-{secret.lower()}",
-                    seeded.get(secret.lower())
-                    or pulumi.Output.concat(args.vault_id, f"/secrets/{secret}"),
+                    secret_scope(args.vault_id, args.secret_ids, secret),
                     f"the secret {secret}",
                 )
                 for secret in service.secret_scope
@@ -146,7 +147,11 @@ class ServiceIdentity(pulumi.ComponentResource):
         service = args.settings
         k8s = pulumi.ResourceOptions(parent=self, provider=args.provider)
         # The namespace by data link, so every object waits for its Namespace.
-        namespace: pulumi.Output[str] = args.namespace.metadata.apply(lambda m: m["name"])
+        namespace: pulumi.Output[str] = (
+            args.namespace.metadata.apply(lambda m: m["name"])
+            if isinstance(args.namespace, kubernetes.core.v1.Namespace)
+            else pulumi.Output.from_input(args.namespace)
+        )
 
         def metadata(manifest: dict[str, Any]) -> Any:
             return _in_namespace(manifest, namespace)

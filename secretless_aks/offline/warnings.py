@@ -14,11 +14,16 @@ from typing import Any
 from secretless_aks.offline.harness import OFFLINE_STAND_IN, offline_stand_ins
 
 SERVICES_KEY = "secretless-aks:services"
+APP_TEAMS_KEY = "secretless-aks:appTeams"
 POD_IDENTITY_BINDINGS = ("podIdentity", "both")
 
 
 def plan_warnings(stack_config: Mapping[str, Any]) -> list[str]:
-    return [*_stand_ins(stack_config), *_service_warnings(stack_config)]
+    return [
+        *_stand_ins(stack_config),
+        *_service_warnings(stack_config),
+        *_team_warnings(stack_config),
+    ]
 
 
 def _stand_ins(stack_config: Mapping[str, Any]) -> list[str]:
@@ -41,4 +46,20 @@ def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
         "workloadIdentity (README: moving a service from pod identity)"
         for index, service in enumerate(services)
         if isinstance(service, dict) and service.get("binding") in POD_IDENTITY_BINDINGS
+    ]
+
+
+def _team_warnings(stack_config: Mapping[str, Any]) -> list[str]:
+    teams = stack_config.get(APP_TEAMS_KEY)
+    if not isinstance(teams, list):
+        return []
+    # The platform cannot see bootstrap's config; the deploy identity's condition names the
+    # groups it may make RBAC Administrators, and refuses any other in Azure.
+    return [
+        f"{APP_TEAMS_KEY}[{index}] ({team.get('name')}) sets platformVaultSecrets: CI's deploy "
+        f"identity may make group {team.get('groupObjectId')} a Role Based Access Control "
+        "Administrator only once bootstrap:appTeamGroupObjectIds lists it (an Owner runs the "
+        "bootstrap again); until then pulumi up fails with AuthorizationFailed"
+        for index, team in enumerate(teams)
+        if isinstance(team, dict) and team.get("platformVaultSecrets")
     ]

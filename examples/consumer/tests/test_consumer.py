@@ -15,6 +15,7 @@ SAMPLE = PROJECT / "sample-outputs.json"
 PLATFORM = json.loads(SAMPLE.read_text())
 STACK_FILE = yaml.safe_load((PROJECT / "Pulumi.dev.yaml").read_text())["config"]
 APP = "secretless-aks-consumer:app"
+CREATE_NAMESPACE = "secretless-aks-consumer:createNamespace"
 USE_PLATFORM_VAULT = "secretless-aks-consumer:usePlatformVault"
 SECRETS = "secretless-aks-consumer:secrets"
 
@@ -90,16 +91,15 @@ def test_the_app_reads_its_secret_from_a_vault_of_its_own(
     assert PLATFORM["keyVaultResourceId"] not in json.dumps(document)
 
 
-def test_the_workload_runs_on_the_platforms_cluster_as_its_service_account(
+def test_the_workload_runs_on_the_platforms_cluster_in_its_teams_namespace(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     document = plan(capsys)
     provider = named(document, "platform-cluster")
     assert provider["inputs"]["kubeconfig"]["$plan"] == "secret"
-    namespace = named(document, "invoices-namespace")
-    assert namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == (
-        "restricted"
-    )
+    # The platform made the namespace for the team (appTeams); the team may not create one.
+    assert PLATFORM["appTeams"]["invoices"] == ["invoices"]
+    assert of_type(document, "kubernetes:core/v1:Namespace") == []
     account = named(document, "svc-invoices-service-account")
     assert account["inputs"]["metadata"]["namespace"] == "invoices"
     deployment = named(document, "svc-invoices-deployment")["inputs"]["spec"]["template"]
@@ -108,6 +108,20 @@ def test_the_workload_runs_on_the_platforms_cluster_as_its_service_account(
     for resource in document["resources"]:
         if resource["type"].startswith("kubernetes:"):
             assert resource["provider"] == provider["urn"], resource["urn"]
+
+
+def test_create_namespace_makes_a_restricted_namespace_that_denies_ingress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = plan(capsys, with_config(tmp_path, **{CREATE_NAMESPACE: True}))
+    namespace = named(document, "invoices-namespace")
+    assert namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == (
+        "restricted"
+    )
+    policy = named(document, "invoices-namespace-deny-ingress")
+    assert policy["inputs"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    account = named(document, "svc-invoices-service-account")
+    assert namespace["urn"] in account["propertyDependencies"]["metadata"]
 
 
 def test_use_platform_vault_grants_each_named_secret_there_and_makes_no_vault(

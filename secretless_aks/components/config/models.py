@@ -132,6 +132,16 @@ ServiceAccountName = Annotated[
     _name_check(azure_limits.KUBERNETES_SERVICE_ACCOUNT),
     AfterValidator(_not_default_service_account),
 ]
+SecretName = Annotated[str, AfterValidator(validate_secret_name)]
+# Our own rule, not Azure's: a team's name keys the appTeams output and names its resources.
+TEAM_NAME = NameLimit(
+    "team name",
+    1,
+    63,
+    azure_limits.KUBERNETES_SERVICE.pattern,
+    azure_limits.KUBERNETES_SERVICE.rule,
+)
+TeamName = Annotated[str, _name_check(TEAM_NAME)]
 
 
 class ConfigModel(BaseModel):
@@ -254,7 +264,7 @@ class ServiceConfig(ConfigModel):
     service_account: ServiceAccountName
     binding: Binding = "workloadIdentity"
     key_vault_role: KeyVaultRole = "secretsUser"
-    secret_scope: tuple[Annotated[str, AfterValidator(validate_secret_name)], ...] | None = None
+    secret_scope: tuple[SecretName, ...] | None = None
     image: (
         Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512), AfterValidator(_pinned_image)]
         | None
@@ -293,6 +303,18 @@ class ServiceConfig(ConfigModel):
         return {"namespace": default, "serviceAccount": default, **data}
 
 
+class AppTeamConfig(ConfigModel):
+    """One entry of `secretless-aks:appTeams`: an application team's Entra group, and what the
+    platform grants it (Kubernetes access to its own namespaces, and optionally the right to
+    let its applications read named secrets of the platform's vault)."""
+
+    name: TeamName
+    group_object_id: uuid.UUID
+    namespaces: tuple[Namespace, ...]
+    # None: the team gets no right on the platform's vault (its applications bring their own).
+    platform_vault_secrets: tuple[SecretName, ...] | None = None
+
+
 class StackConfig(ConfigModel):
     """Everything one stack (environment) is configured with."""
 
@@ -305,6 +327,7 @@ class StackConfig(ConfigModel):
     protect: StrictBool = False
     key_vault: KeyVaultConfig = KeyVaultConfig()
     services: tuple[ServiceConfig, ...] = ()
+    app_teams: tuple[AppTeamConfig, ...] = ()
     secrets: tuple[ConfigSecret, ...] = ()
 
     @property

@@ -20,6 +20,7 @@ from secretless_aks.components import azure_limits
 from secretless_aks.components.config.models import (
     NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
+    AppTeamConfig,
     ClusterConfig,
     KeyVaultConfig,
     NetworkConfig,
@@ -252,18 +253,31 @@ def _additional_accounts_fit_one_identity(service: ServiceConfig) -> None:
         )
 
 
+def _secret_names_listed_once(key: str, names: tuple[str, ...]) -> None:
+    if not names:
+        raise KeyRuleError(key, "list at least one secret, or leave it out")
+    lowered = [name.lower() for name in names]
+    if len(set(lowered)) != len(lowered):
+        raise KeyRuleError(key, "each secret must appear once (names are case-insensitive)")
+
+
 def _secret_scope_is_usable(service: ServiceConfig) -> None:
     if service.secret_scope is None:
         return
-    if not service.secret_scope:
-        raise KeyRuleError("secretScope", "list at least one secret, or leave it out")
-    if service.key_vault_role == "none":
+    if service.secret_scope and service.key_vault_role == "none":
         raise KeyRuleError("secretScope", "needs a keyVaultRole other than none")
-    lowered = [name.lower() for name in service.secret_scope]
-    if len(set(lowered)) != len(lowered):
+    _secret_names_listed_once("secretScope", service.secret_scope)
+
+
+def _team_lists_are_usable(team: AppTeamConfig) -> None:
+    if not team.namespaces:
         raise KeyRuleError(
-            "secretScope", "each secret must appear once (names are case-insensitive)"
+            "namespaces", "list at least one namespace: the team's group may write in these only"
         )
+    if len(set(team.namespaces)) != len(team.namespaces):
+        raise KeyRuleError("namespaces", "each namespace must appear once")
+    if team.platform_vault_secrets is not None:
+        _secret_names_listed_once("platformVaultSecrets", team.platform_vault_secrets)
 
 
 def _service_names_are_distinct(stack: StackConfig) -> None:
@@ -296,6 +310,45 @@ def _each_service_account_federates_one_identity(stack: StackConfig) -> None:
                     ("services", index, "additionalServiceAccounts", position),
                     f"{account[0]}/{account[1]} already belongs to service {owner!r}; one "
                     "ServiceAccount can be federated to one identity only",
+                )
+
+
+def _each_team_has_its_own_name_and_group(stack: StackConfig) -> None:
+    names: set[str] = set()
+    groups: dict[str, str] = {}
+    for index, team in enumerate(stack.app_teams):
+        if team.name in names:
+            raise KeyRuleError("appTeams", f"team name {team.name!r} appears twice")
+        names.add(team.name)
+        # Two teams on one group would be one team, with two names for its grants.
+        group = str(team.group_object_id)
+        if group in groups:
+            raise KeyRuleError(
+                ("appTeams", index, "groupObjectId"),
+                f"{group} is the group of team {groups[group]!r} already; give each team its own",
+            )
+        groups[group] = team.name
+
+
+def _each_namespace_has_one_owner(stack: StackConfig) -> None:
+    # AKS RBAC Writer lets a team run pods as any ServiceAccount in its namespace, and so sign
+    # in as any identity federated with one there: a team namespace is nobody else's.
+    owners: dict[str, str] = {}
+    for service in stack.services:
+        owners.setdefault(service.namespace, f"service {service.name!r}")
+        for ref in service.additional_service_accounts:
+            owners.setdefault(
+                ref.namespace,
+                f"service {service.name!r} (its ServiceAccount {ref.service_account})",
+            )
+    for index, team in enumerate(stack.app_teams):
+        for position, namespace in enumerate(team.namespaces):
+            owner = owners.setdefault(namespace, f"team {team.name!r}")
+            if owner != f"team {team.name!r}":
+                raise KeyRuleError(
+                    ("appTeams", index, "namespaces", position),
+                    f"{namespace} belongs to {owner} already: one namespace, one owner, since "
+                    "AKS RBAC Writer there lets a team run pods as any ServiceAccount in it",
                 )
 
 
@@ -373,9 +426,12 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _additional_accounts_fit_one_identity,
         _secret_scope_is_usable,
     ),
+    AppTeamConfig: (_team_lists_are_usable,),
     StackConfig: (
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
+        _each_team_has_its_own_name_and_group,
+        _each_namespace_has_one_owner,
         _subnet_holds_the_pods,
         _seeded_secrets_can_be_deleted,
     ),

@@ -77,7 +77,7 @@ def test_the_app_reads_its_secret_from_a_vault_of_its_own(
     assert vault["inputs"]["resourceGroupName"] == "rg-invoices-dev"
     assert vault["inputs"]["properties"]["enableRbacAuthorization"] is True
     (secret,) = of_type(document, "azure-native:keyvault:Secret")
-    assert secret["inputs"]["secretName"] == "Invoices--StorageKey"
+    assert secret["inputs"]["secretName"] == "PaymentGateway--ApiToken"
     assert secret["inputs"]["properties"]["value"]["$plan"] == "secret"
     grants = {
         role_of(assignment): assignment
@@ -133,7 +133,7 @@ def test_use_platform_vault_grants_each_named_secret_there_and_makes_no_vault(
     (grant,) = of_type(document, "azure-native:authorization:RoleAssignment")
     assert role_of(grant) == KEY_VAULT_SECRETS_USER.guid
     assert grant["inputs"]["scope"] == (
-        f"{PLATFORM['keyVaultResourceId']}/secrets/Invoices--StorageKey"
+        f"{PLATFORM['keyVaultResourceId']}/secrets/PaymentGateway--ApiToken"
     )
 
 

@@ -23,11 +23,11 @@ PLAN  ?=
 PROJECT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint checkov lock plan policy preview up
+.PHONY: help test lint checkov lock plan policy bench preview up
 
 help: ## List the targets (this one is the default)
 	@awk -F ':.*## ' '/^[a-z]+:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
-	@echo "  STACK=<stack> picks the stack (default dev); ARGS=... passes options to the plan."
+	@echo "  STACK=<stack> picks the stack (default dev); ARGS=... passes options to the plan (or the benchmark)."
 	@echo "  PROJECT=bootstrap plans the bootstrap project instead (make plan STACK=example PROJECT=bootstrap)."
 	@echo "  PLAN=<file> is the saved plan \`make policy\` checks (make policy PLAN=plan.json)."
 
@@ -117,6 +117,13 @@ endif
 endif
 policy: $(VENV)/.runtime ## The policy pack's rules over a saved plan, offline (exit 1 on a mandatory violation)
 	$(PY) -m policy.check $(PLAN)
+
+# The deploy's critical path first (instant), then the benchmark: about 6 minutes on 2 cores,
+# every measurement in a fresh process; it writes bench/results.json and exits 1 when a target
+# is missed. ARGS="--services 1 10 30 --runs 3" for a quicker look.
+bench: $(VENV)/.runtime ## Evaluation time against the SDK's floor, and the deploy's critical path
+	$(PY) -m secretless_aks.offline.critical_path dev prod
+	$(PY) -m bench $(ARGS)
 
 preview: $(VENV)/.runtime ## pulumi preview --diff, with the Pulumi CLI and an Azure login
 	pulumi stack select --create $(STACK) && pulumi preview --diff -s $(STACK)

@@ -7,6 +7,7 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from secretless_aks import contract
+from secretless_aks.components import collector
 from secretless_aks.components.app_teams import AppTeam, AppTeamArgs
 from secretless_aks.components.cluster import Cluster, ClusterArgs
 from secretless_aks.components.config import load_stack_config
@@ -15,6 +16,8 @@ from secretless_aks.components.kubernetes_platform import KubernetesPlatform, Ku
 from secretless_aks.components.naming import EnvironmentNames
 from secretless_aks.components.network import Network, NetworkArgs
 from secretless_aks.components.service_identity import ServiceIdentity, ServiceIdentityArgs
+
+collector.configure()
 
 config = load_stack_config()
 names = EnvironmentNames(config.stack)

@@ -43,7 +43,7 @@ def make(*args: str, venv: Path) -> list[str]:
     return result.stdout.splitlines()
 
 
-@pytest.mark.parametrize("target", ["plan", "preview", "up"])
+@pytest.mark.parametrize("target", ["plan", "bench", "preview", "up"])
 def test_the_program_targets_install_only_the_runtime_requirements(
     target: str, tmp_path: Path
 ) -> None:
@@ -124,3 +124,14 @@ def test_make_alone_lists_every_target_with_a_description(tmp_path: Path) -> Non
     )
     assert list(listed) == targets
     assert all(listed.values())
+
+
+def test_make_bench_prints_the_critical_path_then_runs_the_benchmark(tmp_path: Path) -> None:
+    """The critical path is instant and always printed; the benchmark may exit 1 on a missed
+    target, so it comes last."""
+    python = f"{tmp_path}/venv/bin/python"
+    commands = make("-n", "bench", "ARGS=--runs 5", venv=tmp_path / "venv")
+    assert commands[-2:] == [
+        f"{python} -m secretless_aks.offline.critical_path dev prod",
+        f"{python} -m bench --runs 5",
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import hashlib
 import json
 import runpy
@@ -33,6 +34,14 @@ from pulumi.runtime.sync_await import _sync_await
 
 from secretless_aks.offline.mocks import AzureMocks
 from secretless_aks.offline.stack_file import read_config
+
+# libyaml's safe loader and dumper where PyYAML has them: 5-10 times faster than the pure-Python
+# ones on a stack of many services, which each run writes for the program to read back.
+try:
+    from yaml import CSafeDumper as SafeDumper
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # a PyYAML built without libyaml
+    from yaml import SafeDumper, SafeLoader
 
 # The repository's root, where the platform program is (secretless_aks/offline/ -> root).
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -367,6 +376,7 @@ def run_program(
     mocks: AzureMocks | None = None,
     decrypt: Decrypt | None = None,
     project_dir: Path = PROJECT_DIR,
+    restore_collector: bool = True,
 ) -> RecordedGraph:
     """Run `__main__.py` for `stack` under mocks and return the recorded graph.
 
@@ -374,10 +384,14 @@ def run_program(
     StackFileError for a stack file that is not one, and ProgramFailedError when the program
     raises, carrying what was registered before it did. Without `decrypt`, encrypted values
     reach the program as placeholders (see Placeholders).
+
+    The program sets Python's collector for its process (components/collector.py); the
+    harness gives it back as it found it after the run, unless `restore_collector` is False
+    (a process that runs this one program and ends, as `pulumi up`'s does: the benchmark).
     """
     placeholders = Placeholders()
     stack_config = read_stack_file(stack, project_dir) if config is None else config
-    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project_file = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=SafeLoader)
     project = project_file["name"]
     given = with_project_defaults(stack, project_file, stack_config)
     mocks = mocks or AzureMocks(preview=preview)
@@ -386,7 +400,9 @@ def run_program(
     # The CLI runs the program beside its stack file, which the program reads to tell
     # encrypted values from plaintext ones; give it the same, with this run's config.
     with tempfile.TemporaryDirectory() as workdir, contextlib.chdir(workdir):
-        Path(f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": dict(stack_config)}))
+        stack_file = yaml.dump({"config": dict(stack_config)}, Dumper=SafeDumper)
+        Path(f"Pulumi.{stack}.yaml").write_text(stack_file)
+        main = project_dir / "__main__.py"
         # A fresh context per run: Pulumi keeps settings, root stack and config in contextvars.
         return contextvars.Context().run(
             _run,
@@ -395,8 +411,9 @@ def run_program(
             config_values(given, decrypt or placeholders),
             preview,
             mocks,
-            project_dir / "__main__.py",
+            lambda: runpy.run_path(str(main), run_name="__main__"),
             placeholders.digests,
+            restore_collector,
         )
 
 
@@ -406,7 +423,36 @@ def _run(
     config: tuple[dict[str, str], list[str]],
     preview: bool,
     mocks: AzureMocks,
-    main: Path,
+    program: Callable[[], object],
+    secret_digests: Mapping[str, str],
+    restore_collector: bool,
+) -> RecordedGraph:
+    with _collector_as_found() if restore_collector else contextlib.nullcontext():
+        return _record_run(project, stack, config, preview, mocks, program, secret_digests)
+
+
+@contextlib.contextmanager
+def _collector_as_found() -> Iterator[None]:
+    """Python's cyclic collector as it was before the run, once it is over: the harness runs
+    many programs in one process (tests, plans), and each may change it for its own."""
+    enabled, thresholds = gc.isenabled(), gc.get_threshold()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
+        else:
+            gc.disable()
+
+
+def _record_run(
+    project: str,
+    stack: str,
+    config: tuple[dict[str, str], list[str]],
+    preview: bool,
+    mocks: AzureMocks,
+    program: Callable[[], object],
     secret_digests: Mapping[str, str],
 ) -> RecordedGraph:
     values, secret_keys = config
@@ -425,7 +471,7 @@ def _run(
         secret_digests=secret_digests,
     )
     try:
-        _sync_await(run_pulumi_func(lambda: _run_main(main, monitor)))
+        _sync_await(run_pulumi_func(lambda: _run_main(program, monitor)))
     except Exception as error:  # re-raised with the partial graph
         raise ProgramFailedError(graph, error) from error
     finally:
@@ -447,12 +493,12 @@ def _drop_leftover_tasks() -> None:
     pending.clear()
 
 
-def _run_main(main: Path, monitor: RecordingMonitor) -> None:
+def _run_main(program: Callable[[], object], monitor: RecordingMonitor) -> None:
     def note(args: pulumi.ResourceTransformationArgs) -> None:
         monitor.constructed(args)
 
     pulumi.runtime.register_stack_transformation(note)
-    runpy.run_path(str(main), run_name="__main__")
+    program()
 
 
 async def _resolve(value: Any) -> tuple[Any, bool]:

@@ -1,0 +1,166 @@
+"""The raw-SDK baseline: the program's custom resources, registered with the providers' typed
+classes and nothing else: no components, no Output chains, no config.
+
+It is generated from the program's own recorded graph for the same stack configuration, so
+the two cannot drift: each custom resource the program declares is constructed once, in the
+program's order, with the inputs the program sent as plain values (a secret stays a secret),
+the provider it named and the resources it depended on (as `depends_on`: the engine receives
+the same graph). It runs as a project of its own (`write_project`), through the same harness,
+mocks and stack file as the program: what is left is the SDK's own cost for those resources
+(input types, aliases, Outputs for every output property, serialization, the registration round
+trip), and what the program adds is everything else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+import pulumi
+from pulumi import _types
+
+from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, Secret
+
+# A secret in a saved graph: {"$secret": value} (no input of the program has that key).
+SECRET_KEY = "$secret"
+
+
+def custom_resources(graph: RecordedGraph) -> list[dict[str, Any]]:
+    """What the baseline registers, as JSON: each custom resource the program created (reads
+    left out), in program order, with its type, name, provider and inputs."""
+    return [
+        {
+            "urn": resource.urn,
+            "type": resource.type,
+            "name": resource.name,
+            "provider": resource.provider,
+            "dependencies": list(resource.dependencies),
+            "inputs": _to_json(resource.inputs),
+        }
+        for resource in graph.resources
+        if resource.custom and not resource.read
+    ]
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {SECRET_KEY: _to_json(value.value)}
+    if isinstance(value, Mapping):
+        return {key: _to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_json(item) for item in value]
+    return value
+
+
+def _to_input(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {SECRET_KEY}:
+            return pulumi.Output.secret(_to_input(value[SECRET_KEY]))
+        return {key: _to_input(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_input(item) for item in value]
+    return value
+
+
+@cache
+def sdk_class(token: str) -> tuple[Callable[..., pulumi.CustomResource], type | None]:
+    """The typed SDK class that registers `token`, and its arguments class (None for a
+    Kubernetes custom resource, which takes its fields as keywords)."""
+    package, module, name = token.split(":")
+    if package == "pulumi" and module == "providers":
+        found = importlib.import_module(f"pulumi_{name.replace('-', '_')}").Provider
+    elif package == "azure-native":
+        found = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
+    elif package == "random":
+        found = getattr(importlib.import_module("pulumi_random"), name)
+    elif package == "kubernetes":
+        # "networking.k8s.io/v1" -> pulumi_kubernetes.networking.v1; a kind no module has is a
+        # custom resource (AAD Pod Identity's).
+        group, version = module.split("/")
+        try:
+            typed = importlib.import_module(f"pulumi_kubernetes.{group.split('.')[0]}.{version}")
+            found = getattr(typed, name)
+        except (ImportError, AttributeError):
+            return importlib.import_module("pulumi_kubernetes").apiextensions.CustomResource, None
+    else:
+        raise ValueError(f"no SDK class known for {token}")
+    # `<Name>InitArgs` where a nested input type took `<Name>Args` (azure-native's Subnet).
+    defined, name = importlib.import_module(found.__module__), found.__name__
+    args = getattr(defined, f"{name}InitArgs", None) or getattr(defined, f"{name}Args")
+    return found, args
+
+
+def register(resources: list[dict[str, Any]]) -> None:
+    """Construct each resource with its typed class: the baseline program."""
+    created: dict[str, pulumi.CustomResource] = {}
+    for resource in resources:
+        cls, args = sdk_class(resource["type"])
+        inputs = _to_input(resource["inputs"])
+        for key in SDK_DEFAULTS.get(resource["type"], ()):
+            inputs.setdefault(key, pulumi.Output.from_input(None))
+        provider = created[resource["provider"]] if resource["provider"] else None
+        opts = pulumi.ResourceOptions(
+            provider=cast(pulumi.ProviderResource | None, provider),
+            depends_on=[created[urn] for urn in resource["dependencies"]],
+        )
+        if args is None:
+            created[resource["urn"]] = cls(
+                resource["name"],
+                api_version=inputs.pop("apiVersion"),
+                kind=inputs.pop("kind"),
+                opts=opts,
+                **inputs,
+            )
+        else:
+            keywords = _keywords(args)
+            created[resource["urn"]] = cls(
+                resource["name"],
+                opts=opts,
+                **{keywords[key]: value for key, value in inputs.items()},
+            )
+
+
+# Inputs the SDK fills in when they are None (a RoleAssignment's principalType becomes "User");
+# where the program left one out, it passed a known-None Output, and so does the baseline.
+SDK_DEFAULTS = {"azure-native:authorization:RoleAssignment": ("principalType",)}
+# Inputs the generated constructors rename, as they clash with their own parameters.
+RENAMED = {"resource_name": "resource_name_", "opts": "opts_"}
+
+
+@cache
+def _keywords(args: type) -> Mapping[str, str]:
+    """Wire name -> the constructor's keyword (`resourceName` -> `resource_name_`)."""
+    return {
+        wire: RENAMED.get(python, python)
+        for python, wire in _types.input_type_py_to_pulumi_names(args).items()
+    }
+
+
+# The baseline's program; with the program's collector settings, it sets them first as
+# __main__.py does.
+MAIN = """\"\"\"The raw-SDK baseline for the resources in graph.json (bench/baseline.py).\"\"\"
+
+import json
+from pathlib import Path
+
+from bench import baseline
+from secretless_aks.components import collector
+
+{collector}baseline.register(json.loads((Path(__file__).parent / "graph.json").read_text()))
+"""
+
+
+def write_project(graph: Path, directory: Path, *, program_collector: bool) -> Path:
+    """A project in `directory` whose program registers `graph` (saved `custom_resources`),
+    with Python's default collector or the program's settings; the project file is the
+    platform's, so the harness takes the same stack configuration."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", directory / "Pulumi.yaml")
+    shutil.copy(graph, directory / "graph.json")
+    settings = "collector.configure()\n\n" if program_collector else ""
+    (directory / "__main__.py").write_text(MAIN.format(collector=settings))
+    return directory

@@ -1,0 +1,94 @@
+"""The benchmark's structure (it measures time; these tests do not): its stacks are valid, its
+baseline registers what the program registers, its fit tells linear from quadratic."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from bench import baseline, stacks
+from bench.stats import fit, two_sided_p
+from secretless_aks.offline.harness import RecordedGraph, run_program
+
+# Enough services for every combination bench/stacks.py cycles through.
+SERVICES = 12
+SIZES = [1, 1, 1, 10, 10, 10, 30, 30, 30, 100, 100, 100, 300, 300, 300]
+
+
+@pytest.fixture(scope="module")
+def program() -> RecordedGraph:
+    return run_program(stacks.STACK, config=stacks.stack_config(SERVICES))
+
+
+@pytest.fixture(scope="module")
+def raw_sdk(program: RecordedGraph, tmp_path_factory: pytest.TempPathFactory) -> RecordedGraph:
+    """The baseline project for the program's graph, run by the same harness."""
+    graph = tmp_path_factory.mktemp("graph") / "graph.json"
+    graph.write_text(json.dumps(baseline.custom_resources(program)))
+    project = baseline.write_project(graph, graph.parent / "baseline", program_collector=True)
+    config = stacks.stack_config(SERVICES)
+    return run_program(stacks.STACK, config=config, project_dir=project)
+
+
+def test_the_generated_stack_mixes_every_binding_and_setting(program: RecordedGraph) -> None:
+    services = [stacks.service(index)[0] for index in range(SERVICES)]
+    assert {s["binding"] for s in services} == set(stacks.BINDINGS)
+    assert {key for s in services for key in s} >= {
+        "image",
+        "port",
+        "replicas",
+        "secretScope",
+        "keyVaultRole",
+        "additionalServiceAccounts",
+        "allowIngressFrom",
+    }
+    kinds = Counter(r.type.rsplit(":", 1)[-1] for r in program.resources if r.custom)
+    assert kinds["AzureIdentity"] and kinds["FederatedIdentityCredential"] and kinds["Secret"]
+
+
+def test_the_baseline_registers_the_programs_custom_resources_and_nothing_else(
+    program: RecordedGraph, raw_sdk: RecordedGraph
+) -> None:
+    def requests(graph: RecordedGraph) -> dict[tuple[str, str], tuple]:
+        """What the engine receives for each resource, with resources named by (type, name)
+        (the baseline's URNs have no component parents)."""
+        named = {r.urn: (r.type, r.name) for r in graph.resources}
+        return {
+            (r.type, r.name): (
+                r.inputs,
+                named.get(r.provider or ""),
+                sorted(named[urn] for urn in r.dependencies),
+            )
+            for r in graph.resources
+            if r.custom
+        }
+
+    assert requests(raw_sdk) == requests(program)
+    # No components: every resource is the stack's child.
+    assert all(r.custom and ":pulumi:pulumi:Stack::" in str(r.parent) for r in raw_sdk.resources)
+
+
+def test_the_fit_finds_no_quadratic_term_in_a_straight_line() -> None:
+    noise = [0.03, -0.02, 0.01, -0.03, 0.02, 0.0, 0.02, -0.01, -0.02, 0.01, 0.03, -0.03]
+    seconds = [0.4 + 0.04 * n + noise[i % len(noise)] for i, n in enumerate(SIZES)]
+    found = fit(SIZES, seconds)
+    assert found.per_service == pytest.approx(0.04, rel=0.01)
+    assert found.linear
+
+
+def test_the_fit_finds_a_quadratic_term_where_there_is_one() -> None:
+    noise = [0.03, -0.02, 0.01, -0.03, 0.02, 0.0, 0.02, -0.01, -0.02, 0.01, 0.03, -0.03]
+    seconds = [0.4 + 0.04 * n + 1e-4 * n * n + noise[i % len(noise)] for i, n in enumerate(SIZES)]
+    found = fit(SIZES, seconds)
+    assert found.quadratic == pytest.approx(1e-4, rel=0.05)
+    assert not found.linear and found.p < 1e-6
+
+
+def test_the_p_value_is_students_t() -> None:
+    # 2.179 is the two-sided 5% point of Student's t with 12 degrees of freedom: 15 runs, three
+    # coefficients.
+    assert two_sided_p(2.179, 12) == pytest.approx(0.05, abs=1e-3)
+    assert two_sided_p(1.0, 10) == pytest.approx(0.341, abs=1e-3)
+    assert two_sided_p(-3.0, 5) == two_sided_p(3.0, 5) == pytest.approx(0.030, abs=1e-3)

@@ -90,7 +90,7 @@ def machine() -> dict[str, Any]:
         if line.startswith("MemTotal")
     )
     commit = subprocess.run(  # noqa: S603 (fixed arguments)
-        ["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"],  # noqa: S607
+        ["git", "-C", str(PROJECT_DIR), "describe", "--always", "--dirty"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,

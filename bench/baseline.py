@@ -27,11 +27,16 @@ from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, Secret
 
 # A secret in a saved graph: {"$secret": value} (no input of the program has that key).
 SECRET_KEY = "$secret"
+# Inputs the SDK fills in when they are None (a RoleAssignment's principalType becomes "User");
+# where the program left one out, it passed a known-None Output, and so does the baseline.
+SDK_DEFAULTS = {"azure-native:authorization:RoleAssignment": ("principalType",)}
+# Inputs the generated constructors rename, as they clash with their own parameters.
+RENAMED = {"resource_name": "resource_name_", "opts": "opts_"}
 
 
 def custom_resources(graph: RecordedGraph) -> list[dict[str, Any]]:
     """What the baseline registers, as JSON: each custom resource the program created (reads
-    left out), in program order, with its type, name, provider and inputs."""
+    left out), in program order, with its type, name, provider, dependencies and inputs."""
     return [
         {
             "urn": resource.urn,
@@ -122,13 +127,6 @@ def register(resources: list[dict[str, Any]]) -> None:
                 opts=opts,
                 **{keywords[key]: value for key, value in inputs.items()},
             )
-
-
-# Inputs the SDK fills in when they are None (a RoleAssignment's principalType becomes "User");
-# where the program left one out, it passed a known-None Output, and so does the baseline.
-SDK_DEFAULTS = {"azure-native:authorization:RoleAssignment": ("principalType",)}
-# Inputs the generated constructors rename, as they clash with their own parameters.
-RENAMED = {"resource_name": "resource_name_", "opts": "opts_"}
 
 
 @cache

@@ -4,7 +4,6 @@ makes anything else wait shows as a longer path."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -29,8 +28,8 @@ SEARCH_GROUP = "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"
 
 @pytest.fixture(scope="module")
 def rich() -> RecordedGraph:
-    """Every binding, a shared namespace, extra ServiceAccounts, per-secret scopes."""
-    return run_program("rich", config=read_config(Path(RICH)))
+    """Every binding, a shared namespace, extra ServiceAccounts, per-secret scopes, teams."""
+    return run_program("rich", config=read_config(RICH))
 
 
 def with_edge(graph: RecordedGraph, dependent: str, dependency: str) -> RecordedGraph:
@@ -73,9 +72,10 @@ def test_dev_and_prod_deploy_from_empty_in_their_floor_time(
 ) -> None:
     # dev: identities and network, role assignments, cluster, then a Namespace and a Deployment;
     # prod: the same up to the cluster, then its user pool.
-    assert (critical_path(dev).estimate, critical_path(dev).floor) == (334, 334)
-    assert (critical_path(prod).estimate, critical_path(prod).floor) == (438, 438)
-    assert [r.name for r, _ in critical_path(prod).chain][-2:] == [
+    dev_path, prod_path = critical_path(dev), critical_path(prod)
+    assert (dev_path.estimate, dev_path.floor) == (334, 334)
+    assert (prod_path.estimate, prod_path.floor) == (438, 438)
+    assert [r.name for r, _ in prod_path.chain][-2:] == [
         "cluster-aks",
         "cluster-pool-userf0a72f",
     ]

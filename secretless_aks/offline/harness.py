@@ -399,10 +399,13 @@ def run_program(
         sys.path.insert(0, str(project_dir))  # the program imports modules beside it
     # The CLI runs the program beside its stack file, which the program reads to tell
     # encrypted values from plaintext ones; give it the same, with this run's config.
-    with tempfile.TemporaryDirectory() as workdir, contextlib.chdir(workdir):
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        contextlib.chdir(workdir),
+        _collector_as_found() if restore_collector else contextlib.nullcontext(),
+    ):
         stack_file = yaml.dump({"config": dict(stack_config)}, Dumper=SafeDumper)
         Path(f"Pulumi.{stack}.yaml").write_text(stack_file)
-        main = project_dir / "__main__.py"
         # A fresh context per run: Pulumi keeps settings, root stack and config in contextvars.
         return contextvars.Context().run(
             _run,
@@ -411,24 +414,9 @@ def run_program(
             config_values(given, decrypt or placeholders),
             preview,
             mocks,
-            lambda: runpy.run_path(str(main), run_name="__main__"),
+            project_dir / "__main__.py",
             placeholders.digests,
-            restore_collector,
         )
-
-
-def _run(
-    project: str,
-    stack: str,
-    config: tuple[dict[str, str], list[str]],
-    preview: bool,
-    mocks: AzureMocks,
-    program: Callable[[], object],
-    secret_digests: Mapping[str, str],
-    restore_collector: bool,
-) -> RecordedGraph:
-    with _collector_as_found() if restore_collector else contextlib.nullcontext():
-        return _record_run(project, stack, config, preview, mocks, program, secret_digests)
 
 
 @contextlib.contextmanager
@@ -446,13 +434,13 @@ def _collector_as_found() -> Iterator[None]:
             gc.disable()
 
 
-def _record_run(
+def _run(
     project: str,
     stack: str,
     config: tuple[dict[str, str], list[str]],
     preview: bool,
     mocks: AzureMocks,
-    program: Callable[[], object],
+    main: Path,
     secret_digests: Mapping[str, str],
 ) -> RecordedGraph:
     values, secret_keys = config
@@ -471,7 +459,7 @@ def _record_run(
         secret_digests=secret_digests,
     )
     try:
-        _sync_await(run_pulumi_func(lambda: _run_main(program, monitor)))
+        _sync_await(run_pulumi_func(lambda: _run_main(main, monitor)))
     except Exception as error:  # re-raised with the partial graph
         raise ProgramFailedError(graph, error) from error
     finally:
@@ -493,12 +481,12 @@ def _drop_leftover_tasks() -> None:
     pending.clear()
 
 
-def _run_main(program: Callable[[], object], monitor: RecordingMonitor) -> None:
+def _run_main(main: Path, monitor: RecordingMonitor) -> None:
     def note(args: pulumi.ResourceTransformationArgs) -> None:
         monitor.constructed(args)
 
     pulumi.runtime.register_stack_transformation(note)
-    program()
+    runpy.run_path(str(main), run_name="__main__")
 
 
 async def _resolve(value: Any) -> tuple[Any, bool]:

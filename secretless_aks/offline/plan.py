@@ -145,12 +145,16 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
             mocks=AzureMocks(preview=True, any_stack=_platform(args.platform_outputs)),
             project_dir=project_dir,
         )
+        # One plan document for the table or diff and for the policy pack.
+        document = to_json(graph)
         text, changed = (
-            _diff(graph, args, project_dir) if args.against else (_plan(graph, args), False)
+            _diff(document, args, project_dir)
+            if args.against
+            else (_plan(graph, document, args), False)
         )
     except USER_ERRORS as error:
         return report(error)
-    policies, violations = policy_verdict(graph, stack_config)
+    policies, violations = policy_verdict(document, stack_config)
     if policies and args.format == "text":
         text += "\n\n" + policies
     elif policies:
@@ -166,19 +170,20 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
 
 
 def policy_verdict(
-    graph: RecordedGraph, stack_config: dict[str, Any]
+    document: dict[str, Any], stack_config: dict[str, Any]
 ) -> tuple[str, list[Violation]]:
-    """The policy pack's verdict on the platform's graph, and its violations.
+    """The policy pack's verdict on the platform's plan document (`to_json`), and its
+    violations.
 
     Only the platform project: bootstrap's deploy identities are subscription-wide by design.
     """
-    if graph.project != PLATFORM_PROJECT:
+    if document["project"] != PLATFORM_PROJECT:
         return "", []
     # Imported here: the pack lives beside the platform (policy/), not in the installed package.
     from policy.secretless_policy import RULES, Settings, Stack, evaluate
     from policy.secretless_policy.report import render as render_policies
 
-    stack = Stack.from_plan(to_json(graph))
+    stack = Stack.from_plan(document)
     violations = evaluate(RULES, stack, Settings.from_config(stack_config))
     return "\n".join(render_policies(violations, stack, len(RULES))), violations
 
@@ -187,20 +192,22 @@ def _platform(outputs: Path | None) -> ReferencedStack | None:
     return ReferencedStack.from_outputs_file(outputs) if outputs else None
 
 
-def _plan(graph: RecordedGraph, args: argparse.Namespace) -> str:
+def _plan(graph: RecordedGraph, document: dict[str, Any], args: argparse.Namespace) -> str:
     renderers = {
-        "text": lambda: render_plan(to_json(graph), details=args.details),
-        "json": lambda: json.dumps(to_json(graph), indent=2),
+        "text": lambda: render_plan(document, details=args.details),
+        "json": lambda: json.dumps(document, indent=2),
         "mermaid": lambda: render_mermaid(graph),
         "dot": lambda: render_dot(graph),
     }
     return renderers[args.format]()
 
 
-def _diff(graph: RecordedGraph, args: argparse.Namespace, project_dir: Path) -> tuple[str, bool]:
+def _diff(
+    document: dict[str, Any], args: argparse.Namespace, project_dir: Path
+) -> tuple[str, bool]:
     """The diff's text and whether it has changes."""
     before = baseline(args.against, args.stack, repo=project_dir, outputs=args.platform_outputs)
-    diff = diff_plans(before, to_json(graph))
+    diff = diff_plans(before, document)
     if args.format == "json":
         text = json.dumps(diff_as_json(diff, against=args.against), indent=2)
     else:

@@ -28,8 +28,9 @@ MAX_SECTION = 20_000
 def _section(stack: str, base: str, project_dir: Path) -> str:
     stack_config = read_stack_file(stack, project_dir)
     graph = run_program(stack, config=stack_config, preview=True, project_dir=project_dir)
+    document = to_json(graph)
     try:
-        changes = diff_plans(plan_at_revision(base, stack, repo=project_dir), to_json(graph))
+        changes = diff_plans(plan_at_revision(base, stack, repo=project_dir), document)
         diff = render_diff(changes, against=base)
     except BaselineError as error:
         diff = f"(no diff: {error})"
@@ -41,7 +42,7 @@ def _section(stack: str, base: str, project_dir: Path) -> str:
             + f' ARGS="--against {base}"`)'
         )
     warnings = [f"> **Warning:** {w}" for w in plan_warnings(stack_config)]
-    policies, _ = policy_verdict(graph, stack_config)
+    policies, _ = policy_verdict(document, stack_config)
     return "\n".join(
         [
             f"### Stack `{stack}`: {len(graph.resources) + 1} resources",

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import mocks as pulumi_mocks
@@ -32,16 +31,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from secretless_aks.components import fast_yaml
 from secretless_aks.offline.mocks import AzureMocks
 from secretless_aks.offline.stack_file import read_config
-
-# libyaml's safe loader and dumper where PyYAML has them: 5-10 times faster than the pure-Python
-# ones on a stack of many services, which each run writes for the program to read back.
-try:
-    from yaml import CSafeDumper as SafeDumper
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # a PyYAML built without libyaml
-    from yaml import SafeDumper, SafeLoader
 
 # The repository's root, where the platform program is (secretless_aks/offline/ -> root).
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -391,7 +383,7 @@ def run_program(
     """
     placeholders = Placeholders()
     stack_config = read_stack_file(stack, project_dir) if config is None else config
-    project_file = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=SafeLoader)
+    project_file = fast_yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
     project = project_file["name"]
     given = with_project_defaults(stack, project_file, stack_config)
     mocks = mocks or AzureMocks(preview=preview)
@@ -404,7 +396,7 @@ def run_program(
         contextlib.chdir(workdir),
         _collector_as_found() if restore_collector else contextlib.nullcontext(),
     ):
-        stack_file = yaml.dump({"config": dict(stack_config)}, Dumper=SafeDumper)
+        stack_file = fast_yaml.safe_dump({"config": dict(stack_config)})
         Path(f"Pulumi.{stack}.yaml").write_text(stack_file)
         # A fresh context per run: Pulumi keeps settings, root stack and config in contextvars.
         return contextvars.Context().run(

@@ -25,6 +25,7 @@ import pulumi.runtime.config
 import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from secretless_aks.components import fast_yaml
 from secretless_aks.components.config import rules
 from secretless_aks.components.config.models import (
     DEFAULT_PUBLIC_NETWORK_ACCESS,
@@ -281,7 +282,7 @@ def _written_config(path: Path) -> Mapping[str, Any] | None:
     if not path.exists():
         return None
     try:
-        document = yaml.safe_load(path.read_text())
+        document = fast_yaml.safe_load(path.read_text())
     except (yaml.YAMLError, RecursionError, UnicodeDecodeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

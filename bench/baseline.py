@@ -9,6 +9,11 @@ the same graph). It runs as a project of its own (`write_project`), through the 
 mocks and stack file as the program: what is left is the SDK's own cost for those resources
 (input types, aliases, Outputs for every output property, serialization, the registration round
 trip), and what the program adds is everything else.
+
+The tree baseline (`tree=True`) also registers the program's components, as empty
+ComponentResources with the same parents, and each resource under its own parent: the SDK's
+cost of that tree (a registration per component, and, for each type alias of a child, its
+parent's URN to resolve) is then the baseline's too, and what is left is the program's own.
 """
 
 from __future__ import annotations
@@ -34,20 +39,23 @@ SDK_DEFAULTS = {"azure-native:authorization:RoleAssignment": ("principalType",)}
 RENAMED = {"resource_name": "resource_name_", "opts": "opts_"}
 
 
-def custom_resources(graph: RecordedGraph) -> list[dict[str, Any]]:
-    """What the baseline registers, as JSON: each custom resource the program created (reads
-    left out), in program order, with its type, name, provider, dependencies and inputs."""
+def registered_resources(graph: RecordedGraph) -> list[dict[str, Any]]:
+    """What the baseline registers, as JSON: each resource the program created (reads left
+    out), in program order, with its type, name, whether it is custom, parent, provider,
+    dependencies and inputs."""
     return [
         {
             "urn": resource.urn,
             "type": resource.type,
             "name": resource.name,
+            "custom": resource.custom,
+            "parent": resource.parent,
             "provider": resource.provider,
             "dependencies": list(resource.dependencies),
             "inputs": _to_json(resource.inputs),
         }
         for resource in graph.resources
-        if resource.custom and not resource.read
+        if not resource.read
     ]
 
 
@@ -99,16 +107,28 @@ def sdk_class(token: str) -> tuple[Callable[..., pulumi.CustomResource], type | 
     return found, args
 
 
-def register(resources: list[dict[str, Any]]) -> None:
-    """Construct each resource with its typed class: the baseline program."""
-    created: dict[str, pulumi.CustomResource] = {}
+def register(resources: list[dict[str, Any]], *, tree: bool = False) -> None:
+    """Construct each custom resource with its typed class, and with `tree` each component
+    too, under the parents the program gave them: the baseline program."""
+    created: dict[str, pulumi.Resource] = {}
     for resource in resources:
+        # Absent from `created`: the stack, which is the default parent.
+        parent = created.get(resource["parent"]) if tree else None
+        if not resource["custom"]:
+            if tree:
+                component = pulumi.ComponentResource(
+                    resource["type"], resource["name"], None, pulumi.ResourceOptions(parent=parent)
+                )
+                component.register_outputs({})
+                created[resource["urn"]] = component
+            continue
         cls, args = sdk_class(resource["type"])
         inputs = _to_input(resource["inputs"])
         for key in SDK_DEFAULTS.get(resource["type"], ()):
             inputs.setdefault(key, pulumi.Output.from_input(None))
         provider = created[resource["provider"]] if resource["provider"] else None
         opts = pulumi.ResourceOptions(
+            parent=parent,
             provider=cast(pulumi.ProviderResource | None, provider),
             depends_on=[created[urn] for urn in resource["dependencies"]],
         )
@@ -148,17 +168,22 @@ from pathlib import Path
 from bench import baseline
 from secretless_aks.components import collector
 
-{collector}baseline.register(json.loads((Path(__file__).parent / "graph.json").read_text()))
+{collector}baseline.register(
+    json.loads((Path(__file__).parent / "graph.json").read_text()), tree={tree}
+)
 """
 
 
-def write_project(graph: Path, directory: Path, *, program_collector: bool) -> Path:
-    """A project in `directory` whose program registers `graph` (saved `custom_resources`),
-    with Python's default collector or the program's settings; the project file is the
-    platform's, so the harness takes the same stack configuration."""
+def write_project(
+    graph: Path, directory: Path, *, program_collector: bool, tree: bool = False
+) -> Path:
+    """A project in `directory` whose program registers `graph` (saved `registered_resources`),
+    with Python's default collector or the program's settings, with or without the program's
+    components (`tree`); the project file is the platform's, so the harness takes the same
+    stack configuration."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT_DIR / "Pulumi.yaml", directory / "Pulumi.yaml")
     shutil.copy(graph, directory / "graph.json")
     settings = "collector.configure()\n\n" if program_collector else ""
-    (directory / "__main__.py").write_text(MAIN.format(collector=settings))
+    (directory / "__main__.py").write_text(MAIN.format(collector=settings, tree=tree))
     return directory

@@ -3,12 +3,14 @@
     python -m bench.measure record   N --graph FILE    # save the program's graph for N
     python -m bench.measure program  N --graph FILE    # measure __main__.py
     python -m bench.measure baseline N --graph FILE [--collector program]
+    python -m bench.measure tree     N --graph FILE    # the baseline with the components
 
 Both run a project through the recording harness with the benchmark's stack of N services:
 `program` the platform's `__main__.py`, `baseline` a project whose program registers FILE's
 resources (the program's recorded graph for N) with the providers' typed SDK classes
 (bench/baseline.py), with Python's default collector or, with `--collector program`, the
-settings the program gives itself (components/collector.py). Both first import what they need
+settings the program gives itself (components/collector.py); `tree` that baseline with the
+program's components, under the program's collector settings. Both first import what they need
 (the import statements of the project's `__main__.py`, the SDK classes of FILE's resource
 types), so the evaluation is timed without imports, and imports apart. The collector keeps what
 the run sets until the process ends, as in `pulumi up`; the parent times the whole process.
@@ -107,7 +109,7 @@ def measure(run: Callable[[], harness.RecordedGraph]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.measure")
-    parser.add_argument("kind", choices=("record", "program", "baseline"))
+    parser.add_argument("kind", choices=("record", "program", "baseline", "tree"))
     parser.add_argument("services", type=int)
     parser.add_argument("--graph", type=Path, required=True)
     parser.add_argument("--collector", choices=("default", "program"), default="default")
@@ -115,15 +117,18 @@ def main(argv: list[str] | None = None) -> None:
     config = stacks.stack_config(args.services)
     if args.kind == "record":
         graph = harness.run_program(stacks.STACK, config=config)
-        args.graph.write_text(json.dumps(baseline.custom_resources(graph)))
+        args.graph.write_text(json.dumps(baseline.registered_resources(graph)))
         return
-    for type_ in {r["type"] for r in json.loads(args.graph.read_text())}:
+    for type_ in {r["type"] for r in json.loads(args.graph.read_text()) if r["custom"]}:
         baseline.sdk_class(type_)
     with tempfile.TemporaryDirectory() as workdir:
         project = harness.PROJECT_DIR
-        if args.kind == "baseline":
+        if args.kind != "program":
             project = baseline.write_project(
-                args.graph, Path(workdir), program_collector=args.collector == "program"
+                args.graph,
+                Path(workdir),
+                program_collector=args.kind == "tree" or args.collector == "program",
+                tree=args.kind == "tree",
             )
         import_program(project)
         # The collector keeps what the run's program sets until this process ends, as in
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
                 stacks.STACK, config=config, project_dir=project, restore_collector=False
             )
         )
-    collector = "program" if args.kind == "program" else args.collector
+    collector = "default" if args.kind == "baseline" and args.collector == "default" else "program"
     print(
         json.dumps({"kind": args.kind, "collector": collector, "services": args.services, **result})
     )

@@ -22,14 +22,42 @@ def program() -> RecordedGraph:
     return run_program(stacks.STACK, config=stacks.stack_config(SERVICES))
 
 
-@pytest.fixture(scope="module")
-def raw_sdk(program: RecordedGraph, tmp_path_factory: pytest.TempPathFactory) -> RecordedGraph:
+def run_baseline(
+    program: RecordedGraph, tmp_path_factory: pytest.TempPathFactory, *, tree: bool
+) -> RecordedGraph:
     """The baseline project for the program's graph, run by the same harness."""
     graph = tmp_path_factory.mktemp("graph") / "graph.json"
-    graph.write_text(json.dumps(baseline.custom_resources(program)))
-    project = baseline.write_project(graph, graph.parent / "baseline", program_collector=True)
+    graph.write_text(json.dumps(baseline.registered_resources(program)))
+    project = baseline.write_project(
+        graph, graph.parent / "baseline", program_collector=True, tree=tree
+    )
     config = stacks.stack_config(SERVICES)
     return run_program(stacks.STACK, config=config, project_dir=project)
+
+
+@pytest.fixture(scope="module")
+def raw_sdk(program: RecordedGraph, tmp_path_factory: pytest.TempPathFactory) -> RecordedGraph:
+    return run_baseline(program, tmp_path_factory, tree=False)
+
+
+@pytest.fixture(scope="module")
+def tree(program: RecordedGraph, tmp_path_factory: pytest.TempPathFactory) -> RecordedGraph:
+    return run_baseline(program, tmp_path_factory, tree=True)
+
+
+def requests(graph: RecordedGraph) -> dict[tuple[str, str], tuple]:
+    """What the engine receives for each custom resource, with resources named by (type, name)
+    (the flat baseline's URNs have no component parents)."""
+    named = {r.urn: (r.type, r.name) for r in graph.resources}
+    return {
+        (r.type, r.name): (
+            r.inputs,
+            named.get(r.provider or ""),
+            sorted(named[urn] for urn in r.dependencies),
+        )
+        for r in graph.resources
+        if r.custom
+    }
 
 
 def test_the_generated_stack_mixes_every_binding_and_setting(program: RecordedGraph) -> None:
@@ -51,23 +79,20 @@ def test_the_generated_stack_mixes_every_binding_and_setting(program: RecordedGr
 def test_the_baseline_registers_the_programs_custom_resources_and_nothing_else(
     program: RecordedGraph, raw_sdk: RecordedGraph
 ) -> None:
-    def requests(graph: RecordedGraph) -> dict[tuple[str, str], tuple]:
-        """What the engine receives for each resource, with resources named by (type, name)
-        (the baseline's URNs have no component parents)."""
-        named = {r.urn: (r.type, r.name) for r in graph.resources}
-        return {
-            (r.type, r.name): (
-                r.inputs,
-                named.get(r.provider or ""),
-                sorted(named[urn] for urn in r.dependencies),
-            )
-            for r in graph.resources
-            if r.custom
-        }
-
     assert requests(raw_sdk) == requests(program)
     # No components: every resource is the stack's child.
     assert all(r.custom and ":pulumi:pulumi:Stack::" in str(r.parent) for r in raw_sdk.resources)
+
+
+def test_the_tree_baseline_registers_the_programs_resources_under_the_same_urns(
+    program: RecordedGraph, tree: RecordedGraph
+) -> None:
+    assert requests(tree) == requests(program)
+    # Components and all: the same URNs, so the same parents.
+    assert [(r.urn, r.parent, r.custom) for r in tree.resources] == [
+        (r.urn, r.parent, r.custom) for r in program.resources if not r.read
+    ]
+    assert any(not r.custom for r in tree.resources)
 
 
 def test_the_fit_finds_no_quadratic_term_in_a_straight_line() -> None:

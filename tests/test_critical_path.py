@@ -9,11 +9,14 @@ import pytest
 
 from secretless_aks.components import roles
 from secretless_aks.offline.critical_path import (
+    AGENT_POOL,
     CREATE_SECONDS,
+    DEPLOYMENT,
     FEDERATED_CREDENTIAL,
     MANAGED_CLUSTER,
     create_seconds,
     critical_path,
+    pod_pools,
     report,
     waits_for,
 )
@@ -79,6 +82,30 @@ def test_dev_and_prod_deploy_from_empty_in_their_floor_time(
         "cluster-aks",
         "cluster-pool-userf0a72f",
     ]
+
+
+def test_pods_on_a_cluster_whose_own_pool_is_tainted_wait_for_the_user_pool() -> None:
+    # prod's system pool is tainted CriticalAddonsOnly: no edge makes a Deployment wait for
+    # the user pool, but pulumi-kubernetes awaits its rollout, which needs the pool's nodes.
+    service = {"name": "orders", "image": "ghcr.io/contoso/orders:1.0.0"}
+    graph = run_program("prod", config=stack_config("prod", services=[service]))
+    (pool,) = graph.by_type(AGENT_POOL)
+    assert pod_pools(graph) == (pool.urn,)
+    path = critical_path(graph)
+    cluster_done = 288
+    done = cluster_done + CREATE_SECONDS[AGENT_POOL] + CREATE_SECONDS[DEPLOYMENT]
+    assert (path.estimate, path.floor) == (done, done)
+    assert [r.name for r, _ in path.chain][-3:] == [
+        "cluster-aks",
+        pool.name,
+        "svc-orders-deployment",
+    ]
+
+
+def test_pods_on_a_cluster_whose_own_pool_takes_them_wait_for_no_pool(
+    dev: RecordedGraph, rich: RecordedGraph
+) -> None:
+    assert pod_pools(dev) == pod_pools(rich) == ()
 
 
 def test_the_richest_stack_deploys_in_its_floor_time(rich: RecordedGraph) -> None:

@@ -5,7 +5,10 @@ a typical create time (CREATE_SECONDS). The engine starts every operation whose 
 are done (`pulumi up --parallel` defaults to unbounded), so with enough parallelism the
 chain is the update's duration. A resource waits for its `dependencies` (data links and
 `depends_on`) and for its provider; a Kubernetes provider waits for the cluster it reads its
-kubeconfig from. Components take no time and hold nothing up.
+kubeconfig from. Components take no time and hold nothing up. A Deployment or a Helm release
+is done only once its pods run (pulumi-kubernetes awaits them), so where every pool the cluster
+is created with is tainted NoSchedule (prod's system pool, once a user pool is declared), it
+also waits for an untainted agent pool (`pod_pools`): no edge links them, the scheduler does.
 
 The floor is the chain no program can avoid (FLOOR, `floor_seconds`): the resource group; the
 cluster's identities and, in parallel, its network; the control-plane role assignments AKS
@@ -13,9 +16,9 @@ checks while it creates the cluster; the cluster; then, in parallel, what can on
 the cluster does (pools, maintenance configurations, grants inside the cluster or its node
 resource group, federated credentials on its OIDC issuer — one after another on one
 identity — and Kubernetes objects: a Namespace then what lives in it, AAD Pod Identity's Helm
-release then its objects). It is computed from which resources the stack has, not from the
-graph's edges, so an edge that makes anything else wait (a grant on the cluster, a service on
-another service) shows as an estimate above the floor.
+release then its objects; pods, after a pool they may run on). It is computed from which
+resources the stack has, not from the graph's edges, so an edge that makes anything else wait
+(a grant on the cluster, a service on another service) shows as an estimate above the floor.
 
 Not included: Azure RBAC propagation. A role assignment is created in seconds but takes up to
 ~5 minutes to reach AKS and up to ~10 minutes to reach ARM and Key Vault
@@ -34,6 +37,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, RecordedResource, run_program
 
@@ -53,6 +57,8 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 # AAD Pod Identity's custom resources: their CRDs come with its Helm release.
 POD_IDENTITY_GROUP = "kubernetes:aadpodidentity.k8s.io/"
+# What pulumi-kubernetes awaits until its pods are ready.
+RUNS_PODS = (DEPLOYMENT, HELM_RELEASE)
 PROVIDER = "pulumi:providers:"
 
 # Typical create times, in seconds, with where each figure comes from. "Typical" marks the
@@ -103,7 +109,8 @@ FLOOR = (
     "resource group → cluster identities | virtual network → subnet → control-plane role "
     "assignments → cluster → the longest of: agent pool, maintenance configuration, a grant "
     "inside the cluster or its node resource group, federated credentials of one identity in turn, "
-    "Namespace → a Kubernetes object, Helm release → an AAD Pod Identity object"
+    "Namespace → a Kubernetes object, Helm release → an AAD Pod Identity object; a Deployment "
+    "or Helm release after an untainted pool, where the cluster's own pools are all tainted"
 )
 
 
@@ -134,15 +141,33 @@ def waits_for(resource: RecordedResource) -> list[str]:
     return sorted({*resource.dependencies, *([resource.provider] if resource.provider else [])})
 
 
+def pod_pools(graph: RecordedGraph) -> tuple[str, ...]:
+    """The agent pools pods wait for: none while a pool the cluster is created with takes them;
+    else (every one tainted NoSchedule, as the system pool is beside a user pool) the untainted
+    AgentPools of the graph."""
+    (cluster,) = (r for r in graph.resources if r.type == MANAGED_CLUSTER and not r.read)
+    own_pools = cluster.inputs.get("agentPoolProfiles") or []
+    if not own_pools or not all(_tainted(pool) for pool in own_pools):
+        return ()
+    return tuple(r.urn for r in graph.resources if r.type == AGENT_POOL and not _tainted(r.inputs))
+
+
+def _tainted(pool: Mapping[str, Any]) -> bool:
+    return any(str(taint).endswith(":NoSchedule") for taint in pool.get("nodeTaints") or [])
+
+
 def critical_path(graph: RecordedGraph) -> CriticalPath:
     """The longest chain of `graph`, weighted by create time, and the stack's floor."""
     by_urn = {resource.urn: resource for resource in graph.resources}
+    pools = pod_pools(graph)
 
     @cache
     def done(urn: str) -> tuple[float, str | None]:
-        """When the resource is done, and the dependency it waited for last."""
-        waited = max(((done(d)[0], d) for d in waits_for(by_urn[urn])), default=(0.0, None))
-        return waited[0] + create_seconds(by_urn[urn]), waited[1]
+        """When the resource is done, and what it waited for last."""
+        resource = by_urn[urn]
+        waits = [*waits_for(resource), *(pools if resource.type in RUNS_PODS else ())]
+        waited = max(((done(d)[0], d) for d in waits), default=(0.0, None))
+        return waited[0] + create_seconds(resource), waited[1]
 
     chain: list[tuple[RecordedResource, float]] = []
     urn = max(((done(urn)[0], urn) for urn in by_urn), default=(0.0, None))[1]
@@ -164,12 +189,14 @@ def floor_seconds(graph: RecordedGraph) -> float:
         raise ValueError(f"stack {graph.stack} has {len(clusters)} clusters; expected one")
     network = seconds(VIRTUAL_NETWORK) + seconds(SUBNET)
     before = seconds(RESOURCE_GROUP) + max(seconds(IDENTITY), network) + seconds(ROLE_ASSIGNMENT)
-    after = max(_after_the_cluster(present, clusters[0]), default=0)
+    # Pods wait for a pool they may run on, which can only be created with the cluster's.
+    pods = CREATE_SECONDS[AGENT_POOL] if pod_pools(graph) else 0
+    after = max(_after_the_cluster(present, clusters[0], pods), default=0)
     return before + seconds(MANAGED_CLUSTER) + after
 
 
 def _after_the_cluster(
-    present: Sequence[RecordedResource], cluster: RecordedResource
+    present: Sequence[RecordedResource], cluster: RecordedResource, pods: float
 ) -> Iterable[float]:
     """The minimal chain of each resource that can only be created once the cluster is."""
     # Grants in the cluster (a namespace's) or in the node resource group, which the cluster
@@ -193,11 +220,12 @@ def _after_the_cluster(
             yield credentials[identity] * CREATE_SECONDS[FEDERATED_CREDENTIAL]
         elif resource.type.startswith(POD_IDENTITY_GROUP):
             # Its CRD comes with the Helm release; its Namespace is made meanwhile.
-            yield CREATE_SECONDS[HELM_RELEASE] + CREATE_SECONDS[resource.type]
+            yield pods + CREATE_SECONDS[HELM_RELEASE] + CREATE_SECONDS[resource.type]
         elif resource.type.startswith("kubernetes:"):
-            # A namespaced object waits for its Namespace.
+            # A namespaced object waits for its Namespace, and pods for a pool.
             namespace = 0 if resource.type in (NAMESPACE, HELM_RELEASE) else 1
-            yield namespace * CREATE_SECONDS[NAMESPACE] + CREATE_SECONDS[resource.type]
+            ready = max(namespace * CREATE_SECONDS[NAMESPACE], pods * (resource.type in RUNS_PODS))
+            yield ready + CREATE_SECONDS[resource.type]
 
 
 def _duration(seconds: float) -> str:

@@ -118,7 +118,7 @@ endif
 policy: $(VENV)/.runtime ## The policy pack's rules over a saved plan, offline (exit 1 on a mandatory violation)
 	$(PY) -m policy.check $(PLAN)
 
-# The deploy's critical path first (instant), then the benchmark: about 6 minutes on 2 cores,
+# The deploy's critical path first (instant), then the benchmark: about 7 minutes on 2 cores,
 # every measurement in a fresh process; it writes bench/results.json and exits 1 when a target
 # is missed. ARGS="--services 1 10 30 --runs 3" for a quicker look.
 bench: $(VENV)/.runtime ## Evaluation time against the SDK's floor, and the deploy's critical path

@@ -1,5 +1,6 @@
 """The benchmark's structure (it measures time; these tests do not): its stacks are valid, its
-baseline registers what the program registers, its fit tells linear from quadratic."""
+baselines register what the program registers, its fit tells linear from quadratic; and the
+work the program asks of the SDK, counted, stays near its tree baseline's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from bench import baseline, stacks
 from bench.stats import fit, two_sided_p
+from bench.work import LoopWork, counted
 from secretless_aks.offline.harness import RecordedGraph, run_program
 
 # Enough services for every combination bench/stacks.py cycles through.
@@ -17,9 +19,18 @@ SERVICES = 12
 SIZES = [1, 1, 1, 10, 10, 10, 30, 30, 30, 100, 100, 100, 300, 300, 300]
 
 
+# Where the program's work is, in event-loop callbacks, over its tree baseline's: 1.05 at 12 and
+# at 100 services when written (bench/work.py), so an added Output chain or registration per
+# service shows.
+MAX_WORK_OVER_TREE = 1.10
+# The work each run gave the event loop.
+WORK: dict[str, LoopWork] = {}
+
+
 @pytest.fixture(scope="module")
 def program() -> RecordedGraph:
-    return run_program(stacks.STACK, config=stacks.stack_config(SERVICES))
+    with counted() as WORK["program"]:
+        return run_program(stacks.STACK, config=stacks.stack_config(SERVICES))
 
 
 def run_baseline(
@@ -32,7 +43,8 @@ def run_baseline(
         graph, graph.parent / "baseline", program_collector=True, tree=tree
     )
     config = stacks.stack_config(SERVICES)
-    return run_program(stacks.STACK, config=config, project_dir=project)
+    with counted() as WORK["tree" if tree else "flat"]:
+        return run_program(stacks.STACK, config=config, project_dir=project)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +105,18 @@ def test_the_tree_baseline_registers_the_programs_resources_under_the_same_urns(
         (r.urn, r.parent, r.custom) for r in program.resources if not r.read
     ]
     assert any(not r.custom for r in tree.resources)
+
+
+def test_the_program_asks_the_sdk_little_more_work_than_its_tree_baseline(
+    raw_sdk: RecordedGraph, tree: RecordedGraph
+) -> None:
+    program, tree_work, flat = WORK["program"], WORK["tree"], WORK["flat"]
+    # The component tree is work of its own: the flat baseline does less than the tree one.
+    assert flat.callbacks < tree_work.callbacks
+    assert program.callbacks <= MAX_WORK_OVER_TREE * tree_work.callbacks, (
+        f"the program runs {program.callbacks} event-loop callbacks for {SERVICES} services, "
+        f"{program.callbacks / tree_work.callbacks:.2f}x its tree baseline's {tree_work.callbacks}"
+    )
 
 
 def test_the_fit_finds_no_quadratic_term_in_a_straight_line() -> None:

@@ -845,6 +845,23 @@ def test_purge_protection_follows_protect_unless_set() -> None:
             "Enabled and close it with allowedIpRanges (listing the deployer's egress)",
             id="seeded-secrets-behind-a-closed-vault",
         ),
+        pytest.param(
+            stack_config(
+                secrets={"Identity": {"Secret": SECRET}},
+                keyVault={
+                    "existing": {
+                        "name": "kv-shared",
+                        "resourceGroup": "rg-shared",
+                        "subscriptionId": "7d2c4a9e-5b1f-4e8a-9c3d-6f0e1a2b3c4d",
+                    }
+                },
+            ),
+            "secretless-aks:keyVault.existing.subscriptionId: cannot go with seeded secrets "
+            "(secretless-aks:secrets), which are written in this deployment's subscription: seed "
+            "them from a stack in the vault's subscription, or leave subscriptionId out when the "
+            "vault is in this one",
+            id="seeded-secrets-into-a-vault-in-another-subscription",
+        ),
     ],
 )
 def test_names_kubernetes_and_azure_reserve_and_unusable_combinations_are_rejected(

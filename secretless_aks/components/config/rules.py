@@ -404,6 +404,19 @@ def _seeded_secrets_can_be_deleted(stack: StackConfig) -> None:
         )
 
 
+def _seeded_secrets_go_to_this_subscription(stack: StackConfig) -> None:
+    # The deployment's azure-native provider writes a seeded secret, and names its own
+    # subscription in the secret's ARM id: a vault in another one is not found there.
+    existing = stack.key_vault.existing
+    if stack.secrets and existing is not None and existing.subscription_id is not None:
+        raise KeyRuleError(
+            "keyVault.existing.subscriptionId",
+            "cannot go with seeded secrets (secretless-aks:secrets), which are written in this "
+            "deployment's subscription: seed them from a stack in the vault's subscription, or "
+            "leave subscriptionId out when the vault is in this one",
+        )
+
+
 RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     ClusterConfig: (
         _no_repeats,
@@ -434,6 +447,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _each_namespace_has_one_owner,
         _subnet_holds_the_pods,
         _seeded_secrets_can_be_deleted,
+        _seeded_secrets_go_to_this_subscription,
     ),
 }
 

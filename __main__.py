@@ -23,8 +23,14 @@ collector.configure()
 
 config = load_stack_config()
 names = EnvironmentNames(config.stack)
-# Who runs `pulumi up`, in which tenant and subscription.
+# Who runs `pulumi up`, in which tenant and subscription. Each attribute of an Output is an
+# Output chain of its own: taken once here, not once per service.
 client = authorization.get_client_config_output()
+subscription_id, tenant_id, deployer_object_id = (
+    client.subscription_id,
+    client.tenant_id,
+    client.object_id,
+)
 
 resource_group = resources.ResourceGroup(
     "environment",
@@ -40,7 +46,7 @@ network = Network(
         names=names,
         resource_group_name=resource_group.name,
         location=resource_group.location,
-        subscription_id=client.subscription_id,
+        subscription_id=subscription_id,
         # Pods reach a firewalled vault from the node subnet through a service endpoint.
         key_vault_service_endpoint=bool(config.key_vault.allowed_ip_ranges),
         protect=config.protect,
@@ -55,7 +61,7 @@ cluster = Cluster(
         names=names,
         resource_group_name=resource_group.name,
         location=resource_group.location,
-        subscription_id=client.subscription_id,
+        subscription_id=subscription_id,
         node_subnet_id=network.node_subnet_id,
         node_subnet_subscription_id=network.node_subnet_subscription_id,
         protect=config.protect,
@@ -69,10 +75,10 @@ platform = KubernetesPlatform(
         cluster=cluster.managed_cluster,
         resource_group_name=resource_group.name,
         resource_group_id=resource_group.id,
-        subscription_id=client.subscription_id,
+        subscription_id=subscription_id,
         node_resource_group=cluster.node_resource_group,
         kubelet_principal_id=cluster.kubelet_identity.principal_id,
-        deployer_object_id=client.object_id,
+        deployer_object_id=deployer_object_id,
         admin_group_object_ids=tuple(str(g) for g in config.cluster.admin_group_object_ids),
     ),
 )
@@ -84,12 +90,12 @@ key_vault = KeyVault(
         names=names,
         resource_group_name=resource_group.name,
         location=resource_group.location,
-        tenant_id=client.tenant_id,
-        subscription_id=client.subscription_id,
+        tenant_id=tenant_id,
+        subscription_id=subscription_id,
         node_subnet_id=network.node_subnet_id,
         purge_protection=config.purge_protection,
         secrets=config.secrets,
-        deployer_object_id=client.object_id,
+        deployer_object_id=deployer_object_id,
         protect=config.protect,
     ),
 )
@@ -102,13 +108,13 @@ services = {
             names=names,
             resource_group_name=resource_group.name,
             location=resource_group.location,
-            subscription_id=client.subscription_id,
+            subscription_id=subscription_id,
             vault_id=key_vault.vault_id,
             vault_uri=key_vault.vault_uri,
             vault_subscription_id=key_vault.vault_subscription_id,
             secret_ids=key_vault.secret_ids,
             oidc_issuer_url=cluster.oidc_issuer_url,
-            tenant_id=client.tenant_id,
+            tenant_id=tenant_id,
             kubelet_principal_id=cluster.kubelet_identity.principal_id,
             provider=platform.provider,
             namespace=platform.namespaces[service.namespace],
@@ -125,7 +131,7 @@ teams = {
         AppTeamArgs(
             settings=team,
             cluster_id=cluster.cluster_id,
-            subscription_id=client.subscription_id,
+            subscription_id=subscription_id,
             vault_id=key_vault.vault_id,
             vault_subscription_id=key_vault.vault_subscription_id,
             secret_ids=key_vault.secret_ids,
@@ -141,8 +147,8 @@ contract.export(
         "contractMinorVersion": contract.CONTRACT_MINOR_VERSION,
         "resourceGroupName": resource_group.name,
         "location": resource_group.location,
-        "tenantId": client.tenant_id,
-        "subscriptionId": client.subscription_id,
+        "tenantId": tenant_id,
+        "subscriptionId": subscription_id,
         "clusterName": cluster.cluster_name,
         "clusterResourceId": cluster.cluster_id,
         "nodeResourceGroup": cluster.node_resource_group,

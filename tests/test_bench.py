@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from bench import baseline, stacks
+from bench import baseline, stacks, work
 from bench.stats import fit, two_sided_p
 from bench.work import LoopWork, counted
 from secretless_aks.offline.harness import RecordedGraph, run_program
@@ -117,6 +117,18 @@ def test_the_program_asks_the_sdk_little_more_work_than_its_tree_baseline(
         f"the program runs {program.callbacks} event-loop callbacks for {SERVICES} services, "
         f"{program.callbacks / tree_work.callbacks:.2f}x its tree baseline's {tree_work.callbacks}"
     )
+
+
+def test_the_work_table_counts_the_program_and_both_baselines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work.main(["--services", "1"])
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["N", "program", "flat", "tree", "÷flat", "÷tree"]
+    services, program, flat, tree, over_flat, over_tree = row.split()
+    assert services == "1" and int(flat) < int(tree) < int(program)
+    assert float(over_flat) == pytest.approx(int(program) / int(flat), abs=1e-3)
+    assert float(over_tree) == pytest.approx(int(program) / int(tree), abs=1e-3)
 
 
 def test_the_fit_finds_no_quadratic_term_in_a_straight_line() -> None:

@@ -145,8 +145,12 @@ def pod_pools(graph: RecordedGraph) -> tuple[str, ...]:
     """The agent pools pods wait for: none while a pool the cluster is created with takes them;
     else (every one tainted NoSchedule, as the system pool is beside a user pool) the untainted
     AgentPools of the graph."""
-    (cluster,) = (r for r in graph.resources if r.type == MANAGED_CLUSTER and not r.read)
-    own_pools = cluster.inputs.get("agentPoolProfiles") or []
+    own_pools = [
+        pool
+        for cluster in graph.resources
+        if cluster.type == MANAGED_CLUSTER and not cluster.read
+        for pool in cluster.inputs.get("agentPoolProfiles") or []
+    ]
     if not own_pools or not all(_tainted(pool) for pool in own_pools):
         return ()
     return tuple(r.urn for r in graph.resources if r.type == AGENT_POOL and not _tainted(r.inputs))

@@ -19,6 +19,7 @@ parent's URN to resolve) is then the baseline's too, and what is left is the pro
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -28,7 +29,7 @@ from typing import Any, cast
 import pulumi
 from pulumi import _types
 
-from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, Secret
+from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, Secret, run_program
 
 # A secret in a saved graph: {"$secret": value} (no input of the program has that key).
 SECRET_KEY = "$secret"
@@ -187,3 +188,15 @@ def write_project(
     settings = "collector.configure()\n\n" if program_collector else ""
     (directory / "__main__.py").write_text(MAIN.format(collector=settings, tree=tree))
     return directory
+
+
+def run(
+    graph: RecordedGraph, config: Mapping[str, Any], directory: Path, *, tree: bool
+) -> RecordedGraph:
+    """The baseline of the program's `graph`, with the program's collector settings, written
+    as a project in `directory` and run by the harness with the stack config the program had."""
+    saved = directory / "graph.json"
+    directory.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(registered_resources(graph)))
+    project = write_project(saved, directory / "project", program_collector=True, tree=tree)
+    return run_program(graph.stack, config=config, project_dir=project)

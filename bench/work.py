@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio.events
 import contextlib
-import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,14 +54,9 @@ def work(services: int) -> tuple[int, int, int]:
         graph = harness.run_program(stacks.STACK, config=config)
     counts = [program.callbacks]
     with tempfile.TemporaryDirectory() as workdir:
-        saved = Path(workdir) / "graph.json"
-        saved.write_text(json.dumps(baseline.registered_resources(graph)))
         for tree in (False, True):
-            project = baseline.write_project(
-                saved, Path(workdir) / str(tree), program_collector=True, tree=tree
-            )
             with counted() as run:
-                harness.run_program(stacks.STACK, config=config, project_dir=project)
+                baseline.run(graph, config, Path(workdir) / str(tree), tree=tree)
             counts.append(run.callbacks)
     return counts[0], counts[1], counts[2]
 

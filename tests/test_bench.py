@@ -4,7 +4,6 @@ work the program asks of the SDK, counted, stays near its tree baseline's."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import pytest
@@ -37,14 +36,9 @@ def run_baseline(
     program: RecordedGraph, tmp_path_factory: pytest.TempPathFactory, *, tree: bool
 ) -> RecordedGraph:
     """The baseline project for the program's graph, run by the same harness."""
-    graph = tmp_path_factory.mktemp("graph") / "graph.json"
-    graph.write_text(json.dumps(baseline.registered_resources(program)))
-    project = baseline.write_project(
-        graph, graph.parent / "baseline", program_collector=True, tree=tree
-    )
-    config = stacks.stack_config(SERVICES)
+    directory = tmp_path_factory.mktemp("baseline")
     with counted() as WORK["tree" if tree else "flat"]:
-        return run_program(stacks.STACK, config=config, project_dir=project)
+        return baseline.run(program, stacks.stack_config(SERVICES), directory, tree=tree)
 
 
 @pytest.fixture(scope="module")

@@ -137,21 +137,23 @@ def evaluated(
     return seconds
 
 
-def fastest(runs: list[dict[str, Any]], kind: str, collector: str, services: int) -> float:
-    return min(
-        r["evaluate_s"]
+def of_series(
+    runs: list[dict[str, Any]], kind: str, collector: str, services: int, key: str
+) -> list[float]:
+    """`key` of every run of one series at one N."""
+    return [
+        r[key]
         for r in runs
         if (r["kind"], r["collector"], r["services"]) == (kind, collector, services)
-    )
+    ]
 
 
 def summarize(runs: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
     def median(kind: str, collector: str, services: int, key: str) -> float:
-        return statistics.median(
-            r[key]
-            for r in runs
-            if (r["kind"], r["collector"], r["services"]) == (kind, collector, services)
-        )
+        return statistics.median(of_series(runs, kind, collector, services, key))
+
+    def fastest(kind: str, collector: str, services: int) -> float:
+        return min(of_series(runs, kind, collector, services, "evaluate_s"))
 
     keys = (
         "evaluate_s",
@@ -181,8 +183,8 @@ def summarize(runs: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
                 / evaluated(runs, kind, collector, services, round_)
                 for round_ in rounds
             )
-            row[f"{key}_fastest"] = fastest(runs, "program", "program", services) / fastest(
-                runs, kind, collector, services
+            row[f"{key}_fastest"] = fastest("program", "program", services) / fastest(
+                kind, collector, services
             )
         by_size.append(row)
     fits = {}

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings
 
 from secretless_aks.offline.harness import RecordedGraph, run_program
+from tests.stack_configs import RICH_CONFIG
 
 # Property tests draw the same examples on every run and every machine (derandomize), with no
 # per-example deadline (a garbage-collector pause is not a failure), and keep no example
@@ -24,6 +25,11 @@ def dev() -> RecordedGraph:
 @pytest.fixture(scope="session")
 def prod() -> RecordedGraph:
     return run_program("prod")
+
+
+@pytest.fixture(scope="session")
+def rich() -> RecordedGraph:
+    return run_program("rich", config=RICH_CONFIG)
 
 
 # Each run of the program leaves tens of thousands of Outputs and finished tasks behind; the

@@ -5,7 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from secretless_aks.offline.harness import read_stack_file
+from secretless_aks.offline.harness import PROJECT_DIR, read_stack_file
+from secretless_aks.offline.stack_file import read_config
+
+# The richest stack: every binding, admin groups, a shared namespace, extra ServiceAccounts,
+# seeded secrets, per-secret scopes, pod identity, application teams.
+RICH_CONFIG = read_config(PROJECT_DIR / "tests" / "stacks" / "Pulumi.rich.yaml")
 
 
 def stack_config(from_stack: str = "dev", **changes: Any) -> dict[str, Any]:

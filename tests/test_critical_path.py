@@ -20,19 +20,11 @@ from secretless_aks.offline.critical_path import (
     report,
     waits_for,
 )
-from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, RecordedResource, run_program
-from secretless_aks.offline.stack_file import read_config
+from secretless_aks.offline.harness import RecordedGraph, RecordedResource, run_program
 from tests.graph_queries import ROLE_ASSIGNMENT, grant
 from tests.stack_configs import stack_config
 
-RICH = PROJECT_DIR / "tests" / "stacks" / "Pulumi.rich.yaml"
 SEARCH_GROUP = "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"
-
-
-@pytest.fixture(scope="module")
-def rich() -> RecordedGraph:
-    """Every binding, a shared namespace, extra ServiceAccounts, per-secret scopes, teams."""
-    return run_program("rich", config=read_config(RICH))
 
 
 def with_edge(graph: RecordedGraph, dependent: str, dependency: str) -> RecordedGraph:

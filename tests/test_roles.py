@@ -10,16 +10,14 @@ import pytest
 
 from secretless_aks.components import roles
 from secretless_aks.offline.harness import (
-    PROJECT_DIR,
     UNKNOWN,
     ProgramFailedError,
     RecordedGraph,
     run_program,
 )
 from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
-from secretless_aks.offline.stack_file import read_config
 from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID, grant, grants
-from tests.stack_configs import stack_config
+from tests.stack_configs import RICH_CONFIG, stack_config
 
 # Microsoft's published built-in role ids
 # (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles), as pinned in
@@ -118,15 +116,6 @@ def test_principal_type_is_given_only_for_principals_this_deployment_creates(
 
 
 # --- what the deploy identity's Role Based Access Control Administrator may assign ----------
-
-
-RICH_CONFIG = read_config(PROJECT_DIR / "tests/stacks/Pulumi.rich.yaml")
-
-
-@pytest.fixture(scope="module")
-def rich() -> RecordedGraph:
-    """The richest stack: every binding, admin groups, seeded secrets, pod identity."""
-    return run_program("rich", config=RICH_CONFIG)
 
 
 def test_every_role_the_platform_grants_is_a_platform_grant_and_none_goes_unused(

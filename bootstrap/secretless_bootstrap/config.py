@@ -11,7 +11,7 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any
 
 import pulumi
@@ -61,13 +61,15 @@ GITHUB_ENVIRONMENT = NameLimit(
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
-def _subscription_id(value: str) -> str:
-    if not _GUID.fullmatch(value):
-        raise ValueError(
-            f"expected a subscription id, a GUID (az account show --query id -o tsv), "
-            f"found {value!r}"
-        )
-    return value.lower()
+def _guid(what: str, look_up: str) -> Callable[[str], str]:
+    """A check that a value is a GUID, `what` (found with the command `look_up`), lower-cased."""
+
+    def check(value: str) -> str:
+        if not _GUID.fullmatch(value):
+            raise ValueError(f"expected {what}, a GUID ({look_up}), found {value!r}")
+        return value.lower()
+
+    return check
 
 
 def _location(value: str) -> str:
@@ -105,15 +107,6 @@ def _github_environment(value: str) -> str:
     return value
 
 
-def _group_object_id(value: str) -> str:
-    if not _GUID.fullmatch(value):
-        raise ValueError(
-            "expected an Entra group's object id, a GUID (az ad group show -g <group> --query "
-            f"id -o tsv), found {value!r}"
-        )
-    return value.lower()
-
-
 def _stack(value: str) -> str:
     shortest, longest = STACK_NAME_LENGTH
     if not (shortest <= len(value) <= longest and re.fullmatch(STACK_NAME_PATTERN, value)):
@@ -125,12 +118,19 @@ def _stack(value: str) -> str:
     return value
 
 
-SubscriptionId = Annotated[str, AfterValidator(_subscription_id)]
+SubscriptionId = Annotated[
+    str, AfterValidator(_guid("a subscription id", "az account show --query id -o tsv"))
+]
 Location = Annotated[str, AfterValidator(_location)]
 GitHubRepository = Annotated[str, AfterValidator(_github_repository)]
 GitHubEnvironment = Annotated[str, AfterValidator(_github_environment)]
 StackName = Annotated[str, AfterValidator(_stack)]
-GroupObjectId = Annotated[str, AfterValidator(_group_object_id)]
+GroupObjectId = Annotated[
+    str,
+    AfterValidator(
+        _guid("an Entra group's object id", "az ad group show -g <group> --query id -o tsv")
+    ),
+]
 
 
 class BootstrapConfig(BaseModel):

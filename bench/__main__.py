@@ -53,6 +53,8 @@ MAX_RATIO_TO_DEFAULT = 0.5
 MAX_RATIO_TO_SAME = 1.10
 RATIO_FROM_SERVICES = 30
 MAX_PEAK_MB = 600
+# The fit (bench/stats.py) has three coefficients, and its t needs a degree of freedom.
+MIN_RUNS_PER_SERIES = 4
 
 
 def series_name(kind: str, collector: str) -> str:
@@ -283,8 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     sizes = sorted(set(args.services))
-    if len(sizes) < 3:
-        parser.error("--services needs at least three sizes: the fit has a quadratic term")
+    if len(sizes) < 3 or len(sizes) * args.runs < MIN_RUNS_PER_SERIES:
+        parser.error(
+            "--services needs at least three sizes, and sizes times --runs at least "
+            f"{MIN_RUNS_PER_SERIES}: the fit has three coefficients and needs a run more"
+        )
     about = machine()
     began = time.perf_counter()
     runs = []

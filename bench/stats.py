@@ -27,6 +27,11 @@ class Fit:
 
 def fit(services: Sequence[float], seconds: Sequence[float]) -> Fit:
     """Both fits over every run (not medians), so the noise between runs is in the test."""
+    if len(set(services)) < 3 or len(services) < 4:
+        raise ValueError(
+            f"a quadratic fit needs three sizes and four runs or more, got {len(services)} runs "
+            f"of {len(set(services))} sizes"
+        )
     slope, intercept = statistics.linear_regression(services, seconds)
     # Services in hundreds keep the normal equations well conditioned; t does not change.
     xs = [n / 100 for n in services]

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from bench import baseline, stacks, work
+from bench.__main__ import main as bench_main
 from bench.stats import fit, two_sided_p
 from bench.work import LoopWork, counted
 from secretless_aks.offline.harness import RecordedGraph, run_program
@@ -139,6 +140,20 @@ def test_the_fit_finds_a_quadratic_term_where_there_is_one() -> None:
     found = fit(SIZES, seconds)
     assert found.quadratic == pytest.approx(1e-4, rel=0.05)
     assert not found.linear and found.p < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("services", "runs"), [([1, 10, 30], 1), ([1, 10], 2)], ids=["no-freedom", "two-sizes"]
+)
+def test_a_fit_without_enough_runs_is_refused_before_and_after_measuring(
+    services: list[int], runs: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sizes = [n for n in services for _ in range(runs)]
+    with pytest.raises(ValueError, match="a quadratic fit needs three sizes and four runs"):
+        fit(sizes, [0.1 * n for n in sizes])
+    with pytest.raises(SystemExit):
+        bench_main(["--services", *map(str, services), "--runs", str(runs)])
+    assert "--services needs at least three sizes" in capsys.readouterr().err
 
 
 def test_the_p_value_is_students_t() -> None:

@@ -148,6 +148,12 @@ def _in_subscription(scope: str, subscription_id: str) -> str:
     return scope
 
 
+def _output(value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`value` as an Output, without the step `Output.from_input` adds to an Output (an apply
+    that unwraps inputs nested in its value; a string has none)."""
+    return value if isinstance(value, pulumi.Output) else pulumi.Output.from_input(value)
+
+
 def assign_role(
     resource_name: str,
     *,
@@ -178,22 +184,20 @@ def assign_role(
             f"role assignment {resource_name}: description has {len(description)} characters; "
             f"keep it to {azure_limits.ROLE_ASSIGNMENT_DESCRIPTION_MAX_LENGTH}"
         )
-    scope_output = pulumi.Output.from_input(scope)
-    principal_output = pulumi.Output.from_input(principal_id)
     return authorization.RoleAssignment(
         resource_name,
-        scope=scope_output,
-        role_definition_id=pulumi.Output.from_input(subscription_id).apply(
+        scope=scope,
+        role_definition_id=_output(subscription_id).apply(
             lambda subscription: role_definition_id(subscription, role)
         ),
-        principal_id=principal_output,
+        principal_id=principal_id,
         # The SDK sends "User" when principal_type is None (the REST spec's default since
         # 2022-04-01, Azure/azure-rest-api-specs#21664), which fails for anyone else with
         # UnmatchedPrincipalType. A known-None Output is not replaced, and is left out.
         principal_type=principal_type or pulumi.Output.from_input(None),
-        role_assignment_name=pulumi.Output.all(
-            scope_output, principal_output, subscription_id
-        ).apply(lambda args: assignment_name(_in_subscription(args[0], args[2]), role, args[1])),
+        role_assignment_name=pulumi.Output.all(scope, principal_id, subscription_id).apply(
+            lambda args: assignment_name(_in_subscription(args[0], args[2]), role, args[1])
+        ),
         description=description,
         condition=condition,
         condition_version=None if condition is None else CONDITION_VERSION,

@@ -33,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.measure import command
 from bench.stats import fit
 from secretless_aks.offline.harness import PROJECT_DIR
 
@@ -66,12 +67,13 @@ def series_name(kind: str, collector: str) -> str:
 
 
 def measure(kind: str, collector: str, services: int, graph: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.measure", kind, str(services), "--graph", str(graph)]
-    if kind == "baseline":
-        command += ["--collector", collector]
     began = time.perf_counter()
     done = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
-        command, cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+        [sys.executable, *command(kind, collector, services, graph)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result = json.loads(done.stdout.splitlines()[-1])
     # Start-up, imports, evaluation and exit, as the parent saw the child.

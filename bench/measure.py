@@ -4,6 +4,7 @@
     python -m bench.measure program  N --graph FILE    # measure __main__.py
     python -m bench.measure baseline N --graph FILE [--collector program]
     python -m bench.measure tree     N --graph FILE    # the baseline with the components
+    python -m bench.measure KIND N --graph FILE --imports-only   # stop before the evaluation
 
 Both run a project through the recording harness with the benchmark's stack of N services:
 `program` the platform's `__main__.py`, `baseline` a project whose program registers FILE's
@@ -66,6 +67,12 @@ class RecordingClock:
         harness.RecordingMonitor._record = timed
 
 
+def command(kind: str, collector: str, services: int, graph: Path) -> list[str]:
+    """The interpreter's arguments that measure one series at N in a fresh process."""
+    arguments = ["-m", "bench.measure", kind, str(services), "--graph", str(graph)]
+    return arguments + (["--collector", collector] if kind == "baseline" else [])
+
+
 def import_program(project: Path) -> None:
     """Execute the import statements of the project's `__main__.py`, and only those."""
     main = project / "__main__.py"
@@ -113,6 +120,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("services", type=int)
     parser.add_argument("--graph", type=Path, required=True)
     parser.add_argument("--collector", choices=("default", "program"), default="default")
+    parser.add_argument(
+        "--imports-only",
+        action="store_true",
+        help="stop after the imports, before the evaluation (bench/instructions.py)",
+    )
     args = parser.parse_args(argv)
     config = stacks.stack_config(args.services)
     if args.kind == "record":
@@ -131,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
                 tree=args.kind == "tree",
             )
         import_program(project)
+        if args.imports_only:
+            return
         # The collector keeps what the run's program sets until this process ends, as in
         # `pulumi up`; the harness would otherwise give it back, and collect, within the run.
         result = measure(

@@ -4,11 +4,14 @@ work the program asks of the SDK, counted, stays near its tree baseline's."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from bench import baseline, stacks, work
+from bench import baseline, instructions, measure, stacks, work
 from bench.__main__ import main as bench_main
 from bench.stats import fit, two_sided_p
 from bench.work import LoopWork, counted
@@ -124,6 +127,59 @@ def test_the_work_table_counts_the_program_and_both_baselines(
     assert services == "1" and int(flat) < int(tree) < int(program)
     assert float(over_flat) == pytest.approx(int(program) / int(flat), abs=1e-3)
     assert float(over_tree) == pytest.approx(int(program) / int(tree), abs=1e-3)
+
+
+def test_a_measurement_can_stop_after_its_imports(
+    program: RecordedGraph,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps(baseline.registered_resources(program)))
+
+    def evaluate(run: object) -> dict[str, object]:
+        raise AssertionError("--imports-only evaluated the program")
+
+    monkeypatch.setattr(measure, "measure", evaluate)
+    measure.main(["tree", str(SERVICES), "--graph", str(graph), "--imports-only"])
+    assert capsys.readouterr().out == ""
+
+
+def test_cachegrinds_summary_is_the_instruction_count() -> None:
+    assert instructions.summary("events: Ir\nfl=x.c\n0 5\nsummary: 7253604521\n") == 7253604521
+    with pytest.raises(ValueError, match="no summary line"):
+        instructions.summary("events: Ir\n")
+
+
+# Stands in for valgrind: notes its arguments, and counts 1000 instructions for a run, 400 for
+# one that stops after its imports.
+FAKE_VALGRIND = """#!/bin/sh
+echo "$*" >> "$(dirname "$0")/calls"
+for argument; do case $argument in --cachegrind-out-file=*) out=${argument#*=};; esac; done
+case "$*" in *--imports-only*) count=400;; *) count=1000;; esac
+printf 'events: Ir\nsummary: %s\n' "$count" > "$out"
+"""
+
+
+def test_the_evaluations_instructions_are_the_runs_less_its_imports(tmp_path: Path) -> None:
+    valgrind = tmp_path / "valgrind"
+    valgrind.write_text(FAKE_VALGRIND)
+    valgrind.chmod(0o755)
+    graph = tmp_path / "graph.json"
+    counted = instructions.evaluation("baseline", "program", 30, graph, str(valgrind), tmp_path)
+    assert counted == 600
+    run, imports = (tmp_path / "calls").read_text().splitlines()
+    measured = f"-m bench.measure baseline 30 --graph {graph} --collector program"
+    assert run.startswith("--tool=cachegrind --cache-sim=no --cachegrind-out-file=")
+    assert run.endswith(measured)
+    assert imports.endswith(f"{measured} --imports-only")
+
+
+def test_counting_instructions_needs_valgrind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit, match="needs valgrind"):
+        instructions.main(["--services", "1"])
 
 
 def test_the_fit_finds_no_quadratic_term_in_a_straight_line() -> None:

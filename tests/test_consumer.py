@@ -6,6 +6,7 @@ fails here; and planned from a copy outside the repository, as a team uses it.""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections import Counter
@@ -223,6 +224,31 @@ def test_make_plan_plans_the_project_against_the_outputs_it_is_given() -> None:
         "--platform-outputs",
         "outputs.json",
     ]
+
+
+def test_make_takes_the_package_only_from_the_venv_never_from_a_public_index(
+    tmp_path: Path,
+) -> None:
+    # requirements.txt names secretless-aks by version, which pip would otherwise look up in a
+    # public index, where a package of that name may be anyone's.
+    venv = tmp_path / "venv"
+    runtime = ["make", "--no-print-directory", "-C", str(CONSUMER), f"{venv}/.runtime"]
+    offline = {**os.environ, "PIP_NO_INDEX": "1"}
+    refused = subprocess.run(
+        [*runtime, f"VENV={venv}"], capture_output=True, text=True, check=False, env=offline
+    )
+    assert refused.returncode != 0
+    assert f"secretless-aks is not installed in {venv}: install it first" in refused.stderr
+    assert "pip install" not in refused.stdout and not (venv / ".runtime").exists()
+    # Installed first (its metadata is what pip and the check read), it is taken from the venv.
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    installed = site / f"secretless_aks-{secretless_aks.__version__}.dist-info"
+    installed.mkdir()
+    (installed / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: secretless-aks\nVersion: {secretless_aks.__version__}\n"
+    )
+    subprocess.run([*runtime, f"VENV={venv}"], capture_output=True, check=True, env=offline)
+    assert (venv / ".runtime").exists()
 
 
 def test_make_plan_without_outputs_says_where_they_come_from() -> None:

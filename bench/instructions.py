@@ -1,13 +1,14 @@
 """The evaluation's work in machine instructions, counted by valgrind's cachegrind.
 
 Time on a shared VM varies by ±30% between rounds of the same work (bench/results.json), too
-much to tell whether a ratio is under 1.10; an instruction count is the same in every run to
-within a few hundredths of a percent. Each series runs in a fresh process as in `make bench`
-(python -m bench.measure), once under cachegrind and once stopping after its imports: the
-difference is the evaluation's instructions. Instructions are not time: the default
-collector's passes chase pointers through memory, slow per instruction, so the ratio to the
-default-collector baseline here is far above the timed one. Needs valgrind (Debian package
-`valgrind`) and about 25 times a timed run: some 10 minutes for N=30, 25 for N=300.
+much to tell whether a ratio is under 1.10; an instruction count varies by about 1% between
+runs (hash seeds, the mocked engine's threads). Each series runs in a fresh process as in
+`make bench` (python -m bench.measure), once whole under cachegrind and once stopping after its
+imports: the difference is the evaluation's instructions, and the exit's. Instructions are not
+time: the default collector's passes (and its last one, at exit) chase pointers through memory,
+slow per instruction, so the ratio to the default-collector baseline here is far above the
+timed one. Needs valgrind (Debian package `valgrind`), and some 25 times a timed run: about 10
+minutes for N=30, 15 for N=100, 30 for N=300.
 
     python -m bench.instructions [--services 30 100]
 

@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     config = stacks.stack_config(args.services)
+    # Only the flat baseline runs with Python's defaults, when asked; the rest as the program.
+    collector = "default" if args.kind == "baseline" and args.collector == "default" else "program"
     if args.kind == "record":
         graph = harness.run_program(stacks.STACK, config=config)
         args.graph.write_text(json.dumps(baseline.registered_resources(graph)))
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
             project = baseline.write_project(
                 args.graph,
                 Path(workdir),
-                program_collector=args.kind == "tree" or args.collector == "program",
+                program_collector=collector == "program",
                 tree=args.kind == "tree",
             )
         import_program(project)
@@ -152,7 +154,6 @@ def main(argv: list[str] | None = None) -> None:
                 stacks.STACK, config=config, project_dir=project, restore_collector=False
             )
         )
-    collector = "default" if args.kind == "baseline" and args.collector == "default" else "program"
     print(
         json.dumps({"kind": args.kind, "collector": collector, "services": args.services, **result})
     )

@@ -1,29 +1,42 @@
 """bootstrap: what the platform's pipelines need before their first run, with no secret.
 
-The state container and the stacks' secrets key, a deploy identity per GitHub environment and a
-read-only preview identity, each federated with exactly one GitHub environment, and their role
-assignments. The outputs are the repository variables to set. This file only loads the
-configuration, builds the components and exports outputs; `secretless_aks` is the platform's
-package, installed from the repository root (requirements.txt: `-e ..`).
+In the management subscription: the state account with a container per platform stack, the
+stacks vault with a key per stack, and per GitHub environment a deploy identity and a read-only
+preview identity, each federated with exactly one GitHub environment. Each deploy identity's
+control-plane roles are on its own environment's subscription only. The outputs are each
+GitHub environment's variables; with github.manage the environments themselves are resources
+here, otherwise `ghCommands` sets them up. This file only loads the configuration, builds the
+components and exports outputs; `secretless_aks` is the platform's package, installed from the
+repository root (requirements.txt: `-e ..`).
 """
 
 import pulumi
 import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization, resources
 
-from secretless_bootstrap import access, github, naming
-from secretless_bootstrap.config import load_bootstrap_config
+from secretless_bootstrap import access, github, naming, providers
+from secretless_bootstrap.config import config_warnings, load_bootstrap_config
+from secretless_bootstrap.github_environments import GitHubEnvironments, GitHubEnvironmentsArgs
 from secretless_bootstrap.github_identity import GitHubIdentity, GitHubIdentityArgs
 from secretless_bootstrap.state_backend import StateBackend, StateBackendArgs
 
 config = load_bootstrap_config()
-# Every resource and the client config go through this provider: the bootstrap acts on the
-# configured subscription, whichever one `az account set` last chose.
+for warning in config_warnings(config):
+    pulumi.log.warn(warning)
+# Every resource and the client config go through this provider: the bootstrap acts in the
+# management subscription, whichever one `az account set` last chose. Grants in an
+# environment's subscription name their scope in full, which is all ARM needs.
 subscription = azure_native.Provider("subscription", subscription_id=config.subscription_id)
 in_subscription = pulumi.ResourceOptions(providers=[subscription])
 # Who runs the bootstrap (a person signed in as Owner, once), in which tenant.
 client = authorization.get_client_config_output(
     opts=pulumi.InvokeOutputOptions(provider=subscription)
+)
+repository = github.Repository.parse(
+    config.github_repository,
+    config.github_owner_id,
+    config.github_repository_id,
+    config.github_subject_format,
 )
 
 group = resources.ResourceGroup(
@@ -38,66 +51,109 @@ state = StateBackend(
     StateBackendArgs(
         subscription_id=config.subscription_id,
         resource_group_name=group.name,
+        resource_group_id=group.id,
         location=group.location,
         tenant_id=client.tenant_id,
         runner_object_id=client.object_id,
+        stacks=[settings.stack for settings in config.environments.values()],
+        retain_shared_state=config.retain_shared_state,
     ),
     opts=in_subscription,
 )
 
-identities = {
-    environment: GitHubIdentity(
+variables: dict[str, dict[str, pulumi.Input[str]]] = {}
+rules: dict[str, github.EnvironmentRules] = {}
+reviewers = [(reviewer.type, reviewer.id) for reviewer in config.github.required_reviewers]
+for environment, settings in config.environments.items():
+    stack = settings.stack
+    where = {
+        "environment_subscription_id": settings.subscription_id,
+        "management_subscription_id": config.subscription_id,
+        "container_id": state.container_ids[stack],
+        "key_id": state.key_ids[stack],
+    }
+    deployer = GitHubIdentity(
         f"deploy-{environment}",
         GitHubIdentityArgs(
             identity_name=naming.deploy_identity(stack),
             resource_group_name=group.name,
             location=group.location,
-            repository=config.github_repository,
+            repository=repository,
             environment=environment,
-            subscription_id=config.subscription_id,
             grants=access.deploy_grants(
-                config.subscription_id,
-                state.container_id,
-                state.key_id,
-                config.app_team_group_object_ids,
+                **where,
+                key_role=state.deploy_key_role,
+                key_role_definition=state.deploy_key_definition,
+                condition_principals=config.condition_principals(environment),
             ),
         ),
         opts=in_subscription,
     )
-    for environment, stack in config.environments.items()
-}
-identities[naming.PREVIEW_ENVIRONMENT] = GitHubIdentity(
-    naming.PREVIEW_ENVIRONMENT,
-    GitHubIdentityArgs(
-        identity_name=naming.PREVIEW_IDENTITY,
-        resource_group_name=group.name,
-        location=group.location,
-        repository=config.github_repository,
-        environment=naming.PREVIEW_ENVIRONMENT,
-        subscription_id=config.subscription_id,
-        grants=access.preview_grants(
-            config.subscription_id, config.deployed_stacks, state.container_id, state.key_id
+    preview_environment = naming.preview_environment(environment)
+    previewer = GitHubIdentity(
+        f"preview-{environment}",
+        GitHubIdentityArgs(
+            identity_name=naming.preview_identity(stack),
+            resource_group_name=group.name,
+            location=group.location,
+            repository=repository,
+            environment=preview_environment,
+            grants=access.preview_grants(
+                **where,
+                stack=stack,
+                deployed=stack in config.deployed_stacks,
+                key_role=state.preview_key_role,
+                key_role_definition=state.preview_key_definition,
+            ),
         ),
-    ),
-    opts=in_subscription,
-)
+        opts=in_subscription,
+    )
+    rules |= github.environment_rules(
+        environment, protected=settings.protected, reviewers=reviewers
+    )
+    for name, identity in ((environment, deployer), (preview_environment, previewer)):
+        variables[name] = {
+            "AZURE_CLIENT_ID": identity.client_id,
+            "AZURE_TENANT_ID": client.tenant_id,
+            "AZURE_SUBSCRIPTION_ID": settings.subscription_id,
+            "PULUMI_BACKEND_URL": state.backend_urls[stack],
+            "PULUMI_SECRETS_PROVIDER": state.secrets_providers[stack],
+            # Previews name the deployer too, or they would plan its grants replaced.
+            "DEPLOYER_OBJECT_ID": deployer.principal_id,
+        }
 
-variables = {
-    environment: {
-        "AZURE_CLIENT_ID": identity.client_id,
-        "AZURE_TENANT_ID": client.tenant_id,
-        "AZURE_SUBSCRIPTION_ID": config.subscription_id,
-        "PULUMI_BACKEND_URL": state.backend_url,
-        "PULUMI_SECRETS_PROVIDER": state.secrets_provider,
-    }
-    for environment, identity in identities.items()
-}
-pulumi.export("backendUrl", state.backend_url)
-pulumi.export("secretsProvider", state.secrets_provider)
+# The stacks a pull request previews with Azure (pr-plan.yml's matrix).
+pr_previews = [
+    {"stack": settings.stack, "environment": naming.preview_environment(environment)}
+    for environment, settings in config.environments.items()
+    if github.previews_pull_requests(rules[naming.preview_environment(environment)])
+]
+if config.github.manage:
+    GitHubEnvironments(
+        "github",
+        GitHubEnvironmentsArgs(repository, rules, variables, pr_previews),
+    )
+else:
+    pulumi.export(
+        "ghCommands",
+        pulumi.Output.from_input(variables).apply(
+            lambda values: github.gh_commands(repository.full_name, rules, values, pr_previews)
+        ),
+    )
 pulumi.export("githubVariables", variables)
+pulumi.export("prPreviews", pr_previews)
+# What `pulumi stack init <stack> --secrets-provider ...` takes, with PULUMI_BACKEND_URL set.
 pulumi.export(
-    "ghCommands",
-    pulumi.Output.from_input(variables).apply(
-        lambda values: github.gh_commands(config.github_repository, values)
+    "stacks",
+    {
+        stack: {"backendUrl": state.backend_urls[stack], "secretsProvider": provider}
+        for stack, provider in state.secrets_providers.items()
+    },
+)
+pulumi.export(
+    "registerProviders",
+    providers.register_commands(
+        config.subscription_id,
+        {name: settings.subscription_id for name, settings in config.environments.items()},
     ),
 )

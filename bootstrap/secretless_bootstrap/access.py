@@ -1,27 +1,31 @@
 """What each GitHub identity may do, and why: the whole of the bootstrap's access model.
 
+One rule: nothing an environment's identities hold reaches another environment or the
+bootstrap itself. Each environment deploys into a subscription of its own; the bootstrap's
+resources (state account, stacks vault, CI identities) live in the management subscription,
+where no CI identity holds a control-plane role. On the data plane each holds its own stack's
+state container and a custom role on its own stack's key, and nothing else there.
+
 Deploy identities (one per environment) run `pulumi up`. The platform creates its own resource
 group (`rg-secretless-<stack>`) and AKS its node resource group, so nothing narrower than the
-subscription exists to grant on before the first deploy: a resource group can only be created
-by a principal allowed at subscription scope, and the program assigns roles in the node
-resource group too (the kubelet's Virtual Machine Contributor, for pod identity). The deploy
-identity gets Contributor and, instead of Owner or User Access Administrator, Role Based
-Access Control Administrator held by an ABAC condition (roles.deploy_identity_condition) to the
-roles the program grants (roles.PLATFORM_GRANTS) and the principal types it grants them to,
-and to RBAC Administrator itself for the application teams' groups listed here only.
+environment's subscription exists to grant on before the first deploy: a resource group can
+only be created by a principal allowed at subscription scope, and the program assigns roles in
+the node resource group too (the kubelet's Virtual Machine Contributor, for pod identity). The
+deploy identity gets Contributor and, instead of Owner or User Access Administrator, Role Based
+Access Control Administrator held by an ABAC condition generated from the role catalogue's
+table of who may receive what (roles.DEPLOY_IDENTITY_GRANTS, roles.deploy_identity_condition).
 
-The preview identity runs `pulumi preview` for every stack and can change nothing. A DIY
-backend previews without a lock and without writing: pulumi/pulumi pkg/backend/diy/backend.go
-(`Preview` applies with DryRun and never calls `Lock`, which Update, Refresh, Destroy and
-Import take; history and backups are written only when not DryRun), and meta.go writes
-`.pulumi/meta.yaml` only into an empty container, which `pulumi stack init` has filled. So
-reading state is enough: Storage Blob Data Reader.
+Preview identities (one per environment) run `pulumi preview` for their environment's stack
+and can change nothing. A DIY backend previews without a lock and without writing:
+pulumi/pulumi pkg/backend/diy/backend.go (`Preview` applies with DryRun and never calls `Lock`,
+which Update, Refresh, Destroy and Import take; history and backups are written only when not
+DryRun), and meta.go writes `.pulumi/meta.yaml` only into an empty container, which
+`pulumi stack init` has filled. So reading state is enough: Storage Blob Data Reader.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import pulumi
 
@@ -35,16 +39,29 @@ def subscription_scope(subscription_id: str) -> str:
 
 
 def deploy_grants(
-    subscription_id: str,
+    *,
+    environment_subscription_id: str,
+    management_subscription_id: str,
     container_id: pulumi.Input[str],
     key_id: pulumi.Input[str],
-    team_group_ids: tuple[str, ...] = (),
+    key_role: roles.CustomRole,
+    key_role_definition: pulumi.Resource,
+    condition_principals: dict[str, tuple[str, ...]],
 ) -> list[Grant]:
-    subscription = subscription_scope(subscription_id)
+    """`condition_principals`: who the condition names, by kind; the deploy identity's own id
+    (roles.DEPLOYER) is added once Azure knows it."""
+    subscription = subscription_scope(environment_subscription_id)
+
+    def condition(principal_id: str) -> str:
+        return roles.deploy_identity_condition(
+            {**condition_principals, roles.DEPLOYER: (principal_id,)}
+        )
+
     return [
         Grant(
             roles.CONTRIBUTOR,
             subscription,
+            environment_subscription_id,
             "subscription",
             "pulumi up creates the environment's resource group and everything in it; a "
             "resource group can only be created with a role on the subscription.",
@@ -52,85 +69,100 @@ def deploy_grants(
         Grant(
             roles.RBAC_ADMINISTRATOR,
             subscription,
+            environment_subscription_id,
             "subscription",
             "pulumi up makes the platform's role assignments (also in AKS's node resource "
-            "group), held by a condition to the project's roles and principal types.",
-            condition=functools.partial(
-                roles.deploy_identity_condition, team_group_ids=team_group_ids
-            ),
+            "group), held by a condition to the catalogue's roles and recipients.",
+            condition=condition,
         ),
         Grant(
             roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
             container_id,
+            management_subscription_id,
             "state",
-            "pulumi up reads and writes the stacks' state: checkpoints, locks, history.",
+            "pulumi up reads and writes this stack's state: checkpoints, locks, history.",
         ),
         Grant(
-            roles.KEY_VAULT_CRYPTO_USER,
+            key_role,
             key_id,
+            management_subscription_id,
             "stacks-key",
-            "pulumi up decrypts the stack's data key, which encrypts its secrets "
-            "(azurekeyvault secrets provider).",
+            "pulumi up encrypts a new stack's data key and decrypts it on every run "
+            "(azurekeyvault secrets provider), on this stack's key only.",
+            after=(key_role_definition,),
         ),
     ]
 
 
 def preview_grants(
-    subscription_id: str,
-    deployed_stacks: Iterable[str],
+    *,
+    stack: str,
+    deployed: bool,
+    environment_subscription_id: str,
+    management_subscription_id: str,
     container_id: pulumi.Input[str],
     key_id: pulumi.Input[str],
+    key_role: roles.CustomRole,
+    key_role_definition: pulumi.Resource,
 ) -> list[Grant]:
     grants = [
         Grant(
             roles.STORAGE_BLOB_DATA_READER,
             container_id,
+            management_subscription_id,
             "state",
             "pulumi preview reads the stack's checkpoint; a DIY backend takes no lock and "
             "writes nothing for a preview.",
         ),
         Grant(
-            roles.KEY_VAULT_CRYPTO_USER,
+            key_role,
             key_id,
+            management_subscription_id,
             "stacks-key",
-            "pulumi preview decrypts the stack's data key to read its secret config; the "
-            "least built-in role that may decrypt.",
+            "pulumi preview decrypts the stack's data key to read its secret config; it may "
+            "not encrypt, update or disable the key.",
+            after=(key_role_definition,),
         ),
     ]
-    # Azure refuses an assignment on a scope that does not exist: these wait for the stack's
-    # first `pulumi up` (config: deployedStacks). Before it a preview reads nothing there.
-    for stack in deployed_stacks:
-        names = EnvironmentNames(stack)
-        group = f"{subscription_scope(subscription_id)}/resourceGroups/{names.resource_group}"
-        nodes = f"{subscription_scope(subscription_id)}/resourceGroups/{names.node_resource_group}"
-        cluster = f"{group}/providers/Microsoft.ContainerService/managedClusters/{names.cluster}"
-        grants += [
-            Grant(
-                roles.READER,
-                group,
-                f"{stack}-group",
-                "pulumi preview --refresh reads the environment's resources as Azure has them.",
-            ),
-            Grant(
-                roles.READER,
-                nodes,
-                f"{stack}-nodes",
-                "pulumi preview --refresh reads the role assignments the platform makes in "
-                "AKS's node resource group.",
-            ),
-            Grant(
-                roles.AKS_CLUSTER_USER,
-                cluster,
-                f"{stack}-cluster",
-                "pulumi preview lists the cluster's user kubeconfig, which signs in through "
-                "Entra ID (kubelogin) and holds no credential.",
-            ),
-            Grant(
-                roles.AKS_RBAC_READER,
-                cluster,
-                f"{stack}-cluster",
-                "The Kubernetes provider reads live objects to diff them (no Secrets); "
-                "without patch rights it diffs client-side.",
-            ),
-        ]
-    return grants
+    if not deployed:
+        # Azure refuses an assignment on a scope that does not exist: these wait for the
+        # stack's first `pulumi up` (config: deployedStacks). Before it a preview reads nothing.
+        return grants
+    names = EnvironmentNames(stack)
+    subscription = subscription_scope(environment_subscription_id)
+    group = f"{subscription}/resourceGroups/{names.resource_group}"
+    nodes = f"{subscription}/resourceGroups/{names.node_resource_group}"
+    cluster = f"{group}/providers/Microsoft.ContainerService/managedClusters/{names.cluster}"
+    reads: Sequence[tuple[roles.Role, str, str, str]] = (
+        (
+            roles.READER,
+            group,
+            f"{stack}-group",
+            "pulumi preview --refresh reads the environment's resources as Azure has them.",
+        ),
+        (
+            roles.READER,
+            nodes,
+            f"{stack}-nodes",
+            "pulumi preview --refresh reads the role assignments the platform makes in AKS's "
+            "node resource group.",
+        ),
+        (
+            roles.AKS_CLUSTER_USER,
+            cluster,
+            f"{stack}-cluster",
+            "pulumi preview lists the cluster's user kubeconfig, which signs in through "
+            "Entra ID (kubelogin) and holds no credential.",
+        ),
+        (
+            roles.AKS_RBAC_READER,
+            cluster,
+            f"{stack}-cluster",
+            "The Kubernetes provider reads live objects to diff them (no Secrets); without "
+            "patch rights it diffs client-side.",
+        ),
+    )
+    return grants + [
+        Grant(role, scope, environment_subscription_id, scope_name, why)
+        for role, scope, scope_name, why in reads
+    ]

@@ -1,5 +1,10 @@
 """The bootstrap's configuration: a handful of keys, read once, validated completely, frozen.
 
+The management subscription (`subscriptionId`) holds the bootstrap's own resources; each GitHub
+environment (`environments`) deploys one platform stack into a subscription of its own. What
+the program accepts but a reviewer should hear about (environments sharing a subscription, a
+protected environment nobody has to approve) comes back as warnings, which the program logs.
+
 Like the platform's (`secretless_aks/components/config`), every problem is found before a
 resource is declared and all are reported together, each naming its key as the stack file
 spells it; unlike it, nothing here is secret, so an encrypted value is refused outright.
@@ -11,15 +16,23 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi.runtime.config
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic.alias_generators import to_camel
 
-from secretless_aks.components import azure_limits
+from secretless_aks.components import azure_limits, roles
 from secretless_aks.components.azure_limits import NameLimit
 from secretless_aks.components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN, ConfigError
 from secretless_aks.components.naming import EnvironmentNames
@@ -27,9 +40,6 @@ from secretless_bootstrap import naming
 
 PROJECT = "bootstrap"
 LOCATION_KEY = "azure-native:location"
-
-# GitHub environment -> the platform stack its deploy job runs `pulumi up` for (deploy.yml).
-DEFAULT_ENVIRONMENTS: Mapping[str, str] = {"dev": "dev", "production": "prod"}
 
 # GitHub's rules for names (its sign-up and new-repository forms): an owner (user or
 # organization) is 1-39 letters, digits and single hyphens, neither first nor last; a
@@ -49,12 +59,14 @@ GITHUB_REPOSITORY = NameLimit(
     "letters, digits, '.', '-' and '_' (and not '.' or '..')",
 )
 # GitHub allows nearly any environment name of up to 255 characters ("Managing environments
-# for deployment"); here it also names a federated credential (`github-<environment>`), so it
-# takes that name's rule and the room Azure's 120 characters leave.
+# for deployment"); here it also names federated credentials (`github-<environment>` and
+# `github-preview-<environment>`), so it takes that name's rule and the room Azure's 120
+# characters leave.
 GITHUB_ENVIRONMENT = NameLimit(
     "GitHub environment name",
     1,
-    azure_limits.FEDERATED_CREDENTIAL.max_length - len(naming.CREDENTIAL_PREFIX),
+    azure_limits.FEDERATED_CREDENTIAL.max_length
+    - len(naming.federated_credential(naming.preview_environment(""))),
     r"[A-Za-z0-9][A-Za-z0-9_-]*",
     "letters, digits, '-' and '_', starting with a letter or digit",
 )
@@ -118,6 +130,8 @@ def _stack(value: str) -> str:
     return value
 
 
+# Numbers as numbers: no "123", no true, no 1.0.
+GitHubId = Annotated[int, Field(strict=True, gt=0)]
 SubscriptionId = Annotated[
     str, AfterValidator(_guid("a subscription id", "az account show --query id -o tsv"))
 ]
@@ -133,27 +147,109 @@ GroupObjectId = Annotated[
 ]
 
 
-class BootstrapConfig(BaseModel):
-    """Everything the bootstrap is configured with (see Pulumi.yaml for each key)."""
-
+class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel)
 
+
+class EnvironmentConfig(_Settings):
+    """One GitHub environment: the platform stack its deploy job runs, and where."""
+
+    stack: StackName
+    # The environment's own subscription: its deploy identity holds Contributor and RBAC
+    # Administrator here and nowhere else. Never the management subscription.
+    subscription_id: SubscriptionId
+    # The platform stack's cluster.adminGroupObjectIds: the deploy identity may make them AKS
+    # RBAC Cluster Admin (its condition names them).
+    admin_group_object_ids: tuple[GroupObjectId, ...] = ()
+    # A protected environment's previews need a reviewer, or run only on main
+    # (github.requiredReviewers), and its deploys need one.
+    protected: StrictBool = False
+    # The platform stack's `developers` group, which the deploy identity may give data roles
+    # (unprotected environments only).
+    developers_group_object_id: GroupObjectId | None = None
+
+
+class Reviewer(_Settings):
+    """A required reviewer as GitHub's environments API names one: a user's or team's id."""
+
+    type: Literal["User", "Team"]
+    id: GitHubId
+
+
+class GitHubSettings(_Settings):
+    # True: the environments, their branch policies, reviewers and variables are this stack's
+    # resources (pulumi-github, token from GITHUB_TOKEN). False: `ghCommands` prints them.
+    manage: StrictBool = False
+    # Who approves a protected environment's deploys and its previews. Empty: nobody has to,
+    # and a protected environment's previews run only on main.
+    required_reviewers: tuple[Reviewer, ...] = ()
+
+
+class BootstrapConfig(_Settings):
+    """Everything the bootstrap is configured with (see Pulumi.yaml for each key)."""
+
+    # The management subscription: the bootstrap's own resources, and no environment's.
     subscription_id: SubscriptionId
     location: Location
     # As GitHub spells it: the token's subject, and so the federated credential, is compared
     # case-sensitively.
     github_repository: GitHubRepository
-    environments: Annotated[dict[GitHubEnvironment, StackName], Field(min_length=1)] = Field(
-        default_factory=lambda: dict(DEFAULT_ENVIRONMENTS)
-    )
+    # The numeric ids an immutable subject carries (gh api repos/<owner>/<repo>).
+    github_owner_id: GitHubId
+    github_repository_id: GitHubId
+    # Which subject the repository's tokens carry: `immutable` (repo:<owner>@<id>/<repo>@<id>,
+    # the default for repositories created, renamed or transferred since 2026-07-15) or `name`.
+    github_subject_format: Literal["immutable", "name"]
+    environments: Annotated[dict[GitHubEnvironment, EnvironmentConfig], Field(min_length=1)]
+    github: GitHubSettings = GitHubSettings()
     # Platform stacks whose resource group and cluster exist (after their first `pulumi up`):
     # the preview identity gets read access on them. Azure refuses a role assignment on a
     # scope that does not exist yet.
     deployed_stacks: tuple[StackName, ...] = ()
-    # The application teams' groups (the platform stacks' appTeams that set
-    # platformVaultSecrets) to which the deploy identities may assign Role Based Access Control
-    # Administrator, and no other principal: an Owner approves each group here.
+    # The application teams' groups (the platform stacks' appTeams): the deploy identities may
+    # make them AKS RBAC Writer, and RBAC Administrator for platformVaultSecrets, and make no
+    # other principal either. An Owner approves each group here.
     app_team_group_object_ids: tuple[GroupObjectId, ...] = ()
+    # Keep the single `pulumi-state` container and `pulumi-stacks` key of the shared layout
+    # while stacks move to their environment's own (docs/ci-and-bootstrap.md, Migration).
+    retain_shared_state: StrictBool = False
+
+    def condition_principals(self, environment: str) -> dict[str, tuple[str, ...]]:
+        """The groups the environment's deploy identity may grant to, by recipient kind (its
+        own id, roles.DEPLOYER, is Azure's to give)."""
+        settings = self.environments[environment]
+        developers = settings.developers_group_object_id
+        return {
+            roles.ADMIN_GROUPS: settings.admin_group_object_ids,
+            roles.TEAM_GROUPS: self.app_team_group_object_ids,
+            roles.DEVELOPERS: (developers,) if developers else (),
+        }
+
+
+def _longest_condition(groups: int) -> str:
+    """The deploy condition with `groups` groups, every recipient kind present: the longest
+    it gets for that many (each further group adds its id to one clause, twice)."""
+    guid = "00000000-0000-0000-0000-000000000000"
+    return roles.deploy_identity_condition(
+        {
+            roles.DEPLOYER: (guid,),
+            roles.DEVELOPERS: (guid,),
+            roles.TEAM_GROUPS: (guid,),
+            roles.ADMIN_GROUPS: (guid,) * (groups - 2),
+        }
+    )
+
+
+def _max_groups() -> int:
+    groups = 3
+    while len(_longest_condition(groups + 1)) <= roles.CONDITION_MAX_LENGTH:
+        groups += 1
+    return groups
+
+
+# How many groups (admin, team and developers) one environment's deploy condition can name
+# before it outgrows Azure's 8 KB.
+MAX_CONDITION_GROUPS = _max_groups()
 
 
 # --- reading it -----------------------------------------------------------------------------
@@ -164,13 +260,30 @@ _KEYS = {
     for name, field in BootstrapConfig.model_fields.items()
 }
 _FIELDS = {key: name for name, key in _KEYS.items()}
-# What a value of the wrong type should have been.
+# What a value of the wrong type should have been, by its key below `bootstrap:` with list
+# indexes and environment names left out (`environments.*.adminGroupObjectIds`).
 _EXPECTED = {
     "environments": "an object mapping each GitHub environment to the platform stack it "
-    "deploys (dev: dev)",
-    "deployed_stacks": "a list of platform stacks",
-    "app_team_group_object_ids": "a list of Entra group object ids",
+    "deploys ({dev: {stack: dev, subscriptionId: ...}})",
+    "environments.*": "an object with stack, subscriptionId and optionally "
+    "adminGroupObjectIds, protected and developersGroupObjectId",
+    "environments.*.adminGroupObjectIds": "a list of Entra group object ids",
+    "environments.*.protected": "true or false",
+    "github": "an object with manage and requiredReviewers",
+    "github.manage": "true or false",
+    "github.requiredReviewers": "a list of reviewers ({type: User, id: 123})",
+    "github.requiredReviewers.*": "a reviewer ({type: User, id: 123} or {type: Team, id: 456})",
+    "githubOwnerId": "the owner's numeric id (gh api repos/<owner>/<repo> --jq .owner.id)",
+    "githubRepositoryId": "the repository's numeric id (gh api repos/<owner>/<repo> --jq .id)",
+    "githubSubjectFormat": "immutable or name",
+    "deployedStacks": "a list of platform stacks",
+    "appTeamGroupObjectIds": "a list of Entra group object ids",
+    "retainSharedState": "true or false",
 }
+# GitHub takes at most six required reviewers per environment (REST API, "Create or update
+# an environment": reviewers).
+MAX_REVIEWERS = 6
+PREVIEW_PREFIX = naming.preview_environment("")
 
 
 def load_bootstrap_config() -> BootstrapConfig:
@@ -215,23 +328,56 @@ def parse_bootstrap_config(
             valid[name] = _adapter(name).validate_python(raw[name])
         except ValidationError as error:
             problems += [_describe(name, detail) for detail in error.errors(include_url=False)]
-    environments = valid.get("environments", DEFAULT_ENVIRONMENTS)
-    problems += _environment_problems(environments) if "environments" in valid else []
-    if "deployed_stacks" in valid and ("environments" in valid or "environments" not in raw):
-        problems += _deployed_problems(valid["deployed_stacks"], environments)
-    groups = valid.get("app_team_group_object_ids", ())
-    for index, group in enumerate(groups):
-        if group in groups[:index]:
-            where = f"{_KEYS['app_team_group_object_ids']}[{index}]"
-            problems.append((where, f"{where}: {group} is listed twice"))
     if problems:
-        lines = [message for _, message in sorted(problems)]
-        count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"
-        raise ConfigError(
-            f"invalid configuration in {source} ({count}):\n"
-            + "\n".join(f"  - {line}" for line in lines)
+        _refuse(source, problems)
+    config = BootstrapConfig.model_validate({_KEYS[n].partition(":")[2]: v for n, v in raw.items()})
+    problems += _environment_problems(config)
+    problems += _deployed_problems(config)
+    problems += _listed_twice(_KEYS["app_team_group_object_ids"], config.app_team_group_object_ids)
+    reviewers = [(r.type, r.id) for r in config.github.required_reviewers]
+    problems += _listed_twice(f"{_KEYS['github']}.requiredReviewers", reviewers)
+    if len(reviewers) > MAX_REVIEWERS:
+        where = f"{_KEYS['github']}.requiredReviewers"
+        problems.append(
+            (where, f"{where}: GitHub takes at most {MAX_REVIEWERS} required reviewers; "
+             f"found {len(reviewers)} (name a team instead)")
         )
-    return BootstrapConfig.model_validate({_KEYS[n].partition(":")[2]: v for n, v in raw.items()})
+    if problems:
+        _refuse(source, problems)
+    return config
+
+
+def _refuse(source: str, problems: list[tuple[str, str]]) -> None:
+    lines = [message for _, message in sorted(problems)]
+    count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"
+    raise ConfigError(
+        f"invalid configuration in {source} ({count}):\n"
+        + "\n".join(f"  - {line}" for line in lines)
+    )
+
+
+def config_warnings(config: BootstrapConfig) -> list[str]:
+    """What the program accepts but a reviewer should hear about (the program logs each)."""
+    warnings = []
+    sharing: dict[str, list[str]] = {}
+    for environment, settings in config.environments.items():
+        sharing.setdefault(settings.subscription_id, []).append(environment)
+    for subscription, environments in sharing.items():
+        if len(environments) > 1:
+            warnings.append(
+                f"{' and '.join(environments)} share subscription {subscription}: each one's "
+                "deploy identity holds Contributor and RBAC Administrator there, so it reaches "
+                "the others' resources and role assignments (docs/ci-and-bootstrap.md, "
+                "Environments that share a subscription)"
+            )
+    if not config.github.required_reviewers:
+        for environment, settings in config.environments.items():
+            if settings.protected:
+                warnings.append(
+                    f"{environment} is protected but {_KEYS['github']}.requiredReviewers is "
+                    "empty: its deploys wait for no one, and its previews run only on main"
+                )
+    return warnings
 
 
 @functools.cache
@@ -243,17 +389,27 @@ def _adapter(name: str) -> TypeAdapter[Any]:
     return TypeAdapter(typed)
 
 
-def _environment_problems(environments: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+def _listed_twice(where: str, values: Sequence[Any]) -> Iterator[tuple[str, str]]:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            shown = value if isinstance(value, str) else json.dumps(value)
+            yield (f"{where}[{index}]", f"{where}[{index}]: {shown} is listed twice")
+
+
+def _environment_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:
     key = _KEYS["environments"]
     seen: dict[str, str] = {}
     deployed_from: dict[str, str] = {}
-    for environment, stack in environments.items():
+    for environment, settings in config.environments.items():
         where = f"{key}.{environment}"
-        if environment.lower() == naming.PREVIEW_ENVIRONMENT:
+        stack = settings.stack
+        if environment.lower() == naming.LEGACY_PREVIEW_ENVIRONMENT or environment.lower(
+        ).startswith(PREVIEW_PREFIX):
             yield (
                 where,
-                f"{where}: '{naming.PREVIEW_ENVIRONMENT}' is the environment of the pull-request "
-                "preview job, which gets the read-only identity; deploy from another one",
+                f"{where}: '{PREVIEW_PREFIX}<environment>' is where an environment's "
+                "pull-request previews run, with its read-only identity; deploy from another "
+                "one",
             )
         if environment.lower() in seen:
             yield (
@@ -264,24 +420,49 @@ def _environment_problems(environments: Mapping[str, str]) -> Iterator[tuple[str
         seen.setdefault(environment.lower(), environment)
         if stack in deployed_from:
             yield (
-                where,
-                f"{where}: stack {stack!r} is deployed from {deployed_from[stack]} already; "
-                "each platform stack has one deploy environment",
+                f"{where}.stack",
+                f"{where}.stack: stack {stack!r} is deployed from {deployed_from[stack]} "
+                "already; each platform stack has one deploy environment",
             )
         deployed_from.setdefault(stack, environment)
         names = EnvironmentNames(stack)
         if naming.RESOURCE_GROUP in (names.resource_group, names.node_resource_group):
             yield (
-                where,
-                f"{where}: stack {stack!r} would share the resource group "
+                f"{where}.stack",
+                f"{where}.stack: stack {stack!r} would share the resource group "
                 f"{naming.RESOURCE_GROUP} with the bootstrap; choose another stack name",
+            )
+        if settings.subscription_id == config.subscription_id:
+            yield (
+                f"{where}.subscriptionId",
+                f"{where}.subscriptionId: is the management subscription "
+                f"({_KEYS['subscription_id']}), which holds the bootstrap's state, keys and CI "
+                "identities; an environment's deploy identity must not reach them, so give "
+                "the environment a subscription of its own",
+            )
+        if settings.protected and settings.developers_group_object_id:
+            yield (
+                f"{where}.developersGroupObjectId",
+                f"{where}.developersGroupObjectId: a protected environment gives developers "
+                "no data access; set it on an unprotected one only",
+            )
+        groups = f"{where}.adminGroupObjectIds"
+        yield from _listed_twice(groups, settings.admin_group_object_ids)
+        count = len(settings.admin_group_object_ids) + len(config.app_team_group_object_ids)
+        count += 1 if settings.developers_group_object_id else 0
+        if count > MAX_CONDITION_GROUPS:
+            yield (
+                groups,
+                f"{groups}: with {_KEYS['app_team_group_object_ids']} and "
+                f"developersGroupObjectId this environment names {count} groups; the deploy "
+                f"identity's condition fits at most {MAX_CONDITION_GROUPS} in Azure's "
+                f"{roles.CONDITION_MAX_LENGTH // 1024} KB (nest groups in fewer)",
             )
 
 
-def _deployed_problems(
-    deployed: tuple[str, ...], environments: Mapping[str, str]
-) -> Iterator[tuple[str, str]]:
-    stacks = list(environments.values())
+def _deployed_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:
+    stacks = [settings.stack for settings in config.environments.values()]
+    deployed = config.deployed_stacks
     for index, stack in enumerate(deployed):
         where = f"{_KEYS['deployed_stacks']}[{index}]"
         if stack not in stacks:
@@ -297,17 +478,29 @@ def _deployed_problems(
 def _describe(name: str, detail: Any) -> tuple[str, str]:
     """A pydantic error as (key, line): the key down to the offending entry, and what is wrong."""
     where = _KEYS[name]
+    pattern = _KEYS[name].partition(":")[2]
     loc = [part for part in detail["loc"] if part != "[key]"]
-    for part in loc:
+    for index, part in enumerate(loc):
         where += f"[{part}]" if isinstance(part, int) else f".{part}"
+        # An environment's name is the first part below `environments`; list indexes too.
+        wildcard = isinstance(part, int) or (name == "environments" and index == 0)
+        pattern += ".*" if wildcard else f".{part}"
     kind: str = detail["type"]
     if kind == "value_error":
         return where, f"{where}: {detail['msg'].removeprefix('Value error, ')}"
+    if kind == "extra_forbidden":
+        return where, f"{where}: unknown key"
+    if kind == "missing":
+        return where, f"{where}: required key is missing"
     found = detail.get("input")
     shown = json.dumps(found) if isinstance(found, dict | list) else repr(found)
     if kind == "too_short":
         return where, f"{where}: expected at least one GitHub environment to deploy from"
-    expected = _EXPECTED.get(name, "a string") if not loc else "a string"
+    if kind == "literal_error":
+        return where, f"{where}: expected {detail['ctx']['expected']}, found {shown}"
+    if kind == "greater_than":
+        return where, f"{where}: expected a positive number, found {shown}"
+    expected = _EXPECTED.get(pattern, "a string")
     return where, f"{where}: expected {expected}, found {shown}"
 
 
@@ -329,7 +522,6 @@ def _decode(text: str) -> Any:
 
 
 __all__ = [
-    "DEFAULT_ENVIRONMENTS",
     "PROJECT",
     "BootstrapConfig",
     "ConfigError",

@@ -16,14 +16,19 @@ from secretless_bootstrap import github, naming
 class Grant:
     """A role at a scope, and why the identity holds it (the assignment's description)."""
 
-    role: roles.BuiltInRole
+    role: roles.Role
     scope: pulumi.Input[str]
+    # The subscription the scope lives in, where the role definition is named.
+    subscription_id: str
     # Names the assignment in Pulumi: `<identity>-<role>-on-<scope_name>`.
     scope_name: str
     why: str
     # Role Based Access Control Administrator only: its ABAC condition, given the principal id
     # of the identity that holds it.
     condition: Callable[[str], str] | None = None
+    # What the assignment waits for that no data link orders: a custom role's definition,
+    # whose GUID (and so the assignment's roleDefinitionId) is known before it exists.
+    after: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -31,16 +36,15 @@ class GitHubIdentityArgs:
     identity_name: str
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
-    repository: str
+    repository: github.Repository
+    # The one GitHub environment whose jobs may sign in as this identity.
     environment: str
-    # The subscription every grant's scope lives in: the bootstrap's, on which it acts.
-    subscription_id: str
     grants: Sequence[Grant]
 
 
 class GitHubIdentity(pulumi.ComponentResource):
-    """The identity, its federated credential for `repo:<owner>/<repo>:environment:<env>`,
-    and its role assignments.
+    """The identity, its federated credential for one GitHub environment's subject (immutable
+    or name form, as the repository sends it), and its role assignments.
 
     One credential per identity and one identity per environment: a job of any other
     environment, branch or pull request gets a token this identity does not accept.
@@ -70,7 +74,7 @@ class GitHubIdentity(pulumi.ComponentResource):
             resource_name_=self.identity.name,
             resource_group_name=args.resource_group_name,
             issuer=github.ISSUER,
-            subject=github.subject(args.repository, args.environment),
+            subject=args.repository.subject(args.environment),
             audiences=[manifests.TOKEN_EXCHANGE_AUDIENCE],
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -79,11 +83,12 @@ class GitHubIdentity(pulumi.ComponentResource):
                 f"{name}-{grant.role.slug}-on-{grant.scope_name}",
                 role=grant.role,
                 scope=grant.scope,
-                subscription_id=args.subscription_id,
+                subscription_id=grant.subscription_id,
                 principal_id=self.principal_id,
                 principal_type=roles.SERVICE_PRINCIPAL,
                 description=grant.why,
                 condition=self.principal_id.apply(grant.condition) if grant.condition else None,
                 parent=self,
+                opts=pulumi.ResourceOptions(depends_on=list(grant.after)) if grant.after else None,
             )
         self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id})

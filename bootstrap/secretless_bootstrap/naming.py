@@ -1,26 +1,30 @@
-"""The bootstrap's Azure names, derived from the subscription and the platform's own naming.
+"""The bootstrap's Azure and GitHub names, derived from the management subscription, the
+platform stacks and the GitHub environments.
 
-Identities of a deploy environment take the platform stack's names (`EnvironmentNames`), so
-`id-secretless-prod-deploy` reads as prod's next to `id-secretless-prod-kubelet`. The state
-account and vault are global names: a digest of the subscription makes them unique to it and
-stable across runs (like Bicep's uniqueString(subscription().id)), with no random resource.
+Identities, state containers and keys of an environment take the platform stack's name
+(`EnvironmentNames`), so `id-secretless-prod-deploy` reads as prod's next to
+`id-secretless-prod-kubelet`. The state account and vault are global names: a digest of the
+management subscription makes them unique to it and stable across runs (like Bicep's
+uniqueString(subscription().id)), with no random resource; the custom roles' GUIDs and names
+derive from it too, since both are unique in the tenant.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 from secretless_aks.components.naming import WORKLOAD, EnvironmentNames
 
 # Everything the bootstrap creates lives here; no platform stack name can produce it (the
 # config refuses a stack named `bootstrap`).
 RESOURCE_GROUP = f"rg-{WORKLOAD}-bootstrap"
-# The blob container every stack's state lives in, and the key that encrypts their secrets.
-STATE_CONTAINER = "pulumi-state"
-STACKS_KEY = "pulumi-stacks"
-# The GitHub environment the pull-request preview job runs in (pr-plan.yml), and its identity.
-PREVIEW_ENVIRONMENT = "preview"
-PREVIEW_IDENTITY = f"id-{WORKLOAD}-preview"
+# The single container and key every stack shared before each environment had its own; kept
+# only while stacks migrate (bootstrap:retainSharedState).
+LEGACY_STATE_CONTAINER = "pulumi-state"
+LEGACY_STACKS_KEY = "pulumi-stacks"
+# The one preview environment of that layout: no deploy environment may take its name.
+LEGACY_PREVIEW_ENVIRONMENT = "preview"
 # A federated credential is named after the one GitHub environment it trusts.
 CREDENTIAL_PREFIX = "github-"
 DIGEST_LENGTH = 8
@@ -50,3 +54,34 @@ def deploy_identity(stack: str) -> str:
 
 def federated_credential(environment: str) -> str:
     return f"{CREDENTIAL_PREFIX}{environment}"
+
+
+def preview_environment(environment: str) -> str:
+    """The GitHub environment an environment's pull-request previews run in."""
+    return f"preview-{environment}"
+
+
+def preview_identity(stack: str) -> str:
+    return EnvironmentNames(stack).identity("preview")
+
+
+def state_container(stack: str) -> str:
+    """`state-<stack>`: 3-63 lowercase letters, digits and single hyphens, as a stack name is."""
+    return f"state-{stack}"
+
+
+def stack_key(stack: str) -> str:
+    """`stack-<stack>`: never `pulumi-stacks`, the shared key, whatever the stack's name."""
+    return f"stack-{stack}"
+
+
+# Fixed namespace for the custom roles' GUIDs: uuid5(this, subscription|purpose).
+_CUSTOM_ROLE_NAMESPACE = uuid.UUID("7a4f3b2e-9c1d-4e8f-a6b5-3d2c1e0f9a87")
+
+
+def custom_role(subscription_id: str, purpose: str) -> tuple[str, str]:
+    """A custom role's display name and GUID, both unique in the tenant (Azure refuses a second
+    role of the same name: RoleDefinitionWithSameNameExists) and stable across runs."""
+    name = f"{WORKLOAD} {purpose} ({_digest(subscription_id)})"
+    guid = uuid.uuid5(_CUSTOM_ROLE_NAMESPACE, f"{subscription_id.lower()}|{purpose}")
+    return name, str(guid)

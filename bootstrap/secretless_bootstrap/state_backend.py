@@ -1,21 +1,24 @@
-"""Where the platform's stacks keep their state and the key their secrets are encrypted with.
+"""Where the platform's stacks keep their state and the keys their secrets are encrypted with.
 
 A Pulumi DIY backend in Azure Blob Storage (`azblob://<container>?storage_account=<account>`)
-reached with Entra ID only, and an Azure Key Vault key for the stacks' secrets provider
+reached with Entra ID only, and Azure Key Vault keys for the stacks' secrets provider
 (`azurekeyvault://<vault>.vault.azure.net/keys/<key>/<version>`). Neither has a password, an
-account key or a connection string: whoever reaches them does so with a role on them.
+account key or a connection string: whoever reaches them does so with a role on them. Each
+platform stack has a container and a key of its own, so a role on one reaches no other stack's
+state or secrets.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import keyvault, storage
+from pulumi_azure_native import authorization, keyvault, storage
 
 from secretless_aks.components import roles
 from secretless_aks.components.key_vault import rbac_vault_properties
-from secretless_bootstrap import naming
+from secretless_bootstrap import key_roles, naming
 
 # Days a deleted or overwritten state blob (and a deleted container) can still be restored.
 STATE_RETENTION_DAYS = 30
@@ -29,29 +32,42 @@ KEY_SIZE = 3072
 
 @dataclass(frozen=True)
 class StateBackendArgs:
-    # Where the account and the vault live: their names derive from it, their roles name it.
+    # The management subscription, where the account and the vault live: their names derive
+    # from it, their roles name it.
     subscription_id: str
     resource_group_name: pulumi.Input[str]
+    # The custom key roles may be assigned only within it.
+    resource_group_id: pulumi.Input[str]
     location: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
     # Whoever runs the bootstrap (client config objectId): an existing principal.
     runner_object_id: pulumi.Input[str]
+    # The platform stacks: a container and a key each.
+    stacks: Sequence[str]
+    # Keep the shared layout's container and key while stacks migrate off them.
+    retain_shared_state: bool = False
 
 
 class StateBackend(pulumi.ComponentResource):
-    """A storage account, its `pulumi-state` container, and a vault holding the stacks' key.
+    """A storage account with a container per stack, a vault with a key per stack, and the
+    custom roles CI identities hold on their own stack's key.
 
     The account takes no shared key (no account key, no SAS), no anonymous blob access and
     nothing below TLS 1.2 over HTTPS; blob versions, blob and container soft delete keep every
     state file recoverable for STATE_RETENTION_DAYS. The vault authorizes with Azure RBAC only
     and keeps purge protection. The state resources are protected: deleting them would lose
-    every stack.
+    stacks.
     """
 
-    container_id: pulumi.Output[str]
-    key_id: pulumi.Output[str]
-    backend_url: pulumi.Output[str]
-    secrets_provider: pulumi.Output[str]
+    container_ids: dict[str, pulumi.Output[str]]
+    key_ids: dict[str, pulumi.Output[str]]
+    backend_urls: dict[str, pulumi.Output[str]]
+    secrets_providers: dict[str, pulumi.Output[str]]
+    # The custom roles on a key, and their definitions (which an assignment waits for).
+    deploy_key_role: roles.CustomRole
+    deploy_key_definition: authorization.RoleDefinition
+    preview_key_role: roles.CustomRole
+    preview_key_definition: authorization.RoleDefinition
 
     def __init__(
         self, name: str, args: StateBackendArgs, opts: pulumi.ResourceOptions | None = None
@@ -90,46 +106,75 @@ class StateBackend(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        container = storage.BlobContainer(
-            f"{name}-container",
-            container_name=naming.STATE_CONTAINER,
-            account_name=account.name,
-            resource_group_name=args.resource_group_name,
-            public_access=storage.PublicAccess.NONE,
-            opts=kept,
+        vault, key_writer = self._vault(name, args)
+        self.deploy_key_role, self.deploy_key_definition = self._key_role(
+            name, args, key_roles.DEPLOY
         )
-        self.container_id = container.id
-        roles.assign_role(
-            f"{name}-runner-{roles.STORAGE_BLOB_DATA_CONTRIBUTOR.slug}-on-container",
-            role=roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
-            scope=container.id,
-            subscription_id=args.subscription_id,
-            principal_id=args.runner_object_id,
-            principal_type=None,  # the runner exists already: ARM looks its type up
-            description="Whoever runs the bootstrap creates the platform stacks in this "
-            "container (pulumi stack init) and can recover their state.",
-            parent=self,
+        self.preview_key_role, self.preview_key_definition = self._key_role(
+            name, args, key_roles.PREVIEW
         )
-        key = self._stacks_key(name, args)
-        self.key_id = key.id
-        self.backend_url = account.name.apply(
-            lambda account_name: f"azblob://{naming.STATE_CONTAINER}?storage_account={account_name}"
-        )
-        # The versioned URI: a key rotated later (a new version) cannot make the data keys
-        # the stacks hold undecryptable, since they keep naming the version that made them.
-        self.secrets_provider = key.key_uri_with_version.apply(
-            lambda uri: "azurekeyvault://" + uri.removeprefix("https://")
-        )
+        self.container_ids, self.key_ids = {}, {}
+        self.backend_urls, self.secrets_providers = {}, {}
+        # The shared layout's keep their resource names (`<name>-container`, `<name>-key`),
+        # so that a stack migrating to this layout keeps them rather than replacing them.
+        layout = [(stack, f"-{stack}") for stack in args.stacks]
+        if args.retain_shared_state:
+            layout.append((None, ""))
+        for stack, suffix in layout:
+            container = storage.BlobContainer(
+                f"{name}-container{suffix}",
+                container_name=naming.state_container(stack) if stack else (
+                    naming.LEGACY_STATE_CONTAINER
+                ),
+                account_name=account.name,
+                resource_group_name=args.resource_group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=kept,
+            )
+            roles.assign_role(
+                f"{name}-runner-{roles.STORAGE_BLOB_DATA_CONTRIBUTOR.slug}-on-container{suffix}",
+                role=roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
+                scope=container.id,
+                subscription_id=args.subscription_id,
+                principal_id=args.runner_object_id,
+                principal_type=None,  # the runner exists already: ARM looks its type up
+                description="Whoever runs the bootstrap creates the platform stacks in this "
+                "container (pulumi stack init), moves them between containers and can "
+                "recover their state.",
+                parent=self,
+            )
+            key = self._stacks_key(
+                f"{name}-key{suffix}",
+                naming.stack_key(stack) if stack else naming.LEGACY_STACKS_KEY,
+                vault,
+                key_writer,
+                args,
+            )
+            if stack:
+                self.container_ids[stack] = container.id
+                self.key_ids[stack] = key.id
+                self.backend_urls[stack] = pulumi.Output.concat(
+                    "azblob://", container.name, "?storage_account=", account.name
+                )
+                # The versioned URI: a key rotated later (a new version) cannot make the data
+                # keys the stacks hold undecryptable, since they keep naming the version that
+                # made them.
+                self.secrets_providers[stack] = key.key_uri_with_version.apply(
+                    lambda uri: "azurekeyvault://" + uri.removeprefix("https://")
+                )
         self.register_outputs(
             {
-                "container_id": self.container_id,
-                "key_id": self.key_id,
-                "backend_url": self.backend_url,
-                "secrets_provider": self.secrets_provider,
+                "container_ids": self.container_ids,
+                "key_ids": self.key_ids,
+                "backend_urls": self.backend_urls,
+                "secrets_providers": self.secrets_providers,
             }
         )
 
-    def _stacks_key(self, name: str, args: StateBackendArgs) -> keyvault.Key:
+    def _vault(
+        self, name: str, args: StateBackendArgs
+    ) -> tuple[keyvault.Vault, authorization.RoleAssignment]:
+        """The vault, and the runner's grant that lets ARM create keys in it."""
         vault = keyvault.Vault(
             f"{name}-vault",
             vault_name=naming.key_vault(args.subscription_id),
@@ -149,13 +194,42 @@ class StateBackend(pulumi.ComponentResource):
             subscription_id=args.subscription_id,
             principal_id=args.runner_object_id,
             principal_type=None,  # the runner exists already: ARM looks its type up
-            description="Whoever runs the bootstrap creates the stacks' key (and deletes it "
+            description="Whoever runs the bootstrap creates the stacks' keys (and deletes them "
             "on destroy), and encrypts each new stack's data key (pulumi stack init).",
             parent=self,
         )
+        return vault, officer
+
+    def _key_role(
+        self, name: str, args: StateBackendArgs, key_role: key_roles.KeyRole
+    ) -> tuple[roles.CustomRole, authorization.RoleDefinition]:
+        role_name, guid = naming.custom_role(args.subscription_id, key_role.purpose)
+        definition = authorization.RoleDefinition(
+            f"{name}-{key_role.purpose.replace(' ', '-')}-role",
+            role_definition_id=guid,
+            role_name=role_name,
+            description=key_role.description,
+            role_type="CustomRole",
+            # Defined in the management subscription, assignable only within the bootstrap's
+            # resource group (Learn, "Azure role definitions": assignableScopes).
+            scope=f"/subscriptions/{args.subscription_id}",
+            assignable_scopes=[args.resource_group_id],
+            permissions=[authorization.PermissionArgs(data_actions=list(key_role.data_actions))],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return roles.CustomRole(role_name, guid), definition
+
+    def _stacks_key(
+        self,
+        resource_name: str,
+        key_name: str,
+        vault: keyvault.Vault,
+        key_writer: authorization.RoleAssignment,
+        args: StateBackendArgs,
+    ) -> keyvault.Key:
         return keyvault.Key(
-            f"{name}-key",
-            key_name=naming.STACKS_KEY,
+            resource_name,
+            key_name=key_name,
             vault_name=vault.name,
             resource_group_name=args.resource_group_name,
             properties=keyvault.KeyPropertiesArgs(
@@ -174,5 +248,5 @@ class StateBackend(pulumi.ComponentResource):
             # carries that ordering. ARM can create a key but never change one
             # (Keys_CreateIfNotExist), and azure-native deletes it through the data plane
             # (custom_keyvault.go), with the same rights.
-            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[officer]),
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[key_writer]),
         )

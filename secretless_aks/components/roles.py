@@ -8,6 +8,7 @@ so they live here once and `tests/test_roles.py` pins each against Microsoft's p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -17,7 +18,9 @@ from secretless_aks.components import azure_limits
 
 
 @dataclass(frozen=True)
-class BuiltInRole:
+class Role:
+    """A role definition, by its display name and the GUID that names it in ARM."""
+
     name: str
     guid: str
 
@@ -25,6 +28,15 @@ class BuiltInRole:
     def slug(self) -> str:
         """The name as a resource-name fragment: "Network Contributor" -> "network-contributor"."""
         return self.name.lower().replace(" ", "-")
+
+
+class BuiltInRole(Role):
+    """One of Microsoft's: the same GUID in every tenant and cloud."""
+
+
+class CustomRole(Role):
+    """One this project defines (an authorization.RoleDefinition named by `guid`): the GUID is
+    the project's choice, derived so that two definitions never share it."""
 
 
 # Control-plane identity, on the node subnet: lets AKS join nodes and load balancers to it.
@@ -73,8 +85,8 @@ AKS_CLUSTER_USER = BuiltInRole(
     "Azure Kubernetes Service Cluster User Role", "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
 )
 # Always with an ABAC condition (rbac_administrator_condition), never Owner or User Access
-# Administrator, which may assign any role. Each deploy identity (bootstrap/), on the
-# subscription: make the program's role assignments (deploy_identity_condition). Each
+# Administrator, which may assign any role. Each deploy identity (bootstrap/), on its own
+# environment's subscription: make the program's role assignments (deploy_identity_condition). Each
 # application team's group, on each secret in its platformVaultSecrets: give its own workload
 # identities Key Vault Secrets User there (TEAM_SECRETS_DELEGATION).
 RBAC_ADMINISTRATOR = BuiltInRole(
@@ -92,7 +104,9 @@ STORAGE_BLOB_DATA_CONTRIBUTOR = BuiltInRole(
 STORAGE_BLOB_DATA_READER = BuiltInRole(
     "Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 )
-# Deploy and preview identities, on the stacks' secrets key: decrypt the stack's data key.
+# Granted by nothing: besides encrypt and decrypt it allows keys/update/action, with which a
+# CI identity could disable the stacks' key and stop every deploy. CI identities get custom
+# roles on their own environment's key instead (bootstrap/secretless_bootstrap/key_roles.py).
 KEY_VAULT_CRYPTO_USER = BuiltInRole("Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424")
 # Whoever runs bootstrap, on its vault: create (and on destroy delete) the secrets key.
 KEY_VAULT_CRYPTO_OFFICER = BuiltInRole(
@@ -112,7 +126,7 @@ SERVICE_PRINCIPAL = authorization.PrincipalType.SERVICE_PRINCIPAL
 GROUP = authorization.PrincipalType.GROUP
 
 
-def role_definition_id(subscription_id: str, role: BuiltInRole) -> str:
+def role_definition_id(subscription_id: str, role: Role) -> str:
     """The subscription-level definition id ARM expects (no resource group segment)."""
     return (
         f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
@@ -120,7 +134,7 @@ def role_definition_id(subscription_id: str, role: BuiltInRole) -> str:
     )
 
 
-def assignment_name(scope: str, role: BuiltInRole, principal_id: str) -> str:
+def assignment_name(scope: str, role: Role, principal_id: str) -> str:
     """Deterministic assignment name: a re-run never duplicates, a rename never collides.
 
     ARM ids are case-insensitive, so the scope is lower-cased first.
@@ -157,7 +171,7 @@ def _output(value: pulumi.Input[str]) -> pulumi.Output[str]:
 def assign_role(
     resource_name: str,
     *,
-    role: BuiltInRole,
+    role: Role,
     scope: pulumi.Input[str],
     subscription_id: pulumi.Input[str],
     principal_id: pulumi.Input[str],
@@ -205,20 +219,55 @@ def assign_role(
     )
 
 
-# The roles the platform program grants to managed identities and groups, and so the ones its
-# deploy identity may assign to them (deploy_identity_condition). tests/test_roles.py checks
-# every assignment the program declares is one of these or a team's RBAC_ADMINISTRATOR.
-PLATFORM_GRANTS = (
-    NETWORK_CONTRIBUTOR,
-    MANAGED_IDENTITY_OPERATOR,
-    VIRTUAL_MACHINE_CONTRIBUTOR,
-    KEY_VAULT_SECRETS_USER,
-    KEY_VAULT_SECRETS_OFFICER,
-    AKS_RBAC_CLUSTER_ADMIN,
-    AKS_RBAC_WRITER,
-)
+# Who receives a role from the deploy identity, named by what bootstrap knows them as: the
+# environment's deploy identity itself (the platform's `deployers`), the environment's admin
+# groups, the application teams' groups and the developers group. Each kind is listed by
+# principal id in the deploy identity's condition.
+DEPLOYER = "deploy identity"
+ADMIN_GROUPS = "admin groups"
+TEAM_GROUPS = "team groups"
+DEVELOPERS = "developers group"
+RECIPIENT_KINDS = (DEPLOYER, ADMIN_GROUPS, TEAM_GROUPS, DEVELOPERS)
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who may receive a role: principals of `principal_types` (identities the program creates
+    in the same deployment, which it names by type), or the principals of `kinds`, by id."""
+
+    principal_types: tuple[authorization.PrincipalType, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+
+# The one table of what a deploy identity may grant, and to whom; its ABAC condition is generated
+# from it (deploy_identity_condition). tests/test_roles.py checks every assignment the program
+# declares goes to a principal this table admits.
+# - Admin roles (AKS RBAC Cluster Admin, Role Based Access Control Administrator) only by id: a
+#   service principal the deploy identity creates and federates itself must never get them.
+# - AKS RBAC Writer: the application teams' groups, on their namespaces.
+# - Key Vault Secrets Officer: the deployers (azure-native deletes secrets through the data
+#   plane) and the managed identities of services configured as officers.
+# - Data roles: the services' managed identities, and the developers group.
+# - Control-plane roles: the cluster's and services' managed identities.
+DEPLOY_IDENTITY_GRANTS: dict[Role, Recipients] = {
+    NETWORK_CONTRIBUTOR: Recipients((SERVICE_PRINCIPAL,)),
+    MANAGED_IDENTITY_OPERATOR: Recipients((SERVICE_PRINCIPAL,)),
+    VIRTUAL_MACHINE_CONTRIBUTOR: Recipients((SERVICE_PRINCIPAL,)),
+    KEY_VAULT_SECRETS_USER: Recipients((SERVICE_PRINCIPAL,), (DEVELOPERS,)),
+    KEY_VAULT_SECRETS_OFFICER: Recipients((SERVICE_PRINCIPAL,), (DEPLOYER,)),
+    AKS_RBAC_CLUSTER_ADMIN: Recipients(kinds=(DEPLOYER, ADMIN_GROUPS)),
+    AKS_RBAC_WRITER: Recipients(kinds=(TEAM_GROUPS,)),
+    RBAC_ADMINISTRATOR: Recipients(kinds=(TEAM_GROUPS,)),
+}
+# The roles the platform program grants (all of the table's but RBAC Administrator, which it
+# gives only to team groups, with TEAM_SECRETS_DELEGATION).
+PLATFORM_GRANTS = tuple(role for role in DEPLOY_IDENTITY_GRANTS if role != RBAC_ADMINISTRATOR)
 # The principal types the program names: managed identities, admin and team groups.
 PLATFORM_PRINCIPAL_TYPES = (SERVICE_PRINCIPAL, GROUP)
+# Azure caps a role assignment's condition at 8 KB (ABAC conditions FAQ); the condition is
+# ASCII (GUIDs, names and operators), so characters and bytes agree.
+# https://learn.microsoft.com/azure/role-based-access-control/conditions-faq
+CONDITION_MAX_LENGTH = 8192
 # Azure ABAC conditions on role assignments are version 2.0.
 CONDITION_VERSION = "2.0"
 
@@ -228,7 +277,7 @@ class Delegation:
     """Role assignments a Role Based Access Control Administrator may create and delete: of
     `roles`, to principals of `principal_types` or to the principals `principal_ids`."""
 
-    roles: tuple[BuiltInRole, ...]
+    roles: tuple[Role, ...]
     principal_types: tuple[authorization.PrincipalType, ...] = ()
     principal_ids: tuple[str, ...] = ()
 
@@ -277,22 +326,29 @@ def _permits(delegation: Delegation, attribute: str) -> str:
     )
 
 
-def deploy_identity_condition(
-    deployer_principal_id: str, team_group_ids: tuple[str, ...] = ()
-) -> str:
-    """The condition on a deploy identity's Role Based Access Control Administrator.
+def deploy_identity_condition(principals: Mapping[str, Sequence[str]]) -> str:
+    """The condition on a deploy identity's Role Based Access Control Administrator, from
+    DEPLOY_IDENTITY_GRANTS and the principal ids of each recipient kind (RECIPIENT_KINDS).
 
-    PLATFORM_GRANTS to managed identities and groups, or to itself: its own grants (Key Vault
-    Secrets Officer, AKS RBAC Cluster Admin) carry no principal type (see SERVICE_PRINCIPAL),
-    so they are allowed by principal id. And RBAC Administrator itself, for the appTeams that
-    set platformVaultSecrets, to the listed team groups only: a condition cannot see the
+    Roles with the same recipients share one clause. A role whose recipients are all kinds with
+    no principal (no team group, say) is left out: the deploy identity may give it to no one.
+    RBAC Administrator goes to the listed team groups only: a condition cannot see the
     condition of the assignment it allows, so an identity that may assign RBAC Administrator
     may assign it unconditioned, which can grant Owner. Naming the groups keeps that to groups
-    an Owner approved (bootstrap:appTeamGroupObjectIds), never a principal the deploy identity
-    could create or control; the policy pack refuses an unconditioned RBAC Administrator on
-    every preview and deploy.
+    an Owner approved in bootstrap, never a principal the deploy identity could create or
+    control; the policy pack refuses an unconditioned RBAC Administrator on every preview and
+    deploy.
     """
-    delegations = [Delegation(PLATFORM_GRANTS, PLATFORM_PRINCIPAL_TYPES, (deployer_principal_id,))]
-    if team_group_ids:
-        delegations.append(Delegation((RBAC_ADMINISTRATOR,), principal_ids=team_group_ids))
-    return rbac_administrator_condition(*delegations)
+    unknown = set(principals) - set(RECIPIENT_KINDS)
+    if unknown:
+        raise ValueError(f"unknown recipient kinds {sorted(unknown)}; known: {RECIPIENT_KINDS}")
+    clauses: dict[tuple[tuple[authorization.PrincipalType, ...], tuple[str, ...]], list[Role]] = {}
+    for role, recipients in DEPLOY_IDENTITY_GRANTS.items():
+        ids = tuple(
+            principal.lower() for kind in recipients.kinds for principal in principals.get(kind, ())
+        )
+        if recipients.principal_types or ids:
+            clauses.setdefault((recipients.principal_types, ids), []).append(role)
+    return rbac_administrator_condition(
+        *(Delegation(tuple(held), types, ids) for (types, ids), held in clauses.items())
+    )

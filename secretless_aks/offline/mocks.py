@@ -48,6 +48,7 @@ AZURE_NAME_INPUT = {
         "federatedIdentityCredentialResourceName"
     ),
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:authorization:RoleDefinition": "roleDefinitionId",
     "azure-native:containerservice:ManagedCluster": "resourceName",
     "azure-native:containerservice:AgentPool": "agentPoolName",
     "azure-native:containerservice:MaintenanceConfiguration": "configName",
@@ -118,6 +119,13 @@ def _role_assignment(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[s
     return {
         "id": f"{args.inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}",
         "createdOn": "2026-01-01T00:00:00Z",
+    }
+
+
+def _role_definition(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    return {
+        "id": f"{args.inputs['scope']}/providers/Microsoft.Authorization/roleDefinitions/{name}",
+        "type": "Microsoft.Authorization/roleDefinitions",
     }
 
 
@@ -272,6 +280,7 @@ _OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, A
     "azure-native:network:Subnet": _subnet,
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
     "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azure-native:authorization:RoleDefinition": _role_definition,
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
     "azure-native:containerservice:AgentPool": _cluster_child("agentPools"),
     "azure-native:containerservice:MaintenanceConfiguration": _cluster_child(

@@ -36,6 +36,7 @@ _TRACKED_LOCATION = (
     '"x-ms-mutability": ["read", "create"]'
 )
 _FORCE_NEW_MAP = f"{_AZURE}/gen/replacement.go: forceNewMap"
+_GITHUB = "https://github.com/integrations/terraform-provider-github/blob/main/github"
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
     "azure-native:authorization:RoleAssignment": (
         _path_parameters("scope", "roleAssignmentName"),
         Rule(("principalId", "scope"), f"{_FORCE_NEW_MAP} Authorization/RoleAssignment"),
+    ),
+    # The bootstrap's custom key roles (Microsoft.Authorization 2022-05-01-preview): name,
+    # permissions and assignable scopes are updates of the definition its GUID names.
+    "azure-native:authorization:RoleDefinition": (
+        _path_parameters("scope", "roleDefinitionId"),
     ),
     # Microsoft.ContainerService 2025-09-01: pools, identities, RBAC and Entra ID are updates.
     "azure-native:containerservice:ManagedCluster": (
@@ -157,6 +163,27 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
             "provider/resource_string.go: RequiresReplace on every attribute",
         ),
     ),
+    # The bootstrap's GitHub side (pulumi-github 6.15, bridged from integrations/
+    # terraform-provider-github): the repository, the environment and the variable's name are
+    # ForceNew; reviewers, branch policy flags, patterns and values are updates.
+    "github:index/repositoryEnvironment:RepositoryEnvironment": (
+        Rule(("repository", "environment"), f"{_GITHUB}/resource_github_repository_environment.go"),
+    ),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": (
+        Rule(
+            ("repository", "environment"),
+            f"{_GITHUB}/resource_github_repository_environment_deployment_policy.go",
+        ),
+    ),
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": (
+        Rule(
+            ("repository", "environment", "variableName"),
+            f"{_GITHUB}/resource_github_actions_environment_variable.go",
+        ),
+    ),
+    "github:index/actionsVariable:ActionsVariable": (
+        Rule(("repository", "variableName"), f"{_GITHUB}/resource_github_actions_variable.go"),
+    ),
     "pulumi:providers:kubernetes": (
         Rule(("kubeconfig",), f"{_KUBERNETES}/provider.go: DiffConfig"),
     ),
@@ -184,6 +211,12 @@ NEVER_REPLACED: dict[str, str] = {
     # The bootstrap's explicit provider: azure-native's DiffConfig reports no changes, so a new
     # subscriptionId is an update of the provider, never a replacement of its resources.
     "pulumi:providers:azure-native": f"{_AZURE}/provider/provider.go: DiffConfig",
+    # The GitHub side's provider: none of terraform-provider-github's provider settings is
+    # ForceNew, so the bridge's DiffConfig replaces nothing when the owner changes.
+    "pulumi:providers:github": (
+        "https://github.com/pulumi/pulumi-terraform-bridge/blob/master/pkg/tfbridge/"
+        "provider.go: DiffConfig"
+    ),
 }
 
 

@@ -43,6 +43,12 @@ $(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The bootstrap's GitHub provider SDK on top of the runtime, for `make plan PROJECT=bootstrap`
+# (`make test` has it from requirements-dev.txt).
+$(VENV)/.bootstrap: $(VENV)/.runtime bootstrap/requirements-github.txt
+	$(PY) -m pip install --quiet -r bootstrap/requirements-github.txt
+	touch $@
+
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	python3 -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -106,7 +112,7 @@ lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock and policy/requirements.
 	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
 	$(PIP_COMPILE) --output-file policy/requirements.txt policy/requirements.in
 
-plan: $(VENV)/.runtime ## What the stack would create, offline: no Pulumi CLI or Azure account
+plan: $(VENV)/.runtime $(if $(PROJECT),$(VENV)/.bootstrap) ## What the stack would create, offline: no Pulumi CLI or Azure account
 	$(PY) -m secretless_aks.offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
 
 # Without a plan, `make policy` says how to save one before it builds anything.

@@ -17,7 +17,7 @@ ROLES_BY_GUID = {
 
 @dataclass(frozen=True)
 class Grant:
-    role: roles.BuiltInRole
+    role: roles.Role
     scope: str
     principal_id: str
     principal_type: str | None  # None: left for ARM to look up (a principal that exists)
@@ -26,9 +26,9 @@ class Grant:
 def grant(assignment: RecordedResource) -> Grant:
     inputs = assignment.inputs
     guid = inputs["roleDefinitionId"].rsplit("/", 1)[-1]
-    return Grant(
-        ROLES_BY_GUID[guid], inputs["scope"], inputs["principalId"], inputs.get("principalType")
-    )
+    # A custom role (bootstrap's key roles) by its GUID: `custom:<guid>`.
+    role = ROLES_BY_GUID.get(guid) or roles.CustomRole(f"custom:{guid}", guid)
+    return Grant(role, inputs["scope"], inputs["principalId"], inputs.get("principalType"))
 
 
 def grants(graph: RecordedGraph) -> list[Grant]:

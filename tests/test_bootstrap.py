@@ -1,6 +1,7 @@
-"""The bootstrap project (bootstrap/): the state backend, the stacks' secrets key, the GitHub
-deploy and preview identities with their federation and grants, its outputs and its config,
-all on the graph the recording harness records, and its offline plan through the command."""
+"""The bootstrap project (bootstrap/): a management subscription holding the state account,
+the stacks vault and the CI identities; per GitHub environment a state container, a key, a
+deploy identity reaching only its own subscription and a read-only preview identity; the GitHub
+side; the config; the migration from the shared layout; and its offline plan."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from secretless_aks.components import azure_limits, roles
+from secretless_aks.components import azure_limits, resource_providers, roles
 from secretless_aks.components.naming import EnvironmentNames
 from secretless_aks.offline.baseline import plan_at_revision
+from secretless_aks.offline.diff import diff_plans
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import (
     PROJECT_DIR,
@@ -26,38 +28,48 @@ from secretless_aks.offline.harness import (
     read_stack_file,
     run_program,
 )
-from secretless_aks.offline.mocks import (
-    MOCK_DEPLOYER_OBJECT_ID,
-    MOCK_SUBSCRIPTION_ID,
-    MOCK_TENANT_ID,
-)
+from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID
 from secretless_aks.offline.plan import main
-from secretless_bootstrap import naming
-from secretless_bootstrap.config import DEFAULT_ENVIRONMENTS, BootstrapConfig
+from secretless_bootstrap import key_roles, naming
+from secretless_bootstrap.config import MAX_CONDITION_GROUPS, BootstrapConfig
 from tests.git_copies import committed_copy
 from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, grant, grants_to
 
 BOOTSTRAP = PROJECT_DIR / "bootstrap"
 EXAMPLE = read_stack_file("example", BOOTSTRAP)
-SUBSCRIPTION = EXAMPLE["bootstrap:subscriptionId"]
-SUBSCRIPTION_SCOPE = f"/subscriptions/{SUBSCRIPTION}"
+MANAGEMENT = EXAMPLE["bootstrap:subscriptionId"]
+MANAGEMENT_SCOPE = f"/subscriptions/{MANAGEMENT}"
+ENVIRONMENTS = EXAMPLE["bootstrap:environments"]
+SUBSCRIPTIONS = {name: settings["subscriptionId"] for name, settings in ENVIRONMENTS.items()}
+STACKS = {name: settings["stack"] for name, settings in ENVIRONMENTS.items()}
+ADMIN_GROUP = ENVIRONMENTS["production"]["adminGroupObjectIds"][0]
 REPOSITORY = "contoso/secretless-aks"
+IMMUTABLE = f"contoso@{EXAMPLE['bootstrap:githubOwnerId']}/secretless-aks@" + str(
+    EXAMPLE["bootstrap:githubRepositoryId"]
+)
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
-# Roles that may assign any role to anyone: no identity of the bootstrap holds them.
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+GITHUB_ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
+BRANCH_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+GITHUB_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+# Roles that may assign any role to anyone, and the built-in key roles that include
+# keys/update/action: no identity of the bootstrap holds them.
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
-# Everything the preview identity may hold: reads, and decrypt on the stacks' key.
-READ_ONLY = {
-    roles.READER,
-    roles.AKS_CLUSTER_USER,
-    roles.AKS_RBAC_READER,
-    roles.STORAGE_BLOB_DATA_READER,
-    roles.KEY_VAULT_CRYPTO_USER,
-}
+CRYPTO_ROLES = {roles.KEY_VAULT_CRYPTO_USER.guid, roles.KEY_VAULT_CRYPTO_OFFICER.guid}
+DEPLOY_KEY_ROLE = naming.custom_role(MANAGEMENT, key_roles.DEPLOY.purpose)
+PREVIEW_KEY_ROLE = naming.custom_role(MANAGEMENT, key_roles.PREVIEW.purpose)
+TEAM_GROUPS = ["2B7C9E4F-1A3D-4C5E-8F6A-9B0C1D2E3F40", "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"]
 
 
 def bootstrap(*, preview: bool = False, **changes: Any) -> RecordedGraph:
     """The example stack with `changes` (config keys without `bootstrap:`; None removes)."""
+    return run_program(
+        "example", config=configured(**changes), preview=preview, project_dir=BOOTSTRAP
+    )
+
+
+def configured(**changes: Any) -> dict[str, Any]:
     config = dict(EXAMPLE)
     for key, value in changes.items():
         full_key = "azure-native:location" if key == "location" else f"bootstrap:{key}"
@@ -65,7 +77,12 @@ def bootstrap(*, preview: bool = False, **changes: Any) -> RecordedGraph:
             config.pop(full_key, None)
         else:
             config[full_key] = value
-    return run_program("example", config=config, preview=preview, project_dir=BOOTSTRAP)
+    return config
+
+
+def with_environment(name: str, **changes: Any) -> dict[str, Any]:
+    """`environments` with `changes` to one environment's settings."""
+    return {**ENVIRONMENTS, name: {**ENVIRONMENTS[name], **changes}}
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +93,8 @@ def first_run() -> RecordedGraph:
 
 @pytest.fixture(scope="module")
 def deployed() -> RecordedGraph:
-    """Run again after the first `pulumi up` of both platform stacks."""
-    return bootstrap(deployedStacks=["dev", "prod"])
+    """Run again after the first `pulumi up` of both platform stacks, with two team groups."""
+    return bootstrap(deployedStacks=["dev", "prod"], appTeamGroupObjectIds=TEAM_GROUPS)
 
 
 def identity(graph: RecordedGraph, name: str) -> RecordedResource:
@@ -89,52 +106,56 @@ def assignments_to(graph: RecordedGraph, principal: RecordedResource) -> list[Re
     return [a for a in graph.by_type(ROLE_ASSIGNMENT) if a.inputs["principalId"] == principal_id]
 
 
-def container_id(graph: RecordedGraph) -> str:
-    return graph.named("state-container").outputs["id"]
+def container_id(graph: RecordedGraph, stack: str) -> str:
+    return graph.named(f"state-container-{stack}").outputs["id"]
 
 
-def key_id(graph: RecordedGraph) -> str:
-    return graph.named("state-key").outputs["id"]
+def key_id(graph: RecordedGraph, stack: str) -> str:
+    return graph.named(f"state-key-{stack}").outputs["id"]
 
 
-# --- one subscription, one provider ---------------------------------------------------------
+def ci_identities(graph: RecordedGraph) -> list[RecordedResource]:
+    return [
+        identity(graph, f"{kind}-{environment}")
+        for environment in ENVIRONMENTS
+        for kind in ("deploy", "preview")
+    ]
 
 
-def test_everything_acts_in_the_configured_subscription_through_one_explicit_provider(
+# --- the management subscription -------------------------------------------------------------
+
+
+def test_the_bootstraps_resources_live_in_the_management_subscription_through_one_provider(
     first_run: RecordedGraph,
 ) -> None:
     (provider,) = first_run.by_type("pulumi:providers:azure-native")
-    assert provider.inputs["subscriptionId"] == SUBSCRIPTION
+    assert provider.inputs["subscriptionId"] == MANAGEMENT
     azure = [r for r in first_run.resources if r.type.startswith("azure-native:")]
     assert azure
     for resource in azure:
         assert resource.provider == provider.urn, resource.urn
         assert MOCK_SUBSCRIPTION_ID not in json.dumps(resource.outputs), resource.urn
-    assert first_run.named("state-container").outputs["id"].startswith(f"{SUBSCRIPTION_SCOPE}/")
-    for assignment in first_run.by_type(ROLE_ASSIGNMENT):
-        assert assignment.inputs["roleDefinitionId"].startswith(f"{SUBSCRIPTION_SCOPE}/")
+        if resource.type != ROLE_ASSIGNMENT and "/subscriptions/" in resource.outputs["id"]:
+            assert resource.outputs["id"].startswith(f"{MANAGEMENT_SCOPE}/"), resource.urn
     (invoke,) = first_run.invokes
     assert invoke.token == "azure-native:authorization:getClientConfig"
 
 
-@pytest.mark.parametrize(
-    ("recorded", "deployed_stacks"), [("first_run", []), ("deployed", ["dev", "prod"])]
-)
-def test_a_preview_shows_the_role_of_every_grant_as_the_deployment_names_it(
-    recorded: str, deployed_stacks: list[str], request: pytest.FixtureRequest
+def test_every_grant_names_its_role_in_its_scopes_own_subscription(
+    deployed: RecordedGraph,
 ) -> None:
-    # A reviewer sees which role each new grant gives before the scopes (new resources) exist;
-    # the deployment names each in its scope's own subscription, the configured one.
-    deployed: RecordedGraph = request.getfixturevalue(recorded)
-    previewed = bootstrap(preview=True, deployedStacks=deployed_stacks)
+    previewed = bootstrap(
+        preview=True, deployedStacks=["dev", "prod"], appTeamGroupObjectIds=TEAM_GROUPS
+    )
     definitions = {}
     for assignment in deployed.by_type(ROLE_ASSIGNMENT):
         inputs = assignment.inputs
-        role = grant(assignment).role
-        assert roles.subscription_of(inputs["scope"]) == SUBSCRIPTION
-        assert inputs["roleDefinitionId"] == roles.role_definition_id(SUBSCRIPTION, role)
+        subscription = roles.subscription_of(inputs["scope"])
+        assert inputs["roleDefinitionId"] == roles.role_definition_id(
+            subscription, grant(assignment).role
+        )
         definitions[assignment.urn] = inputs["roleDefinitionId"]
-    assert definitions
+    # A reviewer sees which role each new grant gives before the scopes exist.
     assert {
         a.urn: a.inputs["roleDefinitionId"] for a in previewed.by_type(ROLE_ASSIGNMENT)
     } == definitions
@@ -144,21 +165,29 @@ def test_names_are_stable_derivations_that_fit_azure(first_run: RecordedGraph) -
     assert first_run.named("bootstrap").inputs["resourceGroupName"] == "rg-secretless-bootstrap"
     account = first_run.named("state-account").inputs["accountName"]
     vault = first_run.named("state-vault").inputs["vaultName"]
-    assert account == naming.storage_account(SUBSCRIPTION)
-    assert vault == naming.key_vault(SUBSCRIPTION)
+    assert account == naming.storage_account(MANAGEMENT)
+    assert vault == naming.key_vault(MANAGEMENT)
     assert azure_limits.STORAGE_ACCOUNT.check(account) is None
     assert azure_limits.KEY_VAULT.check(vault) is None
-    assert azure_limits.BLOB_CONTAINER.check(naming.STATE_CONTAINER) is None
-    assert naming.storage_account(SUBSCRIPTION.upper()) == account  # GUIDs ignore case
+    assert naming.storage_account(MANAGEMENT.upper()) == account  # GUIDs ignore case
     assert naming.storage_account("11111111-2222-3333-4444-555555555555") != account
-    names = {identity(first_run, n).inputs["resourceName"] for n in ("deploy-dev", "preview")}
-    assert names == {"id-secretless-dev-deploy", "id-secretless-preview"}
-    assert identity(first_run, "deploy-production").inputs["resourceName"] == (
-        EnvironmentNames("prod").identity("deploy")
-    )
+    assert {i.inputs["resourceName"] for i in first_run.by_type(IDENTITY)} == {
+        "id-secretless-dev-deploy",
+        "id-secretless-dev-preview",
+        "id-secretless-prod-deploy",
+        "id-secretless-prod-preview",
+    }
+    for stack in STACKS.values():
+        container = first_run.named(f"state-container-{stack}").inputs["containerName"]
+        assert container == f"state-{stack}"
+        assert azure_limits.BLOB_CONTAINER.check(container) is None
+        assert first_run.named(f"state-key-{stack}").inputs["keyName"] == f"stack-{stack}"
+    # The longest stack name still makes a valid container.
+    longest = "a" * azure_limits.BLOB_CONTAINER.max_length
+    assert azure_limits.BLOB_CONTAINER.check(naming.state_container(longest[:16])) is None
 
 
-# --- the state backend ------------------------------------------------------------------------
+# --- state and keys, one of each per environment -----------------------------------------
 
 
 def test_the_state_account_takes_entra_id_only(first_run: RecordedGraph) -> None:
@@ -179,10 +208,12 @@ def test_every_state_file_stays_recoverable(first_run: RecordedGraph) -> None:
     assert service.inputs["isVersioningEnabled"] is True
     assert service.inputs["deleteRetentionPolicy"] == {"enabled": True, "days": 30}
     assert service.inputs["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 30}
-    container = first_run.named("state-container")
-    assert container.inputs["containerName"] == "pulumi-state"
-    assert container.inputs["publicAccess"] == "None"
-    for name in ("state-account", "state-container", "state-vault", "state-key"):
+    containers = first_run.by_type("azure-native:storage:BlobContainer")
+    assert sorted(c.inputs["containerName"] for c in containers) == ["state-dev", "state-prod"]
+    for container in containers:
+        assert container.inputs["publicAccess"] == "None"
+        assert container.protect, container.urn
+    for name in ("state-account", "state-vault", "state-key-dev", "state-key-prod"):
         assert first_run.named(name).protect, name
 
 
@@ -198,22 +229,23 @@ def test_the_vault_authorizes_with_rbac_and_keeps_purge_protection(
     assert properties["tenantId"] == MOCK_TENANT_ID
 
 
-def test_the_stacks_key_encrypts_and_decrypts_only_and_waits_for_the_runners_grant(
+def test_each_stacks_key_encrypts_and_decrypts_only_and_waits_for_the_runners_grant(
     first_run: RecordedGraph,
 ) -> None:
-    key = first_run.named("state-key")
-    assert key.inputs["keyName"] == "pulumi-stacks"
-    assert key.inputs["properties"] == {
-        "kty": "RSA",
-        "keySize": 3072,
-        "keyOps": ["encrypt", "decrypt"],
-        "attributes": {"enabled": True, "exportable": False},
-    }
     officer = first_run.named("state-runner-key-vault-crypto-officer-on-vault")
-    assert officer.urn in key.dependencies
+    keys = first_run.by_type("azure-native:keyvault:Key")
+    assert len(keys) == len(ENVIRONMENTS)
+    for key in keys:
+        assert key.inputs["properties"] == {
+            "kty": "RSA",
+            "keySize": 3072,
+            "keyOps": ["encrypt", "decrypt"],
+            "attributes": {"enabled": True, "exportable": False},
+        }
+        assert officer.urn in key.dependencies
 
 
-def test_the_runner_may_create_the_key_and_the_stacks_and_is_looked_up_by_arm(
+def test_the_runner_may_create_the_keys_and_the_stacks_and_is_looked_up_by_arm(
     first_run: RecordedGraph,
 ) -> None:
     vault = first_run.named("state-vault").outputs["id"]
@@ -224,189 +256,448 @@ def test_the_runner_may_create_the_key_and_the_stacks_and_is_looked_up_by_arm(
     ]
     assert {(g.role, g.scope, g.principal_type) for g in runner} == {
         (roles.KEY_VAULT_CRYPTO_OFFICER, vault, None),
-        (roles.STORAGE_BLOB_DATA_CONTRIBUTOR, container_id(first_run), None),
+        *(
+            (roles.STORAGE_BLOB_DATA_CONTRIBUTOR, container_id(first_run, stack), None)
+            for stack in STACKS.values()
+        ),
     }
 
 
-# --- the deploy identities ----------------------------------------------------------------
+def test_the_key_roles_allow_exactly_what_the_secrets_provider_calls(
+    first_run: RecordedGraph,
+) -> None:
+    group = first_run.named("bootstrap").outputs["id"]
+    definitions = {d.inputs["roleName"]: d for d in first_run.by_type(ROLE_DEFINITION)}
+    read, encrypt, decrypt = (
+        "Microsoft.KeyVault/vaults/keys/read",
+        "Microsoft.KeyVault/vaults/keys/encrypt/action",
+        "Microsoft.KeyVault/vaults/keys/decrypt/action",
+    )
+    expected = {DEPLOY_KEY_ROLE: [read, encrypt, decrypt], PREVIEW_KEY_ROLE: [read, decrypt]}
+    assert set(definitions) == {name for name, _ in expected}
+    for (name, guid), data_actions in expected.items():
+        inputs = definitions[name].inputs
+        assert inputs["roleDefinitionId"] == guid
+        assert inputs["permissions"] == [{"dataActions": data_actions}]
+        assert inputs["assignableScopes"] == [group]
+        assert inputs["scope"] == MANAGEMENT_SCOPE
+        assert inputs["roleType"] == "CustomRole"
+        # Unique in the tenant: another management subscription's roles have other names.
+        assert naming.custom_role("11111111-2222-3333-4444-555555555555", "x")[0] != name
+    for assignment in first_run.by_type(ROLE_ASSIGNMENT):
+        custom = [d for d in definitions.values() if d.inputs["roleDefinitionId"] in (
+            assignment.inputs["roleDefinitionId"]
+        )]
+        for definition in custom:
+            assert definition.urn in assignment.dependencies, assignment.urn
 
 
-@pytest.mark.parametrize("environment", ["dev", "production"])
-def test_a_deploy_identity_deploys_its_stack_and_nothing_more(
+# --- each environment's identities ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_a_deploy_identity_reaches_its_own_subscription_container_and_key_only(
     first_run: RecordedGraph, environment: str
 ) -> None:
+    stack, subscription = STACKS[environment], SUBSCRIPTIONS[environment]
     deployer = identity(first_run, f"deploy-{environment}")
     assert grants_to(first_run, deployer) == {
-        ("Contributor", SUBSCRIPTION_SCOPE),
-        ("Role Based Access Control Administrator", SUBSCRIPTION_SCOPE),
-        ("Storage Blob Data Contributor", container_id(first_run)),
-        ("Key Vault Crypto User", key_id(first_run)),
+        ("Contributor", f"/subscriptions/{subscription}"),
+        ("Role Based Access Control Administrator", f"/subscriptions/{subscription}"),
+        ("Storage Blob Data Contributor", container_id(first_run, stack)),
+        (f"custom:{DEPLOY_KEY_ROLE[1]}", key_id(first_run, stack)),
     }
     for assignment in assignments_to(first_run, deployer):
         assert assignment.inputs["principalType"] == "ServicePrincipal"
 
 
-@pytest.mark.parametrize("environment", ["dev", "production"])
-def test_the_rbac_administrator_is_held_to_the_catalogue_by_its_condition(
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_before_its_stack_exists_a_preview_identity_reads_its_state_and_decrypts(
     first_run: RecordedGraph, environment: str
 ) -> None:
-    deployer = identity(first_run, f"deploy-{environment}")
-    (administrator,) = [
-        a for a in assignments_to(first_run, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
-    ]
-    assert administrator.inputs["condition"] == roles.deploy_identity_condition(
-        deployer.outputs["principalId"]
-    )
-    assert administrator.inputs["conditionVersion"] == "2.0"
-    # No team group is listed: it may make no one an RBAC Administrator.
-    assert roles.RBAC_ADMINISTRATOR.guid not in administrator.inputs["condition"]
+    stack = STACKS[environment]
+    assert grants_to(first_run, identity(first_run, f"preview-{environment}")) == {
+        ("Storage Blob Data Reader", container_id(first_run, stack)),
+        (f"custom:{PREVIEW_KEY_ROLE[1]}", key_id(first_run, stack)),
+    }
 
 
-TEAM_GROUPS = ["2B7C9E4F-1A3D-4C5E-8F6A-9B0C1D2E3F40", "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"]
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_once_deployed_a_preview_identity_reads_its_own_stacks_groups_and_cluster(
+    deployed: RecordedGraph, environment: str
+) -> None:
+    stack, subscription = STACKS[environment], SUBSCRIPTIONS[environment]
+    names = EnvironmentNames(stack)
+    group = f"/subscriptions/{subscription}/resourceGroups/{names.resource_group}"
+    cluster = f"{group}/providers/Microsoft.ContainerService/managedClusters/{names.cluster}"
+    assert grants_to(deployed, identity(deployed, f"preview-{environment}")) == {
+        ("Storage Blob Data Reader", container_id(deployed, stack)),
+        (f"custom:{PREVIEW_KEY_ROLE[1]}", key_id(deployed, stack)),
+        ("Reader", group),
+        ("Reader", f"/subscriptions/{subscription}/resourceGroups/{names.node_resource_group}"),
+        ("Azure Kubernetes Service Cluster User Role", cluster),
+        ("Azure Kubernetes Service RBAC Reader", cluster),
+    }
 
 
-def test_listed_team_groups_are_the_only_principals_it_may_make_rbac_administrators() -> None:
-    graph = bootstrap(appTeamGroupObjectIds=TEAM_GROUPS)
-    for environment in ("dev", "production"):
-        deployer = identity(graph, f"deploy-{environment}")
-        (administrator,) = [
-            a for a in assignments_to(graph, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
-        ]
-        assert administrator.inputs["condition"] == roles.deploy_identity_condition(
-            deployer.outputs["principalId"], tuple(group.lower() for group in TEAM_GROUPS)
-        )
-
-
-def test_only_the_rbac_administrator_assignments_carry_a_condition(
+def test_no_ci_grant_reaches_another_environment_or_the_bootstrap_beyond_its_own_state(
     deployed: RecordedGraph,
 ) -> None:
-    conditioned = [a for a in deployed.by_type(ROLE_ASSIGNMENT) if "condition" in a.inputs]
-    assert {grant(a).role for a in conditioned} == {roles.RBAC_ADMINISTRATOR}
-    assert len(conditioned) == 2
+    # Walk every scope a CI identity holds a role at: its own environment's subscription (or
+    # something in it), or its own stack's container or key. Nothing else in the management
+    # subscription, and nothing in another environment's.
+    for environment, stack in STACKS.items():
+        own = {container_id(deployed, stack), key_id(deployed, stack)}
+        inside = f"/subscriptions/{SUBSCRIPTIONS[environment]}"
+        for kind in ("deploy", "preview"):
+            for assignment in assignments_to(deployed, identity(deployed, f"{kind}-{environment}")):
+                scope = assignment.inputs["scope"]
+                assert scope in own or scope == inside or scope.startswith(f"{inside}/"), (
+                    assignment.urn,
+                    scope,
+                )
+                if scope.startswith(MANAGEMENT_SCOPE):
+                    assert grant(assignment).role.name in (
+                        "Storage Blob Data Contributor",
+                        "Storage Blob Data Reader",
+                        f"custom:{DEPLOY_KEY_ROLE[1]}",
+                        f"custom:{PREVIEW_KEY_ROLE[1]}",
+                    ), assignment.urn
 
 
-def test_no_identity_may_assign_any_role(deployed: RecordedGraph) -> None:
+def test_no_identity_holds_a_role_that_assigns_anything_or_a_built_in_crypto_role(
+    deployed: RecordedGraph,
+) -> None:
+    ci = {i.outputs["principalId"] for i in ci_identities(deployed)}
     for assignment in deployed.by_type(ROLE_ASSIGNMENT):
         role = assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
         assert role not in (OWNER, USER_ACCESS_ADMINISTRATOR), assignment.urn
+        if assignment.inputs["principalId"] in ci:
+            assert role not in CRYPTO_ROLES, assignment.urn
 
 
-# --- the preview identity -----------------------------------------------------------------
-
-
-def test_before_the_platform_exists_the_preview_identity_reads_state_and_decrypts(
-    first_run: RecordedGraph,
-) -> None:
-    assert grants_to(first_run, identity(first_run, "preview")) == {
-        ("Storage Blob Data Reader", container_id(first_run)),
-        ("Key Vault Crypto User", key_id(first_run)),
+def test_the_preview_identities_hold_no_role_that_writes(deployed: RecordedGraph) -> None:
+    read_only = {
+        "Reader",
+        "Azure Kubernetes Service Cluster User Role",
+        "Azure Kubernetes Service RBAC Reader",
+        "Storage Blob Data Reader",
+        f"custom:{PREVIEW_KEY_ROLE[1]}",
     }
+    for environment in ENVIRONMENTS:
+        held = assignments_to(deployed, identity(deployed, f"preview-{environment}"))
+        assert held
+        for assignment in held:
+            assert grant(assignment).role.name in read_only, assignment.urn
 
 
-def test_once_stacks_are_deployed_the_preview_identity_reads_their_groups_and_clusters(
-    deployed: RecordedGraph,
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_the_rbac_administrators_condition_comes_from_the_catalogue_table(
+    deployed: RecordedGraph, environment: str
 ) -> None:
-    expected = {
-        ("Storage Blob Data Reader", container_id(deployed)),
-        ("Key Vault Crypto User", key_id(deployed)),
-    }
-    for stack in ("dev", "prod"):
-        names = EnvironmentNames(stack)
-        group = f"{SUBSCRIPTION_SCOPE}/resourceGroups/{names.resource_group}"
-        cluster = f"{group}/providers/Microsoft.ContainerService/managedClusters/{names.cluster}"
-        expected |= {
-            ("Reader", group),
-            ("Reader", f"{SUBSCRIPTION_SCOPE}/resourceGroups/{names.node_resource_group}"),
-            ("Azure Kubernetes Service Cluster User Role", cluster),
-            ("Azure Kubernetes Service RBAC Reader", cluster),
+    deployer = identity(deployed, f"deploy-{environment}")
+    (administrator,) = [
+        a for a in assignments_to(deployed, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
+    ]
+    assert administrator.inputs["condition"] == roles.deploy_identity_condition(
+        {
+            roles.DEPLOYER: (deployer.outputs["principalId"],),
+            roles.ADMIN_GROUPS: (ADMIN_GROUP,),
+            roles.TEAM_GROUPS: tuple(group.lower() for group in TEAM_GROUPS),
+            roles.DEVELOPERS: (),
         }
-    assert grants_to(deployed, identity(deployed, "preview")) == expected
+    )
+    assert administrator.inputs["conditionVersion"] == "2.0"
+    conditioned = [a for a in deployed.by_type(ROLE_ASSIGNMENT) if "condition" in a.inputs]
+    assert {grant(a).role for a in conditioned} == {roles.RBAC_ADMINISTRATOR}
+    assert len(conditioned) == len(ENVIRONMENTS)
 
 
-def test_the_preview_identity_holds_no_role_that_writes(deployed: RecordedGraph) -> None:
-    previewer = identity(deployed, "preview")
-    held = assignments_to(deployed, previewer)
-    assert held
-    for assignment in held:
-        assert grant(assignment).role in READ_ONLY, assignment.urn
-        assert assignment.inputs["principalType"] == "ServicePrincipal"
+def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_refused() -> None:
+    groups = [f"00000000-0000-4000-8000-{index:012x}" for index in range(MAX_CONDITION_GROUPS)]
+    graph = bootstrap(
+        environments=with_environment(
+            "dev", adminGroupObjectIds=groups[2:], developersGroupObjectId=groups[0]
+        ),
+        appTeamGroupObjectIds=groups[1:2],
+    )
+    deployer = identity(graph, "deploy-dev")
+    (administrator,) = [
+        a for a in assignments_to(graph, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
+    ]
+    assert len(administrator.inputs["condition"]) <= roles.CONDITION_MAX_LENGTH
+    assert len(administrator.inputs["condition"]) > roles.CONDITION_MAX_LENGTH - 200
+    more = [*groups[2:], "00000000-0000-4000-8000-ffffffffffff"]
+    message = refused(
+        environments=with_environment(
+            "dev", adminGroupObjectIds=more, developersGroupObjectId=groups[0]
+        ),
+        appTeamGroupObjectIds=groups[1:2],
+    )
+    assert message.splitlines()[1] == (
+        "  - bootstrap:environments.dev.adminGroupObjectIds: with "
+        f"bootstrap:appTeamGroupObjectIds and developersGroupObjectId this environment names "
+        f"{MAX_CONDITION_GROUPS + 1} groups; the deploy identity's condition fits at most "
+        f"{MAX_CONDITION_GROUPS} in Azure's 8 KB (nest groups in fewer)"
+    )
 
 
 # --- federation ----------------------------------------------------------------------------
 
 
-def test_each_identity_trusts_exactly_one_github_environment(first_run: RecordedGraph) -> None:
-    expected = {
-        "deploy-dev": "dev",
-        "deploy-production": "production",
-        "preview": "preview",
+def credentials_by_owner(graph: RecordedGraph) -> dict[str, RecordedResource]:
+    return {
+        component: next(c for c in graph.by_type(CREDENTIAL) if c.parent == graph.named(component).urn)
+        for component in (f"{k}-{e}" for e in ENVIRONMENTS for k in ("deploy", "preview"))
     }
-    credentials = first_run.by_type(CREDENTIAL)
-    assert len(credentials) == len(expected)
-    for name, environment in expected.items():
-        owner = first_run.named(name)
-        (credential,) = [c for c in credentials if c.parent == owner.urn]
-        assert credential.inputs["subject"] == f"repo:{REPOSITORY}:environment:{environment}"
-        assert credential.inputs["issuer"] == "https://token.actions.githubusercontent.com"
-        assert credential.inputs["audiences"] == ["api://AzureADTokenExchange"]
-        assert credential.inputs["federatedIdentityCredentialResourceName"] == (
-            f"github-{environment}"
-        )
-        assert credential.inputs["resourceName"] == identity(first_run, name).inputs["resourceName"]
-    subjects = {c.inputs["subject"] for c in credentials}
-    assert f"repo:{REPOSITORY}:pull_request" not in subjects
 
 
-def test_environments_map_to_the_stacks_they_deploy() -> None:
-    graph = bootstrap(environments={"staging": "stage", "live": "prod"})
-    assert {i.inputs["resourceName"] for i in graph.by_type(IDENTITY)} == {
-        "id-secretless-stage-deploy",
-        "id-secretless-prod-deploy",
-        "id-secretless-preview",
+def test_each_identity_trusts_its_own_github_environment_in_the_immutable_form(
+    first_run: RecordedGraph,
+) -> None:
+    credentials = credentials_by_owner(first_run)
+    assert len(first_run.by_type(CREDENTIAL)) == 4
+    for environment in ENVIRONMENTS:
+        for component, trusted in (
+            (f"deploy-{environment}", environment),
+            (f"preview-{environment}", f"preview-{environment}"),
+        ):
+            credential = credentials[component]
+            assert credential.inputs["subject"] == f"repo:{IMMUTABLE}:environment:{trusted}"
+            assert credential.inputs["issuer"] == "https://token.actions.githubusercontent.com"
+            assert credential.inputs["audiences"] == ["api://AzureADTokenExchange"]
+            assert credential.inputs["federatedIdentityCredentialResourceName"] == (
+                f"github-{trusted}"
+            )
+            assert credential.inputs["resourceName"] == (
+                identity(first_run, component).inputs["resourceName"]
+            )
+
+
+def test_a_repository_on_name_subjects_is_trusted_by_name() -> None:
+    graph = bootstrap(githubSubjectFormat="name")
+    subjects = sorted(c.inputs["subject"] for c in graph.by_type(CREDENTIAL))
+    assert subjects == sorted(
+        f"repo:{REPOSITORY}:environment:{trusted}"
+        for trusted in ("dev", "preview-dev", "production", "preview-production")
+    )
+
+
+# --- the GitHub side ------------------------------------------------------------------------
+
+
+def github_environments(graph: RecordedGraph) -> dict[str, RecordedResource]:
+    return {e.inputs["environment"]: e for e in graph.by_type(GITHUB_ENVIRONMENT)}
+
+
+def test_the_github_environments_are_resources_with_their_rules_and_variables(
+    first_run: RecordedGraph,
+) -> None:
+    environments = github_environments(first_run)
+    assert set(environments) == {"dev", "preview-dev", "production", "preview-production"}
+    team = EXAMPLE["bootstrap:github"]["requiredReviewers"][0]["id"]
+    branch_only = {"customBranchPolicies": True, "protectedBranches": False}
+    dev, production = environments["dev"].inputs, environments["production"].inputs
+    assert dev["deploymentBranchPolicy"] == branch_only and "reviewers" not in dev
+    assert production["deploymentBranchPolicy"] == branch_only
+    assert production["reviewers"] == [{"teams": [team], "users": []}]
+    assert production["preventSelfReview"] is True
+    # Previews: dev's for every branch; production's for every branch, with a reviewer.
+    assert "deploymentBranchPolicy" not in environments["preview-dev"].inputs
+    assert "reviewers" not in environments["preview-dev"].inputs
+    assert "deploymentBranchPolicy" not in environments["preview-production"].inputs
+    assert environments["preview-production"].inputs["reviewers"] == [
+        {"teams": [team], "users": []}
+    ]
+    policies = {(p.inputs["environment"], p.inputs["branchPattern"]) for p in first_run.by_type(
+        BRANCH_POLICY
+    )}
+    assert policies == {("dev", "main"), ("production", "main")}
+    for resource in first_run.resources:
+        if resource.type.startswith("github:"):
+            assert resource.inputs["repository"] == "secretless-aks", resource.urn
+    (provider,) = first_run.by_type("pulumi:providers:github")
+    assert provider.inputs["owner"] == "contoso"
+    assert "token" not in provider.inputs  # it comes from GITHUB_TOKEN
+    variables = first_run.outputs["githubVariables"]
+    declared = {
+        (v.inputs["environment"], v.inputs["variableName"]): v.inputs["value"]
+        for v in first_run.by_type(GITHUB_VARIABLE)
     }
-    subjects = {c.inputs["subject"].rsplit(":", 1)[-1] for c in graph.by_type(CREDENTIAL)}
-    assert subjects == {"staging", "live", "preview"}
-    assert set(graph.outputs["githubVariables"]) == {"staging", "live", "preview"}
+    assert declared == {
+        (environment, name): value
+        for environment, values in variables.items()
+        for name, value in values.items()
+    }
+    assert "ghCommands" not in first_run.outputs
 
 
-# --- outputs --------------------------------------------------------------------------------
-
-
-def test_the_outputs_are_each_environments_repository_variables(
+def test_each_environments_variables_name_its_identity_subscription_state_and_deployer(
     first_run: RecordedGraph,
 ) -> None:
     account = first_run.named("state-account").inputs["accountName"]
     vault = first_run.named("state-vault").inputs["vaultName"]
-    version = first_run.named("state-key").outputs["keyUriWithVersion"].rsplit("/", 1)[-1]
-    backend = f"azblob://pulumi-state?storage_account={account}"
-    provider = f"azurekeyvault://{vault}.vault.azure.net/keys/pulumi-stacks/{version}"
-    assert first_run.outputs["backendUrl"] == backend
-    assert first_run.outputs["secretsProvider"] == provider
     variables = first_run.outputs["githubVariables"]
-    assert list(variables) == ["dev", "production", "preview"]
-    for environment, values in variables.items():
-        owner = "preview" if environment == "preview" else f"deploy-{environment}"
-        assert values == {
-            "AZURE_CLIENT_ID": identity(first_run, owner).outputs["clientId"],
-            "AZURE_TENANT_ID": MOCK_TENANT_ID,
-            "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
-            "PULUMI_BACKEND_URL": backend,
-            "PULUMI_SECRETS_PROVIDER": provider,
+    assert list(variables) == ["dev", "preview-dev", "production", "preview-production"]
+    for environment, stack in STACKS.items():
+        version = first_run.named(f"state-key-{stack}").outputs["keyUriWithVersion"]
+        provider = f"azurekeyvault://{vault}.vault.azure.net/keys/stack-{stack}/" + (
+            version.rsplit("/", 1)[-1]
+        )
+        deployer = identity(first_run, f"deploy-{environment}").outputs
+        for name, owner in ((environment, "deploy"), (f"preview-{environment}", "preview")):
+            assert variables[name] == {
+                "AZURE_CLIENT_ID": identity(first_run, f"{owner}-{environment}").outputs[
+                    "clientId"
+                ],
+                "AZURE_TENANT_ID": MOCK_TENANT_ID,
+                "AZURE_SUBSCRIPTION_ID": SUBSCRIPTIONS[environment],
+                "PULUMI_BACKEND_URL": f"azblob://state-{stack}?storage_account={account}",
+                "PULUMI_SECRETS_PROVIDER": provider,
+                "DEPLOYER_OBJECT_ID": deployer["principalId"],
+            }
+        assert first_run.outputs["stacks"][stack] == {
+            "backendUrl": f"azblob://state-{stack}?storage_account={account}",
+            "secretsProvider": provider,
         }
+    assert first_run.outputs["prPreviews"] == [
+        {"stack": "dev", "environment": "preview-dev"},
+        {"stack": "prod", "environment": "preview-production"},
+    ]
     assert not first_run.secret_outputs
 
 
-def test_gh_commands_set_every_variable_in_every_environment(first_run: RecordedGraph) -> None:
-    lines = first_run.outputs["ghCommands"].splitlines()
-    variables = first_run.outputs["githubVariables"]
-    assert [shlex.split(line) for line in lines] == [
-        ["gh", "variable", "set", name, "--env", environment, "--body", value, "--repo", REPOSITORY]
-        for environment, values in variables.items()
-        for name, value in values.items()
+def test_without_reviewers_a_protected_environment_previews_only_on_main_with_a_warning() -> None:
+    graph = bootstrap(github={"manage": True, "requiredReviewers": []})
+    environments = github_environments(graph)
+    assert "reviewers" not in environments["production"].inputs
+    assert environments["preview-production"].inputs["deploymentBranchPolicy"] == {
+        "customBranchPolicies": True,
+        "protectedBranches": False,
+    }
+    policies = {(p.inputs["environment"], p.inputs["branchPattern"]) for p in graph.by_type(
+        BRANCH_POLICY
+    )}
+    assert ("preview-production", "main") in policies
+    assert graph.outputs["prPreviews"] == [{"stack": "dev", "environment": "preview-dev"}]
+    assert graph.warnings == [
+        "production is protected but bootstrap:github.requiredReviewers is empty: its deploys "
+        "wait for no one, and its previews run only on main"
     ]
-    assert len(lines) == 15
-    # The backend URL holds `?`, which a shell would glob: quoted.
-    assert f"--body '{first_run.outputs['backendUrl']}'" in first_run.outputs["ghCommands"]
+
+
+def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
+    first_run: RecordedGraph,
+) -> None:
+    graph = bootstrap(github={"manage": False, "requiredReviewers": [{"type": "Team", "id": 7}]})
+    assert not [r for r in graph.resources if r.type.startswith("github:")]
+    lines = graph.outputs["ghCommands"].splitlines()
+    variables = graph.outputs["githubVariables"]
+    assert lines[0] == (
+        "echo '{\"reviewers\": null, \"deployment_branch_policy\": {\"protected_branches\": "
+        "false, \"custom_branch_policies\": true}}' | gh api --method PUT "
+        "repos/contoso/secretless-aks/environments/dev --input -"
+    )
+    assert lines[1] == (
+        "gh api --method POST repos/contoso/secretless-aks/environments/dev/"
+        "deployment-branch-policies -f name=main -f type=branch"
+    )
+    assert [shlex.split(line) for line in lines[2:8]] == [
+        ["gh", "variable", "set", name, "--env", "dev", "--body", value, "--repo", REPOSITORY]
+        for name, value in variables["dev"].items()
+    ]
+    # dev: its environment, branch policy and six variables; preview-dev: no branch policy.
+    production = json.loads(shlex.split(lines[8 + 7])[1])
+    assert production["reviewers"] == [{"type": "Team", "id": 7}]
+    assert lines[-1] == (
+        "gh variable set PR_PREVIEWS --body '[{\"stack\": \"dev\", \"environment\": "
+        "\"preview-dev\"}, {\"stack\": \"prod\", \"environment\": \"preview-production\"}]' "
+        f"--repo {REPOSITORY}"
+    )
+    assert len(lines) == (8 + 7) * 2 + 1
+
+
+def test_environments_sharing_a_subscription_plan_with_a_warning() -> None:
+    graph = bootstrap(environments=with_environment("production", subscriptionId=SUBSCRIPTIONS["dev"]))
+    assert graph.warnings == [
+        f"dev and production share subscription {SUBSCRIPTIONS['dev']}: each one's deploy "
+        "identity holds Contributor and RBAC Administrator there, so it reaches the others' "
+        "resources and role assignments (docs/ci-and-bootstrap.md, Environments that share a "
+        "subscription)"
+    ]
+    scopes = {
+        a.inputs["scope"]
+        for name in ("deploy-dev", "deploy-production")
+        for a in assignments_to(graph, identity(graph, name))
+        if grant(a).role == roles.CONTRIBUTOR
+    }
+    assert scopes == {f"/subscriptions/{SUBSCRIPTIONS['dev']}"}
+
+
+def test_the_register_commands_cover_the_platforms_namespaces_in_every_subscription(
+    first_run: RecordedGraph,
+) -> None:
+    lines = first_run.outputs["registerProviders"].splitlines()
+    commands = {line for line in lines if not line.startswith("#")}
+    expected = {
+        f"az provider register --namespace {namespace} --subscription {subscription}"
+        for subscription in SUBSCRIPTIONS.values()
+        for namespace in resource_providers.PLATFORM
+    } | {
+        f"az provider register --namespace {namespace} --subscription {MANAGEMENT}"
+        for namespace in resource_providers.BOOTSTRAP
+    }
+    assert commands == expected
+    assert not [line for line in lines if "unregister" in line]
+
+
+# --- migration from the shared layout -----------------------------------------------------
+
+SHARED_LAYOUT_PLAN = PROJECT_DIR / "tests" / "fixtures" / "bootstrap-shared-layout.plan.json"
+
+
+def test_moving_from_the_shared_layout_deletes_no_state_and_lists_every_grant_it_deletes() -> None:
+    # The plan of the example as it was before environments had their own (the shared
+    # container and key, one preview identity, everything in one subscription), against the
+    # same stack with the new keys added and the shared state retained. That subscription
+    # becomes the management one; the environments move to their own.
+    before = json.loads(SHARED_LAYOUT_PLAN.read_text())
+    after = to_json(bootstrap(preview=True, retainSharedState=True))
+    diff = diff_plans(before, after)
+    deleted = {
+        change.resource["name"]
+        for change in diff.changes
+        if change.op in ("delete", "replace")
+    }
+    kept_types = (
+        "azure-native:storage:StorageAccount",
+        "azure-native:storage:BlobContainer",
+        "azure-native:keyvault:Key",
+        "azure-native:keyvault:Vault",
+    )
+    for change in diff.changes:
+        if change.op in ("delete", "replace"):
+            assert change.resource["type"] not in kept_types, change.resource["name"]
+    assert deleted == {
+        # The shared preview identity and its grants, replaced by one per environment.
+        "preview",
+        "preview-identity",
+        "preview-github-preview",
+        "preview-storage-blob-data-reader-on-state",
+        "preview-key-vault-crypto-user-on-stacks-key",
+        # The deploy identities' grants on the shared subscription, container and key: their
+        # own environment's subscription, container and key instead.
+        *(
+            f"deploy-{environment}-{grant_name}"
+            for environment in ENVIRONMENTS
+            for grant_name in (
+                "contributor-on-subscription",
+                "role-based-access-control-administrator-on-subscription",
+                "storage-blob-data-contributor-on-state",
+                "key-vault-crypto-user-on-stacks-key",
+            )
+        ),
+    }
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -450,42 +741,113 @@ def refused(**changes: Any) -> str:
         (
             {"environments": ["dev"]},
             "bootstrap:environments: expected an object mapping each GitHub environment to "
-            'the platform stack it deploys (dev: dev), found ["dev"]',
+            "the platform stack it deploys ({dev: {stack: dev, subscriptionId: ...}}), found "
+            '["dev"]',
         ),
         (
             {"environments": {}},
             "bootstrap:environments: expected at least one GitHub environment to deploy from",
         ),
         (
-            {"environments": {"my env": "dev"}},
-            "bootstrap:environments.my env: expected a GitHub environment name of 1-113 "
+            {"environments": {"dev": "dev"}},
+            "bootstrap:environments.dev: expected an object with stack, subscriptionId and "
+            "optionally adminGroupObjectIds, protected and developersGroupObjectId, found 'dev'",
+        ),
+        (
+            {"environments": {"my env": ENVIRONMENTS["dev"]}},
+            "bootstrap:environments.my env: expected a GitHub environment name of 1-105 "
             "letters, digits, '-' and '_', starting with a letter or digit, found 'my env'",
         ),
         (
-            {"environments": {"dev": "Dev"}},
-            "bootstrap:environments.dev: stack name 'Dev' cannot name Azure resources: use "
-            "2-16 lowercase letters, digits and hyphens, starting with a letter and not "
+            {"environments": with_environment("dev", stack="Dev")},
+            "bootstrap:environments.dev.stack: stack name 'Dev' cannot name Azure resources: "
+            "use 2-16 lowercase letters, digits and hyphens, starting with a letter and not "
             "ending with a hyphen",
         ),
         (
-            {"environments": {"dev": "dev", "Preview": "prod"}},
-            "bootstrap:environments.Preview: 'preview' is the environment of the pull-request "
-            "preview job, which gets the read-only identity; deploy from another one",
+            {"environments": with_environment("dev", subscriptionId=None)},
+            "bootstrap:environments.dev.subscriptionId: expected a subscription id, a GUID (az "
+            "account show --query id -o tsv), found None",
         ),
         (
-            {"environments": {"dev": "dev", "qa": "dev"}},
-            "bootstrap:environments.qa: stack 'dev' is deployed from dev already; each "
+            {"environments": {"dev": {"stack": "dev"}}},
+            "bootstrap:environments.dev.subscriptionId: required key is missing",
+        ),
+        (
+            {"environments": with_environment("dev", subscription="x")},
+            "bootstrap:environments.dev.subscription: unknown key",
+        ),
+        (
+            {"environments": with_environment("dev", protected="yes")},
+            "bootstrap:environments.dev.protected: expected true or false, found 'yes'",
+        ),
+        (
+            {"environments": {**ENVIRONMENTS, "preview-qa": {**ENVIRONMENTS["dev"], "stack": "qa",
+                                                               "subscriptionId": SUBSCRIPTIONS["dev"]}}},
+            "bootstrap:environments.preview-qa: 'preview-<environment>' is where an "
+            "environment's pull-request previews run, with its read-only identity; deploy from "
+            "another one",
+        ),
+        (
+            {"environments": {**ENVIRONMENTS, "qa": ENVIRONMENTS["dev"]}},
+            "bootstrap:environments.qa.stack: stack 'dev' is deployed from dev already; each "
             "platform stack has one deploy environment",
         ),
         (
-            {"environments": {"dev": "dev", "DEV": "prod"}},
+            {"environments": {**ENVIRONMENTS, "DEV": {**ENVIRONMENTS["dev"], "stack": "qa"}}},
             "bootstrap:environments.DEV: GitHub environment names are not case-sensitive, so "
             "this is dev again",
         ),
         (
-            {"environments": {"ops": "bootstrap"}},
-            "bootstrap:environments.ops: stack 'bootstrap' would share the resource group "
+            {"environments": with_environment("dev", stack="bootstrap")},
+            "bootstrap:environments.dev.stack: stack 'bootstrap' would share the resource group "
             "rg-secretless-bootstrap with the bootstrap; choose another stack name",
+        ),
+        (
+            {"environments": with_environment("dev", subscriptionId=MANAGEMENT)},
+            "bootstrap:environments.dev.subscriptionId: is the management subscription "
+            "(bootstrap:subscriptionId), which holds the bootstrap's state, keys and CI "
+            "identities; an environment's deploy identity must not reach them, so give the "
+            "environment a subscription of its own",
+        ),
+        (
+            {"environments": with_environment("production", developersGroupObjectId=TEAM_GROUPS[1])},
+            "bootstrap:environments.production.developersGroupObjectId: a protected environment "
+            "gives developers no data access; set it on an unprotected one only",
+        ),
+        (
+            {"environments": with_environment("dev", adminGroupObjectIds=[ADMIN_GROUP] * 2)},
+            f"bootstrap:environments.dev.adminGroupObjectIds[1]: {ADMIN_GROUP} is listed twice",
+        ),
+        (
+            {"githubOwnerId": "contoso"},
+            "bootstrap:githubOwnerId: expected the owner's numeric id (gh api "
+            "repos/<owner>/<repo> --jq .owner.id), found 'contoso'",
+        ),
+        (
+            {"githubRepositoryId": 0},
+            "bootstrap:githubRepositoryId: expected a positive number, found 0",
+        ),
+        (
+            {"githubSubjectFormat": "ids"},
+            "bootstrap:githubSubjectFormat: expected 'immutable' or 'name', found 'ids'",
+        ),
+        (
+            {"github": {"manage": True, "requiredReviewers": [{"type": "Org", "id": 1}]}},
+            "bootstrap:github.requiredReviewers[0].type: expected 'User' or 'Team', found 'Org'",
+        ),
+        (
+            {"github": {"requiredReviewers": [{"type": "User", "id": n} for n in range(1, 8)]}},
+            "bootstrap:github.requiredReviewers: GitHub takes at most 6 required reviewers; "
+            "found 7 (name a team instead)",
+        ),
+        (
+            {"github": {"requiredReviewers": [{"type": "User", "id": 1}] * 2}},
+            'bootstrap:github.requiredReviewers[1]: ["User", 1] is listed twice',
+        ),
+        (
+            {"github": {"token": "ghp_x"}},
+            "bootstrap:github.token: unknown key",
         ),
         (
             {"deployedStacks": ["dev", "qa"]},
@@ -516,7 +878,8 @@ def refused(**changes: Any) -> str:
         (
             {"namePrefix": "x"},
             "bootstrap:namePrefix: unknown key; known keys: appTeamGroupObjectIds, "
-            "deployedStacks, environments, githubRepository, subscriptionId",
+            "deployedStacks, environments, github, githubOwnerId, githubRepository, "
+            "githubRepositoryId, githubSubjectFormat, retainSharedState, subscriptionId",
         ),
         (
             {"githubRepository": {"secure": "v1:ciphertext"}},
@@ -544,10 +907,16 @@ def test_a_missing_subscription_is_refused_as_the_cli_refuses_it() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    message = refused(subscriptionId="x", githubRepository="x", deployedStacks=["qa"])
+    message = refused(subscriptionId="x", githubRepository="x", githubSubjectFormat="ids")
     assert message.splitlines()[0] == "invalid configuration in Pulumi.example.yaml (3 problems):"
     keys = [line.split(":", 2)[1] for line in message.splitlines()[1:]]
-    assert keys == ["deployedStacks[0]", "githubRepository", "subscriptionId"]
+    assert keys == ["githubRepository", "githubSubjectFormat", "subscriptionId"]
+    # Rules across keys are judged once every key has a valid value, then all together.
+    message = refused(
+        environments=with_environment("dev", subscriptionId=MANAGEMENT), deployedStacks=["qa"]
+    )
+    keys = [line.split(":", 2)[1] for line in message.splitlines()[1:]]
+    assert keys == ["deployedStacks[0]", "environments.dev.subscriptionId"]
 
 
 def test_the_project_file_declares_every_key_the_program_reads() -> None:
@@ -559,14 +928,20 @@ def test_the_project_file_declares_every_key_the_program_reads() -> None:
     assert project["requiredPulumiVersion"] == root["requiredPulumiVersion"]
     keys = {f.alias for n, f in BootstrapConfig.model_fields.items() if n != "location"}
     assert set(project["config"]) == keys
-    readme = (BOOTSTRAP / "README.md").read_text()
+    guide = (PROJECT_DIR / "docs" / "ci-and-bootstrap.md").read_text()
     for key, declaration in project["config"].items():
         assert declaration["description"], key
-        assert f"| `bootstrap:{key}` |" in readme, f"bootstrap:{key} has no row in README.md"
+        assert f"| `bootstrap:{key}` |" in guide, f"bootstrap:{key} has no row in the guide"
     # Optional keys carry the program's defaults (the CLI requires a key declared without one).
-    assert project["config"]["environments"]["default"] == dict(DEFAULT_ENVIRONMENTS)
+    defaults = BootstrapConfig.model_fields
+    assert project["config"]["github"]["default"] == defaults["github"].default.model_dump(
+        by_alias=True
+    ) | {"requiredReviewers": []}
     assert project["config"]["deployedStacks"]["default"] == []
     assert project["config"]["appTeamGroupObjectIds"]["default"] == []
+    assert project["config"]["retainSharedState"]["default"] is False
+    integers = {"githubOwnerId", "githubRepositoryId"}
+    assert {key for key, d in project["config"].items() if d["type"] == "integer"} == integers
     required = {n for n, f in BootstrapConfig.model_fields.items() if f.is_required()}
     for name, field in BootstrapConfig.model_fields.items():
         if name != "location":
@@ -607,7 +982,7 @@ def test_the_offline_plan_shows_the_bootstrap_as_pulumi_preview_would(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].startswith("Plan for stack example of bootstrap")
-    assert lines[lines.index("Resources:") + 1] == "    + 30 to create"
+    assert lines[lines.index("Resources:") + 1] == "    + 73 to create"
     cells = [
         [token for token in line.split() if token not in ("├─", "└─", "│")]
         for line in lines
@@ -616,12 +991,14 @@ def test_the_offline_plan_shows_the_bootstrap_as_pulumi_preview_would(
     rows = {row[2]: row[3:] for row in cells}
     assert rows["state-account"] == ["create", "[protect]"]
     assert "deploy-production-role-based-access-control-administrator-on-subscription" in rows
+    assert rows["github-preview-production"] == ["create"]
     outputs = lines[lines.index("Outputs:") + 1 :]
-    assert '    backendUrl     : "azblob://pulumi-state?storage_account=stsecretless12b9377c"' in (
-        outputs
+    assert (
+        '            backendUrl     : "azblob://state-prod?storage_account=stsecretless12b9377c"'
+        in outputs
     )
     assert "            AZURE_TENANT_ID        : <mocked tenant id>" in outputs
-    assert "    ghCommands     : output<string>" in outputs
+    assert '            AZURE_SUBSCRIPTION_ID  : "00000000-0000-0000-0000-0000000000f1"' in outputs
 
 
 def test_the_offline_plan_reports_bad_bootstrap_config_as_one_error(

@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     TypeAdapter,
     ValidationError,
 )
@@ -131,7 +132,7 @@ def _stack(value: str) -> str:
 
 
 # Numbers as numbers: no "123", no true, no 1.0.
-GitHubId = Annotated[int, Field(strict=True, gt=0)]
+GitHubId = Annotated[StrictInt, Field(gt=0)]
 SubscriptionId = Annotated[
     str, AfterValidator(_guid("a subscription id", "az account show --query id -o tsv"))
 ]
@@ -229,13 +230,13 @@ class BootstrapConfig(_Settings):
 def _longest_condition(groups: int) -> str:
     """The deploy condition with `groups` groups, every recipient kind present: the longest
     it gets for that many (each further group adds its id to one clause, twice)."""
-    guid = "00000000-0000-0000-0000-000000000000"
+    guids = [f"00000000-0000-0000-0000-{index:012d}" for index in range(groups + 1)]
     return roles.deploy_identity_condition(
         {
-            roles.DEPLOYER: (guid,),
-            roles.DEVELOPERS: (guid,),
-            roles.TEAM_GROUPS: (guid,),
-            roles.ADMIN_GROUPS: (guid,) * (groups - 2),
+            roles.DEPLOYER: guids[:1],
+            roles.DEVELOPERS: guids[1:2],
+            roles.TEAM_GROUPS: guids[2:3],
+            roles.ADMIN_GROUPS: guids[3:],
         }
     )
 
@@ -268,6 +269,8 @@ _EXPECTED = {
     "environments.*": "an object with stack, subscriptionId and optionally "
     "adminGroupObjectIds, protected and developersGroupObjectId",
     "environments.*.adminGroupObjectIds": "a list of Entra group object ids",
+    "environments.*.subscriptionId": "a subscription id, a GUID (az account show --query id "
+    "-o tsv)",
     "environments.*.protected": "true or false",
     "github": "an object with manage and requiredReviewers",
     "github.manage": "true or false",

@@ -9,6 +9,7 @@ options such as protect, and the inputs with secrets and unknowns marked.
 from __future__ import annotations
 
 import contextlib
+import logging
 import contextvars
 import gc
 import hashlib
@@ -92,6 +93,8 @@ class RecordedGraph:
     secret_outputs: frozenset[str] = frozenset()
     # The text the program got for each encrypted config value -> a digest of its ciphertext.
     secret_digests: Mapping[str, str] = field(default_factory=dict)
+    # What the program logged with pulumi.log.warn, which `pulumi preview` prints as warnings.
+    warnings: list[str] = field(default_factory=list)
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -438,10 +441,6 @@ def _run(
     values, secret_keys = config
     _drop_leftover_tasks()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_all_config(values, secret_keys)
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
-    )
     graph = RecordedGraph(
         stack,
         preview,
@@ -449,6 +448,15 @@ def _run(
         monitor.invokes,
         project=project,
         secret_digests=secret_digests,
+    )
+    pulumi.runtime.set_all_config(values, secret_keys)
+    pulumi.runtime.set_mocks(
+        monitor.mocks,
+        project=project,
+        stack=stack,
+        preview=preview,
+        logger=_WarningRecorder(graph.warnings),
+        monitor=monitor,
     )
     try:
         _sync_await(run_pulumi_func(lambda: _run_main(main, monitor)))
@@ -462,6 +470,20 @@ def _run(
     graph.outputs = {name: value for name, (value, _) in resolved.items()}
     graph.secret_outputs = frozenset(name for name, (_, secret) in resolved.items() if secret)
     return graph
+
+
+class _WarningRecorder(logging.Logger):
+    """The mock engine's logger: keeps the program's warnings for the graph, and passes every
+    message on to the root logger as the SDK's default one would."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__("secretless-aks.program")
+        self.parent = logging.getLogger()
+        self._warnings = warnings
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._warnings.append(str(msg))
+        super().warning(msg, *args, **kwargs)
 
 
 def _drop_leftover_tasks() -> None:

@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
             mocks=AzureMocks(preview=True, any_stack=_platform(args.platform_outputs)),
             project_dir=project_dir,
         )
+        for warning in graph.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         # One plan document for the table or diff and for the policy pack.
         document = to_json(graph)
         text, changed = (

@@ -10,6 +10,8 @@ components and exports outputs; `secretless_aks` is the platform's package, inst
 repository root (requirements.txt: `-e ..`).
 """
 
+from typing import cast
+
 import pulumi
 import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization, resources
@@ -137,7 +139,9 @@ else:
     pulumi.export(
         "ghCommands",
         pulumi.Output.from_input(variables).apply(
-            lambda values: github.gh_commands(repository.full_name, rules, values, pr_previews)
+            lambda values: github.gh_commands(
+                repository.full_name, rules, cast(dict[str, dict[str, str]], values), pr_previews
+            )
         ),
     )
 pulumi.export("githubVariables", variables)

@@ -99,7 +99,9 @@ def allows(condition: str, request: Request) -> bool:
             break
         match = _TOKEN.match(condition, position)
         if not match:
-            raise SyntaxError(f"cannot read the condition at {condition[position:position + 40]!r}")
+            raise SyntaxError(
+                f"cannot read the condition at {condition[position : position + 40]!r}"
+            )
         tokens.append({k: v for k, v in match.groupdict().items() if v is not None})
         position = match.end()
     parser = _Parser(tokens, request)

@@ -28,7 +28,11 @@ from secretless_aks.offline.harness import (
     read_stack_file,
     run_program,
 )
-from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID
+from secretless_aks.offline.mocks import (
+    MOCK_DEPLOYER_OBJECT_ID,
+    MOCK_SUBSCRIPTION_ID,
+    MOCK_TENANT_ID,
+)
 from secretless_aks.offline.plan import main
 from secretless_bootstrap import key_roles, naming
 from secretless_bootstrap.config import MAX_CONDITION_GROUPS, BootstrapConfig
@@ -50,7 +54,9 @@ IMMUTABLE = f"contoso@{EXAMPLE['bootstrap:githubOwnerId']}/secretless-aks@" + st
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
 GITHUB_ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
-BRANCH_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+BRANCH_POLICY = (
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+)
 GITHUB_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 # Roles that may assign any role to anyone, and the built-in key roles that include
 # keys/update/action: no identity of the bootstrap holds them.
@@ -285,9 +291,11 @@ def test_the_key_roles_allow_exactly_what_the_secrets_provider_calls(
         # Unique in the tenant: another management subscription's roles have other names.
         assert naming.custom_role("11111111-2222-3333-4444-555555555555", "x")[0] != name
     for assignment in first_run.by_type(ROLE_ASSIGNMENT):
-        custom = [d for d in definitions.values() if d.inputs["roleDefinitionId"] in (
-            assignment.inputs["roleDefinitionId"]
-        )]
+        custom = [
+            d
+            for d in definitions.values()
+            if d.inputs["roleDefinitionId"] in (assignment.inputs["roleDefinitionId"])
+        ]
         for definition in custom:
             assert definition.urn in assignment.dependencies, assignment.urn
 
@@ -447,7 +455,9 @@ def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_re
 
 def credentials_by_owner(graph: RecordedGraph) -> dict[str, RecordedResource]:
     return {
-        component: next(c for c in graph.by_type(CREDENTIAL) if c.parent == graph.named(component).urn)
+        component: next(
+            c for c in graph.by_type(CREDENTIAL) if c.parent == graph.named(component).urn
+        )
         for component in (f"{k}-{e}" for e in ENVIRONMENTS for k in ("deploy", "preview"))
     }
 
@@ -469,8 +479,9 @@ def test_each_identity_trusts_its_own_github_environment_in_the_immutable_form(
             assert credential.inputs["federatedIdentityCredentialResourceName"] == (
                 f"github-{trusted}"
             )
-            assert credential.inputs["resourceName"] == (
-                identity(first_run, component).inputs["resourceName"]
+            assert (
+                credential.inputs["resourceName"]
+                == (identity(first_run, component).inputs["resourceName"])
             )
 
 
@@ -509,9 +520,10 @@ def test_the_github_environments_are_resources_with_their_rules_and_variables(
     assert environments["preview-production"].inputs["reviewers"] == [
         {"teams": [team], "users": []}
     ]
-    policies = {(p.inputs["environment"], p.inputs["branchPattern"]) for p in first_run.by_type(
-        BRANCH_POLICY
-    )}
+    policies = {
+        (p.inputs["environment"], p.inputs["branchPattern"])
+        for p in first_run.by_type(BRANCH_POLICY)
+    }
     assert policies == {("dev", "main"), ("production", "main")}
     for resource in first_run.resources:
         if resource.type.startswith("github:"):
@@ -541,8 +553,9 @@ def test_each_environments_variables_name_its_identity_subscription_state_and_de
     assert list(variables) == ["dev", "preview-dev", "production", "preview-production"]
     for environment, stack in STACKS.items():
         version = first_run.named(f"state-key-{stack}").outputs["keyUriWithVersion"]
-        provider = f"azurekeyvault://{vault}.vault.azure.net/keys/stack-{stack}/" + (
-            version.rsplit("/", 1)[-1]
+        provider = (
+            f"azurekeyvault://{vault}.vault.azure.net/keys/stack-{stack}/"
+            + (version.rsplit("/", 1)[-1])
         )
         deployer = identity(first_run, f"deploy-{environment}").outputs
         for name, owner in ((environment, "deploy"), (f"preview-{environment}", "preview")):
@@ -575,9 +588,9 @@ def test_without_reviewers_a_protected_environment_previews_only_on_main_with_a_
         "customBranchPolicies": True,
         "protectedBranches": False,
     }
-    policies = {(p.inputs["environment"], p.inputs["branchPattern"]) for p in graph.by_type(
-        BRANCH_POLICY
-    )}
+    policies = {
+        (p.inputs["environment"], p.inputs["branchPattern"]) for p in graph.by_type(BRANCH_POLICY)
+    }
     assert ("preview-production", "main") in policies
     assert graph.outputs["prPreviews"] == [{"stack": "dev", "environment": "preview-dev"}]
     assert graph.warnings == [
@@ -594,8 +607,8 @@ def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
     lines = graph.outputs["ghCommands"].splitlines()
     variables = graph.outputs["githubVariables"]
     assert lines[0] == (
-        "echo '{\"reviewers\": null, \"deployment_branch_policy\": {\"protected_branches\": "
-        "false, \"custom_branch_policies\": true}}' | gh api --method PUT "
+        'echo \'{"reviewers": null, "deployment_branch_policy": {"protected_branches": '
+        'false, "custom_branch_policies": true}}\' | gh api --method PUT '
         "repos/contoso/secretless-aks/environments/dev --input -"
     )
     assert lines[1] == (
@@ -610,15 +623,17 @@ def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
     production = json.loads(shlex.split(lines[8 + 7])[1])
     assert production["reviewers"] == [{"type": "Team", "id": 7}]
     assert lines[-1] == (
-        "gh variable set PR_PREVIEWS --body '[{\"stack\": \"dev\", \"environment\": "
-        "\"preview-dev\"}, {\"stack\": \"prod\", \"environment\": \"preview-production\"}]' "
+        'gh variable set PR_PREVIEWS --body \'[{"stack": "dev", "environment": '
+        '"preview-dev"}, {"stack": "prod", "environment": "preview-production"}]\' '
         f"--repo {REPOSITORY}"
     )
     assert len(lines) == (8 + 7) * 2 + 1
 
 
 def test_environments_sharing_a_subscription_plan_with_a_warning() -> None:
-    graph = bootstrap(environments=with_environment("production", subscriptionId=SUBSCRIPTIONS["dev"]))
+    graph = bootstrap(
+        environments=with_environment("production", subscriptionId=SUBSCRIPTIONS["dev"])
+    )
     assert graph.warnings == [
         f"dev and production share subscription {SUBSCRIPTIONS['dev']}: each one's deploy "
         "identity holds Contributor and RBAC Administrator there, so it reaches the others' "
@@ -665,9 +680,7 @@ def test_moving_from_the_shared_layout_deletes_no_state_and_lists_every_grant_it
     after = to_json(bootstrap(preview=True, retainSharedState=True))
     diff = diff_plans(before, after)
     deleted = {
-        change.resource["name"]
-        for change in diff.changes
-        if change.op in ("delete", "replace")
+        change.resource["name"] for change in diff.changes if change.op in ("delete", "replace")
     }
     kept_types = (
         "azure-native:storage:StorageAccount",
@@ -782,8 +795,16 @@ def refused(**changes: Any) -> str:
             "bootstrap:environments.dev.protected: expected true or false, found 'yes'",
         ),
         (
-            {"environments": {**ENVIRONMENTS, "preview-qa": {**ENVIRONMENTS["dev"], "stack": "qa",
-                                                               "subscriptionId": SUBSCRIPTIONS["dev"]}}},
+            {
+                "environments": {
+                    **ENVIRONMENTS,
+                    "preview-qa": {
+                        **ENVIRONMENTS["dev"],
+                        "stack": "qa",
+                        "subscriptionId": SUBSCRIPTIONS["dev"],
+                    },
+                }
+            },
             "bootstrap:environments.preview-qa: 'preview-<environment>' is where an "
             "environment's pull-request previews run, with its read-only identity; deploy from "
             "another one",
@@ -811,7 +832,11 @@ def refused(**changes: Any) -> str:
             "environment a subscription of its own",
         ),
         (
-            {"environments": with_environment("production", developersGroupObjectId=TEAM_GROUPS[1])},
+            {
+                "environments": with_environment(
+                    "production", developersGroupObjectId=TEAM_GROUPS[1]
+                )
+            },
             "bootstrap:environments.production.developersGroupObjectId: a protected environment "
             "gives developers no data access; set it on an unprotected one only",
         ),

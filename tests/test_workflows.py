@@ -17,22 +17,20 @@ import yaml
 
 from secretless_aks.offline.harness import PROJECT_DIR
 from secretless_aks.offline.pr_comment import MARKER, build_comment
+from secretless_bootstrap import github
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 AZURE_ACTION = PROJECT_DIR / ".github" / "actions" / "pulumi-azure" / "action.yml"
 DEPENDABOT = PROJECT_DIR / ".github" / "dependabot.yml"
 # The self-repository form: the action at the running commit, with no checkout needed.
 LOCAL_AZURE_ACTION = "$/.github/actions/pulumi-azure"
-# The variables each GitHub environment (dev, production, preview) defines for its own identity.
-ENVIRONMENT_VARIABLES = {
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_SUBSCRIPTION_ID",
-    "PULUMI_BACKEND_URL",
-}
+# The variables each GitHub environment (dev, production, preview-<environment>) defines for
+# its own identity, and the one repository variable: bootstrap's list of pull-request previews.
+ENVIRONMENT_VARIABLES = set(github.VARIABLES)
+REPOSITORY_VARIABLES = {github.PR_PREVIEWS_VARIABLE}
 # The jobs that may request an OIDC token, and the one environment each runs in.
 OIDC_JOBS = {
-    ("pr-plan.yml", "preview"): "preview",
+    ("pr-plan.yml", "preview"): "${{ matrix.environment }}",
     ("deploy.yml", "dev"): "dev",
     ("deploy.yml", "prod"): "production",
 }
@@ -199,8 +197,15 @@ def test_pull_requests_get_tests_and_the_offline_plan_without_cloud_access() -> 
 
 def test_real_preview_runs_only_for_this_repositorys_branches_as_the_preview_identity() -> None:
     preview = workflow("pr-plan.yml")["jobs"]["preview"]
-    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
-    assert preview["environment"] == "preview"
+    assert preview["if"] == (
+        "github.event.pull_request.head.repo.full_name == github.repository && "
+        "vars.PR_PREVIEWS != '' && vars.PR_PREVIEWS != '[]'"
+    )
+    # Each stack in its own preview environment, as bootstrap lists them.
+    assert preview["environment"] == "${{ matrix.environment }}"
+    assert preview["strategy"]["matrix"] == {"include": "${{ fromJSON(vars.PR_PREVIEWS || '[]') }}"}
+    (azure,) = steps_using(preview, LOCAL_AZURE_ACTION)
+    assert azure["with"]["allow-no-subscriptions"] == "true"
     # It runs the branch's program with an Azure token: no write access to anything on GitHub.
     assert preview["permissions"] == {"contents": "read", "id-token": "write"}
     assert preview["env"]["ARM_USE_OIDC"] == "true"
@@ -210,7 +215,6 @@ def test_real_preview_runs_only_for_this_repositorys_branches_as_the_preview_ide
     assert pulumi["with"]["diff"] is True and pulumi["with"]["comment-on-summary"] is True
     assert pulumi["with"]["policyPacks"] == POLICY_PACK
     assert "comment-on-pr" not in pulumi["with"]
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     # One preview per pull request and stack at a time, never stopped half-way.
     assert preview["concurrency"] == {
         "group": "pr-${{ github.event.pull_request.number }}-preview-${{ matrix.stack }}",
@@ -222,7 +226,13 @@ def test_azure_login_is_federated_and_kubelogin_is_installed() -> None:
     action = yaml.safe_load(AZURE_ACTION.read_text())
     steps = action["runs"]["steps"]
     (login,) = [s for s in steps if str(s.get("uses", "")).startswith("azure/login")]
-    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
+    assert set(login["with"]) == {
+        "client-id",
+        "tenant-id",
+        "subscription-id",
+        "allow-no-subscriptions",
+    }
+    assert action["inputs"]["allow-no-subscriptions"]["default"] == "false"
     assert any(str(s.get("uses", "")).startswith("azure/use-kubelogin") for s in steps)
 
 
@@ -357,17 +367,19 @@ def test_only_the_preview_and_the_deployments_may_request_oidc_tokens_each_in_it
     pr_environments = {
         job.get("environment") for file, _, job in all_jobs() if file == "pr-plan.yml"
     }
-    assert pr_environments == {None, "preview"}
-    assert "preview" not in {
-        job.get("environment") for f, _, job in all_jobs() if f != "pr-plan.yml"
-    }
+    assert pr_environments == {None, "${{ matrix.environment }}"}
+    assert not [
+        job
+        for f, _, job in all_jobs()
+        if f != "pr-plan.yml" and "preview" in str(job.get("environment"))
+    ]
 
 
 def test_no_job_can_read_another_environments_variables() -> None:
     """Environment variables resolve to the job's own environment; a job without one would read
     repository-level variables, and a name like PROD_AZURE_CLIENT_ID would be another's."""
     for file, name, job in all_jobs():
-        used = set(re.findall(r"vars\.(\w+)", yaml.safe_dump(job)))
+        used = set(re.findall(r"vars\.(\w+)", yaml.safe_dump(job))) - REPOSITORY_VARIABLES
         if "environment" not in job:
             assert not used, f"{file} {name} reads {used} outside an environment"
         assert used <= ENVIRONMENT_VARIABLES, f"{file} {name}: {used - ENVIRONMENT_VARIABLES}"
@@ -680,3 +692,24 @@ def test_only_previews_named_by_pr_plan_are_linked(tmp_path: Path) -> None:
     jobs = [{"name": "pulumi preview (dev) [log](https://example.com)", "html_url": "x"}]
     ((_, created),) = writes(run_comment_script(tmp_path, jobs=jobs))
     assert "example.com" not in created["body"] and "pulumi preview" not in created["body"]
+
+
+def test_each_deploy_checks_the_resource_providers_before_pulumi_up() -> None:
+    for stack in DEPLOY_STACKS:
+        steps = workflow("deploy.yml")["jobs"][stack]["steps"]
+        (check,) = [
+            i for i, step in enumerate(steps) if "resource_providers" in step.get("run", "")
+        ]
+        (up,) = [i for i, step in enumerate(steps) if "pulumi/actions" in step.get("uses", "")]
+        assert check < up, stack
+        assert steps[check]["run"] == (
+            ".venv/bin/python -m secretless_aks.components.resource_providers "
+            '--subscription "$SUBSCRIPTION_ID"'
+        )
+        assert steps[check]["env"] == {"SUBSCRIPTION_ID": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+
+
+def test_no_workflow_sets_the_dead_key_vault_cli_switch() -> None:
+    # go-cloud has ignored AZURE_KEYVAULT_AUTH_VIA_CLI since v0.28 (DefaultAzureCredential).
+    for path in (*WORKFLOWS.glob("*.yml"), AZURE_ACTION):
+        assert "AZURE_KEYVAULT_AUTH_VIA_CLI" not in path.read_text(), path

@@ -342,8 +342,11 @@ def parse_bootstrap_config(
     if len(reviewers) > MAX_REVIEWERS:
         where = f"{_KEYS['github']}.requiredReviewers"
         problems.append(
-            (where, f"{where}: GitHub takes at most {MAX_REVIEWERS} required reviewers; "
-             f"found {len(reviewers)} (name a team instead)")
+            (
+                where,
+                f"{where}: GitHub takes at most {MAX_REVIEWERS} required reviewers; "
+                f"found {len(reviewers)} (name a team instead)",
+            )
         )
     if problems:
         _refuse(source, problems)
@@ -406,8 +409,10 @@ def _environment_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:
     for environment, settings in config.environments.items():
         where = f"{key}.{environment}"
         stack = settings.stack
-        if environment.lower() == naming.LEGACY_PREVIEW_ENVIRONMENT or environment.lower(
-        ).startswith(PREVIEW_PREFIX):
+        if (
+            environment.lower() == naming.LEGACY_PREVIEW_ENVIRONMENT
+            or environment.lower().startswith(PREVIEW_PREFIX)
+        ):
             yield (
                 where,
                 f"{where}: '{PREVIEW_PREFIX}<environment>' is where an environment's "

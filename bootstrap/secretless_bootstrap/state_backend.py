@@ -117,15 +117,15 @@ class StateBackend(pulumi.ComponentResource):
         self.backend_urls, self.secrets_providers = {}, {}
         # The shared layout's keep their resource names (`<name>-container`, `<name>-key`),
         # so that a stack migrating to this layout keeps them rather than replacing them.
-        layout = [(stack, f"-{stack}") for stack in args.stacks]
+        layout: list[tuple[str | None, str]] = [(stack, f"-{stack}") for stack in args.stacks]
         if args.retain_shared_state:
             layout.append((None, ""))
         for stack, suffix in layout:
             container = storage.BlobContainer(
                 f"{name}-container{suffix}",
-                container_name=naming.state_container(stack) if stack else (
-                    naming.LEGACY_STATE_CONTAINER
-                ),
+                container_name=naming.state_container(stack)
+                if stack
+                else (naming.LEGACY_STATE_CONTAINER),
                 account_name=account.name,
                 resource_group_name=args.resource_group_name,
                 public_access=storage.PublicAccess.NONE,

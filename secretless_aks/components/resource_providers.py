@@ -18,6 +18,7 @@ https://learn.microsoft.com/azure/azure-resource-manager/management/resource-pro
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -55,14 +56,24 @@ def register_command(namespace: str, subscription_id: str) -> str:
     return f"az provider register --namespace {namespace} --subscription {subscription_id}"
 
 
-def check(subscription_id: str, namespaces: Sequence[str] = PLATFORM) -> list[str]:
-    """The register commands for the namespaces not Registered in the subscription (az CLI)."""
+def check(az: str, subscription_id: str, namespaces: Sequence[str] = PLATFORM) -> list[str]:
+    """The register commands for the namespaces not Registered in the subscription, asked of
+    the Azure CLI at `az`."""
     missing = []
     for namespace in namespaces:
-        state = subprocess.run(
+        # Fixed arguments, and a subscription id checked to be a GUID (main).
+        state = subprocess.run(  # noqa: S603
             [
-                "az", "provider", "show", "--namespace", namespace,
-                "--subscription", subscription_id, "--query", "registrationState", "--output",
+                az,
+                "provider",
+                "show",
+                "--namespace",
+                namespace,
+                "--subscription",
+                subscription_id,
+                "--query",
+                "registrationState",
+                "--output",
                 "tsv",
             ],
             capture_output=True,
@@ -74,17 +85,26 @@ def check(subscription_id: str, namespaces: Sequence[str] = PLATFORM) -> list[st
     return missing
 
 
+def _guid(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", value):
+        raise argparse.ArgumentTypeError(f"expected a subscription id (a GUID), found {value!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m secretless_aks.components.resource_providers",
         description="Check that the platform's resource providers are registered.",
     )
-    parser.add_argument("--subscription", required=True, help="the environment's subscription id")
+    parser.add_argument(
+        "--subscription", required=True, type=_guid, help="the environment's subscription id"
+    )
     args = parser.parse_args(argv)
-    if shutil.which("az") is None:
+    az = shutil.which("az")
+    if az is None:
         print("error: the Azure CLI (az) is not on the PATH", file=sys.stderr)
         return 1
-    missing = check(args.subscription)
+    missing = check(az, args.subscription)
     for command in missing:
         print(f"::error::not registered; an Owner runs: {command}", file=sys.stderr)
     return 1 if missing else 0

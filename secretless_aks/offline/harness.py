@@ -9,11 +9,11 @@ options such as protect, and the inputs with secrets and unknowns marked.
 from __future__ import annotations
 
 import contextlib
-import logging
 import contextvars
 import gc
 import hashlib
 import json
+import logging
 import runpy
 import sys
 import tempfile

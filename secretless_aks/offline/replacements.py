@@ -86,9 +86,7 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
     ),
     # The bootstrap's custom key roles (Microsoft.Authorization 2022-05-01-preview): name,
     # permissions and assignable scopes are updates of the definition its GUID names.
-    "azure-native:authorization:RoleDefinition": (
-        _path_parameters("scope", "roleDefinitionId"),
-    ),
+    "azure-native:authorization:RoleDefinition": (_path_parameters("scope", "roleDefinitionId"),),
     # Microsoft.ContainerService 2025-09-01: pools, identities, RBAC and Entra ID are updates.
     "azure-native:containerservice:ManagedCluster": (
         _path_parameters("resourceGroupName", "resourceName"),

@@ -19,7 +19,7 @@ from pulumi_azure_native import authorization, resources
 from secretless_bootstrap import access, github, naming, providers
 from secretless_bootstrap.config import config_warnings, load_bootstrap_config
 from secretless_bootstrap.github_environments import GitHubEnvironments, GitHubEnvironmentsArgs
-from secretless_bootstrap.github_identity import GitHubIdentity, GitHubIdentityArgs
+from secretless_bootstrap.github_identity import GitHubIdentity, GitHubIdentityArgs, Grant
 from secretless_bootstrap.state_backend import StateBackend, StateBackendArgs
 
 config = load_bootstrap_config()
@@ -63,6 +63,25 @@ state = StateBackend(
     opts=in_subscription,
 )
 
+
+def ci_identity(
+    component: str, identity_name: str, environment: str, grants: list[Grant]
+) -> GitHubIdentity:
+    """An identity in the bootstrap's resource group that jobs of `environment` sign in as."""
+    return GitHubIdentity(
+        component,
+        GitHubIdentityArgs(
+            identity_name=identity_name,
+            resource_group_name=group.name,
+            location=group.location,
+            repository=repository,
+            environment=environment,
+            grants=grants,
+        ),
+        opts=in_subscription,
+    )
+
+
 variables: dict[str, dict[str, pulumi.Input[str]]] = {}
 rules: dict[str, github.EnvironmentRules] = {}
 reviewers = [(reviewer.type, reviewer.id) for reviewer in config.github.required_reviewers]
@@ -74,41 +93,29 @@ for environment, settings in config.environments.items():
         "container_id": state.container_ids[stack],
         "key_id": state.key_ids[stack],
     }
-    deployer = GitHubIdentity(
+    deployer = ci_identity(
         f"deploy-{environment}",
-        GitHubIdentityArgs(
-            identity_name=naming.deploy_identity(stack),
-            resource_group_name=group.name,
-            location=group.location,
-            repository=repository,
-            environment=environment,
-            grants=access.deploy_grants(
-                **where,
-                key_role=state.deploy_key_role,
-                key_role_definition=state.deploy_key_definition,
-                condition_principals=config.condition_principals(environment),
-            ),
+        naming.deploy_identity(stack),
+        environment,
+        access.deploy_grants(
+            **where,
+            key_role=state.deploy_key_role,
+            key_role_definition=state.deploy_key_definition,
+            condition_principals=config.condition_principals(environment),
         ),
-        opts=in_subscription,
     )
     preview_environment = naming.preview_environment(environment)
-    previewer = GitHubIdentity(
+    previewer = ci_identity(
         f"preview-{environment}",
-        GitHubIdentityArgs(
-            identity_name=naming.preview_identity(stack),
-            resource_group_name=group.name,
-            location=group.location,
-            repository=repository,
-            environment=preview_environment,
-            grants=access.preview_grants(
-                **where,
-                stack=stack,
-                deployed=stack in config.deployed_stacks,
-                key_role=state.preview_key_role,
-                key_role_definition=state.preview_key_definition,
-            ),
+        naming.preview_identity(stack),
+        preview_environment,
+        access.preview_grants(
+            **where,
+            stack=stack,
+            deployed=stack in config.deployed_stacks,
+            key_role=state.preview_key_role,
+            key_role_definition=state.preview_key_definition,
         ),
-        opts=in_subscription,
     )
     rules |= github.environment_rules(
         environment, protected=settings.protected, reviewers=reviewers

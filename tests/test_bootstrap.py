@@ -957,6 +957,7 @@ def test_the_project_file_declares_every_key_the_program_reads() -> None:
     for key, declaration in project["config"].items():
         assert declaration["description"], key
         assert f"| `bootstrap:{key}` |" in guide, f"bootstrap:{key} has no row in the guide"
+    assert f"names at most {MAX_CONDITION_GROUPS} groups" in guide
     # Optional keys carry the program's defaults (the CLI requires a key declared without one).
     defaults = BootstrapConfig.model_fields
     assert project["config"]["github"]["default"] == defaults["github"].default.model_dump(
@@ -1041,6 +1042,24 @@ def test_the_offline_plan_reports_bad_bootstrap_config_as_one_error(
         "  - bootstrap:githubRepository: expected <owner>/<repository> exactly as GitHub "
         "spells it (e.g. contoso/secretless-aks), found 'contoso'\n"
     )
+
+
+def test_the_offline_plan_prints_the_programs_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "bootstrap"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py", "secretless_bootstrap"):
+        (project / name).symlink_to(BOOTSTRAP / name)
+    shared = configured(
+        environments=with_environment("production", subscriptionId=SUBSCRIPTIONS["dev"])
+    )
+    (project / "Pulumi.shared.yaml").write_text(yaml.safe_dump({"config": shared}))
+    assert main(["shared", "--project", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"warning: dev and production share subscription {SUBSCRIPTIONS['dev']}: "
+    ), err
 
 
 def test_project_must_be_a_pulumi_project(capsys: pytest.CaptureFixture[str]) -> None:

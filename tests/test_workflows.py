@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from secretless_aks.offline.harness import PROJECT_DIR
+from secretless_aks.offline.harness import PROJECT_DIR, run_program
 from secretless_aks.offline.pr_comment import MARKER, build_comment
 from secretless_bootstrap import github
 
@@ -713,3 +713,12 @@ def test_no_workflow_sets_the_dead_key_vault_cli_switch() -> None:
     # go-cloud has ignored AZURE_KEYVAULT_AUTH_VIA_CLI since v0.28 (DefaultAzureCredential).
     for path in (*WORKFLOWS.glob("*.yml"), AZURE_ACTION):
         assert "AZURE_KEYVAULT_AUTH_VIA_CLI" not in path.read_text(), path
+
+
+def test_the_preview_matrix_reads_the_keys_bootstrap_writes_into_pr_previews() -> None:
+    # Hand-off: bootstrap's `prPreviews` output (and PR_PREVIEWS variable) is the matrix.
+    bootstrap = PROJECT_DIR / "bootstrap"
+    graph = run_program("example", project_dir=bootstrap, preview=True)
+    keys = {key for entry in graph.outputs["prPreviews"] for key in entry}
+    preview = workflow("pr-plan.yml")["jobs"]["preview"]
+    assert set(re.findall(r"matrix\.(\w+)", yaml.safe_dump(preview))) == keys

@@ -115,41 +115,34 @@ class StateBackend(pulumi.ComponentResource):
         )
         self.container_ids, self.key_ids = {}, {}
         self.backend_urls, self.secrets_providers = {}, {}
-        # The shared layout's keep their resource names (`<name>-container`, `<name>-key`),
-        # so that a stack migrating to this layout keeps them rather than replacing them.
-        layout: list[tuple[str | None, str]] = [(stack, f"-{stack}") for stack in args.stacks]
+        # (resource-name suffix, container, key, stack). The shared layout's keep their
+        # resource names (`<name>-container`, `<name>-key`), so that a stack file moving to
+        # this layout keeps them rather than replacing them.
+        layout: list[tuple[str, str, str, str | None]] = [
+            (f"-{stack}", naming.state_container(stack), naming.stack_key(stack), stack)
+            for stack in args.stacks
+        ]
         if args.retain_shared_state:
-            layout.append((None, ""))
-        for stack, suffix in layout:
+            layout.append(("", naming.LEGACY_STATE_CONTAINER, naming.LEGACY_STACKS_KEY, None))
+        for suffix, container_name, key_name, stack in layout:
             container = storage.BlobContainer(
                 f"{name}-container{suffix}",
-                container_name=naming.state_container(stack)
-                if stack
-                else (naming.LEGACY_STATE_CONTAINER),
+                container_name=container_name,
                 account_name=account.name,
                 resource_group_name=args.resource_group_name,
                 public_access=storage.PublicAccess.NONE,
                 opts=kept,
             )
-            roles.assign_role(
-                f"{name}-runner-{roles.STORAGE_BLOB_DATA_CONTRIBUTOR.slug}-on-container{suffix}",
-                role=roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
-                scope=container.id,
-                subscription_id=args.subscription_id,
-                principal_id=args.runner_object_id,
-                principal_type=None,  # the runner exists already: ARM looks its type up
-                description="Whoever runs the bootstrap creates the platform stacks in this "
-                "container (pulumi stack init), moves them between containers and can "
-                "recover their state.",
-                parent=self,
-            )
-            key = self._stacks_key(
-                f"{name}-key{suffix}",
-                naming.stack_key(stack) if stack else naming.LEGACY_STACKS_KEY,
-                vault,
-                key_writer,
+            self._runner_grant(
+                f"{name}-runner",
+                roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
+                container.id,
+                f"container{suffix}",
+                "Whoever runs the bootstrap creates the platform stacks in this container "
+                "(pulumi stack init), moves them between containers and can recover their state.",
                 args,
             )
+            key = self._stacks_key(f"{name}-key{suffix}", key_name, vault, key_writer, args)
             if stack:
                 self.container_ids[stack] = container.id
                 self.key_ids[stack] = key.id
@@ -187,18 +180,37 @@ class StateBackend(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
-        officer = roles.assign_role(
-            f"{name}-runner-{roles.KEY_VAULT_CRYPTO_OFFICER.slug}-on-vault",
-            role=roles.KEY_VAULT_CRYPTO_OFFICER,
-            scope=vault.id,
+        officer = self._runner_grant(
+            f"{name}-runner",
+            roles.KEY_VAULT_CRYPTO_OFFICER,
+            vault.id,
+            "vault",
+            "Whoever runs the bootstrap creates the stacks' keys (and deletes them on destroy), "
+            "and encrypts each new stack's data key (pulumi stack init).",
+            args,
+        )
+        return vault, officer
+
+    def _runner_grant(
+        self,
+        prefix: str,
+        role: roles.Role,
+        scope: pulumi.Input[str],
+        scope_name: str,
+        why: str,
+        args: StateBackendArgs,
+    ) -> authorization.RoleAssignment:
+        """A grant to whoever runs the bootstrap: `<prefix>-<role>-on-<scope_name>`."""
+        return roles.assign_role(
+            f"{prefix}-{role.slug}-on-{scope_name}",
+            role=role,
+            scope=scope,
             subscription_id=args.subscription_id,
             principal_id=args.runner_object_id,
             principal_type=None,  # the runner exists already: ARM looks its type up
-            description="Whoever runs the bootstrap creates the stacks' keys (and deletes them "
-            "on destroy), and encrypts each new stack's data key (pulumi stack init).",
+            description=why,
             parent=self,
         )
-        return vault, officer
 
     def _key_role(
         self, name: str, args: StateBackendArgs, key_role: key_roles.KeyRole

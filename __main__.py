@@ -23,14 +23,11 @@ collector.configure()
 
 config = load_stack_config()
 names = EnvironmentNames(config.stack)
-# Who runs `pulumi up`, in which tenant and subscription. Each attribute of an Output is an
-# Output chain of its own: taken once here, not once per service.
+# The tenant and subscription `pulumi up` runs in. Not who runs it: the deployer's grants go
+# to the configured `deployers`, so a person's run and CI's declare the same graph. Each
+# attribute of an Output is an Output chain of its own: taken once here, not once per service.
 client = authorization.get_client_config_output()
-subscription_id, tenant_id, deployer_object_id = (
-    client.subscription_id,
-    client.tenant_id,
-    client.object_id,
-)
+subscription_id, tenant_id = client.subscription_id, client.tenant_id
 
 resource_group = resources.ResourceGroup(
     "environment",
@@ -78,7 +75,7 @@ platform = KubernetesPlatform(
         subscription_id=subscription_id,
         node_resource_group=cluster.node_resource_group,
         kubelet_principal_id=cluster.kubelet_identity.principal_id,
-        deployer_object_id=deployer_object_id,
+        deployers=config.deployers,
         admin_group_object_ids=tuple(str(g) for g in config.cluster.admin_group_object_ids),
     ),
 )
@@ -95,7 +92,7 @@ key_vault = KeyVault(
         node_subnet_id=network.node_subnet_id,
         purge_protection=config.purge_protection,
         secrets=config.secrets,
-        deployer_object_id=deployer_object_id,
+        deployers=config.deployers,
         protect=config.protect,
     ),
 )

@@ -26,7 +26,8 @@ names not listed here) is internal to the platform program and may change in any
   roles an application grants (`KEY_VAULT_SECRETS_USER`, `KEY_VAULT_SECRETS_OFFICER`,
   `ACR_PULL`), `SERVICE_PRINCIPAL`, `subscription_of`, `rbac_vault_properties`.
 - Config: `load_config` (one ConfigError naming every wrong key), `ConfigModel`, `ServiceConfig`
-  (an application, as a platform `services` entry), `KeyVaultConfig`, `ConfigSecret`,
+  (an application, as a platform `services` entry), `KeyVaultConfig`, `DeployerConfig` (a
+  `deployers` entry: who runs `pulumi up`, which `KeyVaultArgs.deployers` takes), `ConfigSecret`,
   `StackName`, `KeyRuleError` (a project's own rules across keys), `ConfigError`.
 """
 
@@ -34,6 +35,7 @@ from secretless_aks.components.config import (
     ConfigError,
     ConfigModel,
     ConfigSecret,
+    DeployerConfig,
     KeyRuleError,
     KeyVaultConfig,
     ServiceConfig,
@@ -62,7 +64,7 @@ from secretless_aks.contract import (
 )
 
 # The package's version (pyproject.toml reads it from here).
-__version__ = "1.1.0"
+__version__ = "2.0.0"
 
 __all__ = [
     "ACR_PULL",
@@ -77,6 +79,7 @@ __all__ = [
     "ConfigModel",
     "ConfigSecret",
     "ContractError",
+    "DeployerConfig",
     "EnvironmentNames",
     "KeyRuleError",
     "KeyVault",

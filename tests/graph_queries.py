@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from secretless_aks.components import roles
 from secretless_aks.offline.harness import RecordedGraph, RecordedResource
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -39,3 +40,8 @@ def grants_to(graph: RecordedGraph, principal: RecordedResource) -> set[tuple[st
     """(role name, scope) for every assignment to an identity's principal."""
     principal_id = principal.outputs["principalId"]
     return {(g.role.name, g.scope) for g in grants(graph) if g.principal_id == principal_id}
+
+
+# The deployer's grants under the harness's stand-in for the deployer CI sets (`deployers`).
+DEPLOYER_CLUSTER_ADMIN = f"kubernetes-deployer-{CI_DEPLOYER_STAND_IN}-aks-rbac-cluster-admin"
+DEPLOYER_SECRETS_OFFICER = f"keyvault-deployer-{CI_DEPLOYER_STAND_IN}-secrets-officer"

@@ -17,6 +17,7 @@ import pytest
 from secretless_aks.offline.diff import diff_plans
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import run_program
+from tests.graph_queries import DEPLOYER_SECRETS_OFFICER
 from tests.stack_configs import stack_config
 
 ORDERS = {
@@ -148,7 +149,7 @@ def test_the_first_secret_also_grants_the_deployer_the_right_to_seed_it() -> Non
     services = [s for s in SERVICES if "secretScope" not in s]
     secrets = {"Reports": {"Token": {"secure": "v1:reports-ciphertext"}}}
     assert touched(plan(services, None), services, secrets) == {
-        "keyvault-deployer-secrets-officer": "create",
+        DEPLOYER_SECRETS_OFFICER: "create",
         "keyvault-secret-reports--token": "create",
     }
 

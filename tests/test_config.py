@@ -24,8 +24,17 @@ from secretless_aks.components.config import (
     parse_config,
     parse_stack_config,
 )
-from secretless_aks.offline.harness import ProgramFailedError, config_values, run_program
+from secretless_aks.offline.harness import (
+    PROJECT_DIR,
+    ProgramFailedError,
+    config_values,
+    read_project_file,
+    run_program,
+    with_ci_stand_ins,
+)
 from tests.stack_configs import stack_config
+
+PROJECT_FILE = read_project_file(PROJECT_DIR)
 
 EXISTING_SUBNET = (
     "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-hub"
@@ -44,7 +53,8 @@ def rejected(config: dict[str, Any], stack: str = "dev") -> str:
 
 
 def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
-    values, _ = config_values(config)
+    """As the harness parses it: with CI's deployer standing in where the stack leaves it out."""
+    values, _ = config_values(with_ci_stand_ins(PROJECT_FILE, config))
     return parse_stack_config(stack, values, source=f"Pulumi.{stack}.yaml")
 
 
@@ -178,8 +188,8 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         ),
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
-            "secretless-aks:stack: unknown key; known keys: appTeams, cluster, keyVault, network, "
-            "protect, secrets, services",
+            "secretless-aks:stack: unknown key; known keys: appTeams, cluster, deployers, "
+            "keyVault, network, protect, secrets, services",
             id="reserved-key",
         ),
     ],
@@ -711,7 +721,9 @@ def test_secret_errors_never_show_the_value() -> None:
 def test_secrets_from_outside_the_stack_file_must_be_marked_secret() -> None:
     # Values from a Pulumi ESC environment are not in the stack file; Pulumi's own secret
     # marking is then what says they were encrypted.
-    values, _ = config_values(stack_config(secrets={"Db": {"Password": "x"}}))
+    values, _ = config_values(
+        with_ci_stand_ins(PROJECT_FILE, stack_config(secrets={"Db": {"Password": "x"}}))
+    )
     with pytest.raises(ConfigError, match=r"secrets\.Db\.Password: stored in plaintext"):
         parse_stack_config("dev", values, source="Pulumi.dev.yaml", stack_file=None)
     parsed_config = parse_stack_config(

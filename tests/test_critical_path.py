@@ -21,7 +21,7 @@ from secretless_aks.offline.critical_path import (
     waits_for,
 )
 from secretless_aks.offline.harness import RecordedGraph, RecordedResource, run_program
-from tests.graph_queries import ROLE_ASSIGNMENT, grant
+from tests.graph_queries import DEPLOYER_CLUSTER_ADMIN, ROLE_ASSIGNMENT, grant
 from tests.stack_configs import stack_config
 
 SEARCH_GROUP = "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"
@@ -133,10 +133,10 @@ def test_a_grant_that_waits_for_the_cluster_lengthens_the_path_beyond_the_floor(
     dev: RecordedGraph,
 ) -> None:
     slower = critical_path(
-        with_edge(dev, "kubernetes-deployer-aks-rbac-cluster-admin", "cluster-aks")
+        with_edge(dev, DEPLOYER_CLUSTER_ADMIN, "cluster-aks")
     )
     assert slower.estimate == slower.floor + CREATE_SECONDS[ROLE_ASSIGNMENT]
-    assert "kubernetes-deployer-aks-rbac-cluster-admin" in [r.name for r, _ in slower.chain]
+    assert DEPLOYER_CLUSTER_ADMIN in [r.name for r, _ in slower.chain]
 
 
 def test_a_service_that_waits_for_another_lengthens_the_path_beyond_the_floor(

@@ -15,8 +15,8 @@ from secretless_aks.components.config import STACK_NAME_LENGTH, STACK_NAME_PATTE
 from secretless_aks.components.naming import EnvironmentNames
 from secretless_aks.offline.formats import render_tree
 from secretless_aks.offline.harness import ProgramFailedError, RecordedGraph, Secret, run_program
-from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
-from tests.graph_queries import ROLE_ASSIGNMENT, grant
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, MOCK_SUBSCRIPTION_ID, AzureMocks
+from tests.graph_queries import DEPLOYER_SECRETS_OFFICER, ROLE_ASSIGNMENT, grant
 from tests.stack_configs import stack_config
 
 VAULT = "azure-native:keyvault:Vault"
@@ -215,11 +215,12 @@ def test_no_secret_value_is_visible_anywhere_the_program_writes(seeded: Recorded
 
 
 def test_deployer_may_write_the_secrets_before_they_are_written(seeded: RecordedGraph) -> None:
-    writer = seeded.named("keyvault-deployer-secrets-officer")
+    writer = seeded.named(DEPLOYER_SECRETS_OFFICER)
     assert grant(writer).role.name == "Key Vault Secrets Officer"
     assert grant(writer).scope == seeded.by_type(VAULT)[0].outputs["id"]
-    assert grant(writer).principal_id == MOCK_DEPLOYER_OBJECT_ID
-    assert grant(writer).principal_type is None  # the deployer exists: ARM looks it up
+    assert grant(writer).principal_id == CI_DEPLOYER_STAND_IN
+    # As configured (deployers): ARM checks the type of a principal that exists.
+    assert grant(writer).principal_type == "ServicePrincipal"
     for secret in seeded.by_type(SECRET):
         assert writer.urn in secret.dependencies
 
@@ -228,7 +229,7 @@ def test_no_writer_role_without_seeded_secrets(dev: RecordedGraph) -> None:
     deployer_roles = {
         grant(r).role.name
         for r in dev.by_type(ROLE_ASSIGNMENT)
-        if grant(r).principal_id == MOCK_DEPLOYER_OBJECT_ID
+        if grant(r).principal_id == CI_DEPLOYER_STAND_IN
     }
     assert "Key Vault Secrets Officer" not in deployer_roles
     assert dev.by_type(SECRET) == []

@@ -18,7 +18,7 @@ import yaml
 
 from secretless_aks.components.kubernetes_platform import kubeconfig_for_kubelogin
 from secretless_aks.offline.harness import RecordedGraph, RecordedResource, Secret, run_program
-from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_TENANT_ID
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, MOCK_TENANT_ID
 from tests.graph_queries import MANAGED_CLUSTER, ROLE_ASSIGNMENT, grant, grants_to
 from tests.pod_security import restricted_violations
 from tests.stack_configs import stack_config
@@ -120,7 +120,7 @@ def test_deployer_and_admin_groups_administer_the_cluster_through_azure_rbac(
     ]
     admins = {(grant(r).principal_id, grant(r).principal_type, grant(r).scope) for r in assignments}
     assert admins == {
-        (MOCK_DEPLOYER_OBJECT_ID, None, group.outputs["id"]),
+        (CI_DEPLOYER_STAND_IN, "ServicePrincipal", group.outputs["id"]),
         (ADMIN_GROUP, "Group", group.outputs["id"]),
     }
     provider = bound.named("kubernetes-provider")

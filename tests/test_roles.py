@@ -15,9 +15,17 @@ from secretless_aks.offline.harness import (
     RecordedGraph,
     run_program,
 )
-from secretless_aks.offline.mocks import MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AzureMocks
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, MOCK_SUBSCRIPTION_ID, AzureMocks
 from tests import abac
-from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, ROLES_BY_GUID, grant, grants
+from tests.graph_queries import (
+    DEPLOYER_CLUSTER_ADMIN,
+    DEPLOYER_SECRETS_OFFICER,
+    IDENTITY,
+    ROLE_ASSIGNMENT,
+    ROLES_BY_GUID,
+    grant,
+    grants,
+)
 from tests.stack_configs import RICH_CONFIG, stack_config
 
 # Microsoft's published built-in role ids
@@ -95,22 +103,18 @@ def test_every_assignment_in_the_graph_is_made_by_the_helper(dev: RecordedGraph)
         assert inputs["description"], f"{assignment.urn} does not say why it exists"
 
 
-def test_principal_type_is_given_only_for_principals_this_deployment_creates(
-    prod: RecordedGraph,
-) -> None:
-    # A new identity needs principalType (else PrincipalNotFound while it replicates); the
-    # deployer exists already, and a wrong type fails with UnmatchedPrincipalType, so ARM is
-    # left to look it up. Admin groups are always groups.
+def test_every_principal_type_is_the_one_the_principal_has(prod: RecordedGraph) -> None:
+    # A new identity needs principalType (else PrincipalNotFound while it replicates); a
+    # deployer exists already and gets the type its config entry names (a wrong one fails with
+    # UnmatchedPrincipalType, but the type never depends on who runs). Admin groups are groups.
     identities = {r.outputs["principalId"] for r in prod.by_type(IDENTITY)}
     assignments = prod.by_type(ROLE_ASSIGNMENT)
-    assert any(a.inputs["principalId"] == MOCK_DEPLOYER_OBJECT_ID for a in assignments)
+    assert any(a.inputs["principalId"] == CI_DEPLOYER_STAND_IN for a in assignments)
     for assignment in assignments:
         principal = assignment.inputs["principalId"]
         expected = (
             "ServicePrincipal"
-            if principal in identities
-            else None
-            if principal == MOCK_DEPLOYER_OBJECT_ID
+            if principal in identities or principal == CI_DEPLOYER_STAND_IN
             else "Group"
         )
         assert assignment.inputs.get("principalType") == expected, assignment.urn
@@ -152,7 +156,7 @@ def test_every_principal_the_platform_grants_to_is_of_a_platform_principal_type(
     allowed = {principal_type.value for principal_type in roles.PLATFORM_PRINCIPAL_TYPES}
     for graph in (rich, prod):
         for g in grants(graph):
-            assert g.principal_type in allowed or g.principal_id == MOCK_DEPLOYER_OBJECT_ID, g
+            assert g.principal_type in allowed or g.principal_id == CI_DEPLOYER_STAND_IN, g
 
 
 GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -339,8 +343,8 @@ EXPECTED_ROLES = {
         roles.MANAGED_IDENTITY_OPERATOR
     ),
     "cluster-controlplane-network-contributor-on-node-subnet": roles.NETWORK_CONTRIBUTOR,
-    "keyvault-deployer-secrets-officer": roles.KEY_VAULT_SECRETS_OFFICER,
-    "kubernetes-deployer-aks-rbac-cluster-admin": roles.AKS_RBAC_CLUSTER_ADMIN,
+    DEPLOYER_SECRETS_OFFICER: roles.KEY_VAULT_SECRETS_OFFICER,
+    DEPLOYER_CLUSTER_ADMIN: roles.AKS_RBAC_CLUSTER_ADMIN,
     "kubernetes-admin-group-6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b-aks-rbac-cluster-admin": (
         roles.AKS_RBAC_CLUSTER_ADMIN
     ),

@@ -6,7 +6,7 @@ import pytest
 
 from secretless_aks.offline.harness import RecordedGraph, run_program
 from secretless_aks.offline.mocks import MOCK_SUBSCRIPTION_ID
-from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, grants_to
+from tests.graph_queries import DEPLOYER_CLUSTER_ADMIN, IDENTITY, ROLE_ASSIGNMENT, grants_to
 from tests.stack_configs import stack_config
 
 SHARED_VAULT_ID = (
@@ -76,13 +76,13 @@ def test_exactly_the_expected_assignments_exist(three_services: RecordedGraph) -
     assert names == [
         "cluster-controlplane-managed-identity-operator-on-kubelet-identity",
         "cluster-controlplane-network-contributor-on-node-subnet",
-        "kubernetes-deployer-aks-rbac-cluster-admin",
+        DEPLOYER_CLUSTER_ADMIN,
         "svc-orders-key-vault-secrets-user-on-secret-orders--dbpassword",
         "svc-orders-key-vault-secrets-user-on-secret-shared--apikey",
         "svc-payments-key-vault-secrets-officer-on-vault",
     ]
     for assignment in three_services.by_type(ROLE_ASSIGNMENT):
-        if assignment.name != "kubernetes-deployer-aks-rbac-cluster-admin":
+        if assignment.name != DEPLOYER_CLUSTER_ADMIN:
             assert assignment.inputs["principalType"] == "ServicePrincipal", assignment.name
 
 

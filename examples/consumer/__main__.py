@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field, StrictBool
 from secretless_aks import (
     ConfigModel,
     ConfigSecret,
+    DeployerConfig,
     EnvironmentNames,
     KeyRuleError,
     KeyVault,
@@ -53,6 +54,9 @@ class AppStackConfig(ConfigModel):
     # write but not create namespaces. True: this project creates app.namespace itself.
     create_namespace: StrictBool = False
     use_platform_vault: StrictBool = False
+    # Who runs `pulumi up` and so seeds and deletes the vault's secrets: the team's CI deploy
+    # identity (from its environment's DEPLOYER_OBJECT_ID), never whoever happens to run.
+    deployers: tuple[DeployerConfig, ...] = ()
     protect: StrictBool = False
     secrets: tuple[ConfigSecret, ...] = ()
 
@@ -104,7 +108,7 @@ config = load_config(AppStackConfig, project=PROJECT, extra_rules={AppStackConfi
 app = config.app
 names = EnvironmentNames(config.stack)
 platform = PlatformStack(config.platform_stack)
-# Who runs `pulumi up`, in which tenant and subscription: the application's own.
+# The tenant and subscription `pulumi up` runs in: the application's own.
 client = authorization.get_client_config_output()
 
 # The application's Azure resources live in a resource group of its own, beside the platform.
@@ -132,7 +136,7 @@ else:
             subscription_id=client.subscription_id,
             purge_protection=config.protect,
             secrets=config.secrets,
-            deployer_object_id=client.object_id,
+            deployers=config.deployers,
             protect=config.protect,
         ),
     )

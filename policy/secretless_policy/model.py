@@ -82,6 +82,11 @@ class Resource:
         return self.property_dependencies.get(prop, ())
 
 
+# How a plan names the deployer the offline harness stands in for a stack that leaves
+# `deployers` to CI (secretless_aks/offline/plan_values.py; a test keeps the two equal).
+CI_DEPLOYER_IN_PLANS = "<set by CI from DEPLOYER_OBJECT_ID>"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the stack configured that the rules hold the program to.
@@ -95,6 +100,9 @@ class Settings:
     key_vault_allowed_ip_ranges: tuple[str, ...] = ()
     # The application teams' Entra groups (appTeams), lower-cased: principals the stack names.
     app_team_groups: frozenset[str] = frozenset()
+    # The principals that run `pulumi up` (deployers), lower-cased; left to CI, the one a plan
+    # stands in for it.
+    deployers: frozenset[str] = frozenset({CI_DEPLOYER_IN_PLANS.lower()})
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -116,6 +124,7 @@ class Settings:
         access = vault.get("publicNetworkAccess")
         ranges = vault.get("allowedIpRanges")
         teams = value("appTeams")
+        deployers = value("deployers")
         return cls(
             protect=value("protect") is True,
             key_vault_public_network_access=access if isinstance(access, str) else None,
@@ -126,6 +135,13 @@ class Settings:
                 team["groupObjectId"].lower()
                 for team in (teams if isinstance(teams, list) else ())
                 if isinstance(team, Mapping) and isinstance(team.get("groupObjectId"), str)
+            ),
+            deployers=frozenset({CI_DEPLOYER_IN_PLANS.lower()})
+            if deployers is None
+            else frozenset(
+                deployer["objectId"].lower()
+                for deployer in (deployers if isinstance(deployers, list) else ())
+                if isinstance(deployer, Mapping) and isinstance(deployer.get("objectId"), str)
             ),
         )
 

@@ -89,13 +89,18 @@ def _principal_type(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]
 
 
 def _known_principals(stack: Stack, settings: Settings) -> Iterator[tuple[Resource, str]]:
-    # The cluster's admin groups and the application teams' groups (appTeams) are configured.
-    configured = settings.app_team_groups | {
-        str(group).lower()
-        for cluster in stack.of_type(CLUSTER)
-        for group in cluster.get("aadProfile", "adminGroupObjectIDs") or ()
-        if known(group)
-    }
+    # The deployers, the cluster's admin groups and the application teams' groups (appTeams)
+    # are configured; every other principal is an identity the stack declares.
+    configured = (
+        settings.deployers
+        | settings.app_team_groups
+        | {
+            str(group).lower()
+            for cluster in stack.of_type(CLUSTER)
+            for group in cluster.get("aadProfile", "adminGroupObjectIDs") or ()
+            if known(group)
+        }
+    )
     outside: dict[str, list[Resource]] = {}
     for assignment in stack.of_type(ROLE_ASSIGNMENT):
         principal = assignment.get("principalId")
@@ -103,22 +108,19 @@ def _known_principals(stack: Stack, settings: Settings) -> Iterator[tuple[Resour
             continue
         if principal.lower() not in configured:
             outside.setdefault(principal.lower(), []).append(assignment)
-    # One principal outside the stack is the one running `pulumi up` (it seeds the secrets
-    # and deploys the Kubernetes objects); a policy pack cannot learn its id, so a second
-    # one is what gives a grant to someone the stack does not account for.
-    if len(outside) > 1:
-        principals = ", ".join(sorted(outside))
-        for assignments in outside.values():
-            for assignment in assignments:
-                yield (
-                    assignment,
-                    (
-                        "grant roles only to identities this stack declares, the cluster's admin "
-                        "groups (aadProfile.adminGroupObjectIDs), the application teams' groups "
-                        "(appTeams) and the deploying principal; "
-                        f"{len(outside)} other principals get roles here ({principals})"
-                    ),
-                )
+    principals = ", ".join(sorted(outside))
+    for assignments in outside.values():
+        for assignment in assignments:
+            yield (
+                assignment,
+                (
+                    "grant roles only to identities this stack declares, its deployers "
+                    "(deployers), the cluster's admin groups (aadProfile.adminGroupObjectIDs) "
+                    "and the application teams' groups (appTeams); "
+                    f"{len(outside)} other principal"
+                    f"{'s get' if len(outside) > 1 else ' gets'} roles here ({principals})"
+                ),
+            )
 
 
 def _kubelet_operator_scope(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
@@ -171,7 +173,7 @@ RULES = (
     ),
     Rule(
         "role-assignment-known-principals",
-        "Roles go only to identities the stack declares, admin and team groups and the deployer.",
+        "Roles go only to identities the stack declares, its deployers, admin and team groups.",
         "access for a principal nobody reviewing the stack can account for",
         check_stack=_known_principals,
     ),

@@ -14,6 +14,7 @@ from secretless_aks.components import roles
 from secretless_aks.components.config import (
     DEFAULT_PUBLIC_NETWORK_ACCESS,
     DEFAULT_SOFT_DELETE_RETENTION_DAYS,
+    DeployerConfig,
     KeyVaultConfig,
 )
 from secretless_aks.components.config_secrets import ConfigSecret
@@ -33,8 +34,8 @@ class KeyVaultArgs:
     subscription_id: pulumi.Input[str]
     purge_protection: bool
     secrets: tuple[ConfigSecret, ...]
-    # The identity running `pulumi up` (from the client config), which seeds the secrets.
-    deployer_object_id: pulumi.Input[str]
+    # Who runs `pulumi up` (config `deployers`), and so seeds and deletes the secrets.
+    deployers: tuple[DeployerConfig, ...]
     # Allowed through the vault firewall when `allowedIpRanges` closes it to everyone else;
     # None for a project without a cluster subnet of its own (an application's vault).
     node_subnet_id: pulumi.Input[str] | None = None
@@ -146,14 +147,15 @@ class KeyVault(pulumi.ComponentResource):
         # through ARM but deletes it through the vault's data plane (custom_keyvault.go in
         # pulumi-azure-native), so removing a secret from config, or `pulumi destroy`, needs
         # a data-plane role here (and network reach, which config.py checks).
-        writer = roles.assign_role(
-            f"{name}-deployer-secrets-officer",
+        writers = roles.assign_to_deployers(
+            f"{name}-deployer",
+            "secrets-officer",
             role=roles.KEY_VAULT_SECRETS_OFFICER,
             scope=self.vault_id,
             subscription_id=self.vault_subscription_id,
-            principal_id=args.deployer_object_id,
-            principal_type=None,  # the deployer exists already: ARM looks its type up
-            description="The identity running pulumi up seeds the secrets kept in stack config.",
+            deployers=args.deployers,
+            description="A deployer (config deployers) seeds the secrets kept in stack config "
+            "and deletes them through the data plane.",
             parent=self,
         )
         secret_ids: dict[str, pulumi.Output[str]] = {}
@@ -166,8 +168,8 @@ class KeyVault(pulumi.ComponentResource):
                 properties=keyvault.SecretPropertiesArgs(
                     value=pulumi.Output.secret(secret.value.reveal())
                 ),
-                # No data link says the writer's role must exist before the write.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[writer]),
+                # No data link says the writers' role must exist before the write.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(writers)),
             )
             secret_ids[secret.name] = created.id
         return secret_ids

@@ -11,7 +11,7 @@ import yaml
 from pulumi_azure_native import authorization, containerservice
 
 from secretless_aks.components import manifests, roles
-from secretless_aks.components.config import ServiceConfig
+from secretless_aks.components.config import DeployerConfig, ServiceConfig
 
 # AAD Pod Identity's last release (the project was archived in 2023); it is installed only
 # while some service still uses it.
@@ -38,7 +38,8 @@ class KubernetesPlatformArgs:
     subscription_id: pulumi.Input[str]
     node_resource_group: pulumi.Input[str]
     kubelet_principal_id: pulumi.Input[str]
-    deployer_object_id: pulumi.Input[str]
+    # Who runs `pulumi up` (config `deployers`): the Kubernetes provider acts as them.
+    deployers: tuple[DeployerConfig, ...]
     admin_group_object_ids: tuple[str, ...]
 
 
@@ -92,18 +93,17 @@ class KubernetesPlatform(pulumi.ComponentResource):
         # (https://learn.microsoft.com/azure/aks/manage-azure-rbac). At resource-group scope, with
         # no input from the cluster, they are made first and propagate while the cluster is
         # created; the provider still waits for them.
-        grants = [
-            roles.assign_role(
-                f"{name}-deployer-aks-rbac-cluster-admin",
-                role=roles.AKS_RBAC_CLUSTER_ADMIN,
-                scope=args.resource_group_id,
-                subscription_id=args.subscription_id,
-                principal_id=args.deployer_object_id,
-                principal_type=None,  # the deployer exists already: ARM looks its type up
-                description="The identity running pulumi up creates the Kubernetes objects.",
-                parent=self,
-            )
-        ]
+        grants = roles.assign_to_deployers(
+            f"{name}-deployer",
+            "aks-rbac-cluster-admin",
+            role=roles.AKS_RBAC_CLUSTER_ADMIN,
+            scope=args.resource_group_id,
+            subscription_id=args.subscription_id,
+            deployers=args.deployers,
+            description="A deployer (config deployers) runs pulumi up, which creates the "
+            "Kubernetes objects.",
+            parent=self,
+        )
         grants += [
             roles.assign_role(
                 f"{name}-admin-group-{group}-aks-rbac-cluster-admin",

@@ -15,6 +15,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from secretless_aks.components import azure_limits
+from secretless_aks.components.config.models import DeployerConfig
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,43 @@ DEPLOY_IDENTITY_GRANTS: dict[Role, Recipients] = {
     AKS_RBAC_WRITER: Recipients(kinds=(TEAM_GROUPS,)),
     RBAC_ADMINISTRATOR: Recipients(kinds=(TEAM_GROUPS,)),
 }
+def assign_to_deployers(
+    prefix: str,
+    grant: str,
+    *,
+    role: Role,
+    scope: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    deployers: Sequence[DeployerConfig],
+    description: str,
+    parent: pulumi.Resource,
+) -> list[authorization.RoleAssignment]:
+    """`role` at `scope` for each configured deployer: `<prefix>-<objectId>-<grant>`.
+
+    The deployers come from config, never from whoever runs `pulumi up`, so a person's run and
+    CI's declare the same grants. Their types are given as configured (they exist already, so
+    ARM checks the type rather than guessing it). The first deployer keeps the resource name of
+    the single caller's grant that 1.x made (`<prefix>-<grant>`) as an alias: an upgrade run by
+    the same principal changes nothing, and one run by another replaces that grant.
+    """
+    return [
+        assign_role(
+            f"{prefix}-{deployer.object_id}-{grant}",
+            role=role,
+            scope=scope,
+            subscription_id=subscription_id,
+            principal_id=str(deployer.object_id),
+            principal_type=authorization.PrincipalType(deployer.principal_type),
+            description=description,
+            parent=parent,
+            opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{prefix}-{grant}")])
+            if index == 0
+            else None,
+        )
+        for index, deployer in enumerate(deployers)
+    ]
+
+
 # The roles the platform program grants (all of the table's but RBAC Administrator, which it
 # gives only to team groups, with TEAM_SECRETS_DELEGATION).
 PLATFORM_GRANTS = tuple(role for role in DEPLOY_IDENTITY_GRANTS if role != RBAC_ADMINISTRATOR)

@@ -39,6 +39,7 @@ PREFIXES = {"create": "+ ", "update": "~ ", "delete": "- ", "replace": "+-"}
 # Why a resource whose provider was replaced is replaced too.
 PROVIDER_REASON = "provider"
 PROVIDER_TYPE = "pulumi:providers:"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,11 @@ def _cascaded_changes(
     """
     sources_of = dict(after["propertyDependencies"])
     if after["type"].startswith(PROVIDER_TYPE):
-        # A provider's configuration is read from what it depends on (the cluster's kubeconfig).
-        sources_of.update({key: after["dependencies"] for key in after["inputs"]})
+        # A provider's configuration is read from what it depends on (the cluster's kubeconfig),
+        # but for role assignments: they only order it after the access it needs, and feed it
+        # no value (a replaced grant leaves the kubeconfig as it was).
+        read_from = [urn for urn in after["dependencies"] if _type_of(urn) != ROLE_ASSIGNMENT]
+        sources_of.update({key: read_from for key in after["inputs"]})
     changed_keys = {_top_key(change.path) for change in direct}
     type_ = after["type"]
     for key, sources in sources_of.items():
@@ -145,27 +149,44 @@ def _cascaded_changes(
         yield PropertyChange(key, old, new, replaces, cause)
 
 
+def _type_of(urn: str) -> str:
+    """`urn:pulumi:<stack>::<project>::<parent types$>type::<name>` -> type."""
+    return urn.split("::")[2].rsplit("$", 1)[-1]
+
+
 def diff_plans(before: dict[str, Any], after: dict[str, Any]) -> Diff:
     old = {r["urn"]: r for r in before.get("resources", [])}
+    after_urns = {r["urn"] for r in after.get("resources", [])}
     # urn -> name of every resource created or replaced so far (its outputs are unknown).
     renewed: dict[str, str] = {}
+    # The old URNs a renamed resource (its aliases) takes over, as the engine matches them.
+    taken_over: set[str] = set()
     resources: list[ResourceChange] = []
     for resource in after.get("resources", []):
         urn = resource["urn"]
-        if urn not in old:
+        previous = urn if urn in old else _renamed_from(resource, old, after_urns | taken_over)
+        if previous is None:
             change = ResourceChange("same" if resource["read"] else "create", resource)
         else:
-            change = _compare(old[urn], resource, renewed)
+            taken_over.add(previous)
+            change = _compare(old[previous], resource, renewed)
         if change.renews:
             renewed[urn] = resource["name"]
         resources.append(change)
-    after_urns = {r["urn"] for r in after.get("resources", [])}
     resources += [
         ResourceChange("same" if r["read"] else "delete", r)
         for r in before.get("resources", [])
-        if r["urn"] not in after_urns
+        if r["urn"] not in after_urns | taken_over
     ]
     return Diff(str(after.get("project", "")), str(after.get("stack", "")), tuple(resources))
+
+
+def _renamed_from(resource: Resource, old: dict[str, Resource], claimed: set[str]) -> str | None:
+    """The old URN among the resource's aliases that nothing else holds, if any."""
+    for alias in resource.get("aliases", ()):
+        if alias in old and alias not in claimed:
+            return alias
+    return None
 
 
 def _compare(before: Resource, after: Resource, renewed: dict[str, str]) -> ResourceChange:

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from secretless_aks.offline import plan_values
-from secretless_aks.offline.harness import RecordedGraph
+from secretless_aks.offline.harness import RecordedGraph, RecordedResource
 
 PLAN_FORMAT = "secretless-aks-plan/2"
 STACK_TYPE = "pulumi:pulumi:Stack"
 # Dependencies on these would draw an arrow from nearly every node; the picture leaves them out.
 UBIQUITOUS_TYPES = ("azure-native:resources:ResourceGroup", "pulumi:providers:")
 LEGEND = (
-    "output<string> is known only after deploy; <mocked ...> stands for your signed-in account; "
-    "[secret] is never shown."
+    "output<string> is known only after deploy; <mocked ...> stands for your signed-in account, "
+    "<set by CI from DEPLOYER_OBJECT_ID> for the deployer CI names; [secret] is never shown."
 )
 
 
@@ -50,6 +50,7 @@ def to_json(graph: RecordedGraph) -> dict[str, Any]:
                     key: sorted(urns) for key, urns in sorted(r.property_dependencies.items())
                 },
                 "inputs": encode(dict(r.inputs)),
+                "aliases": renamed_from(r),
             }
             for r in graph.resources
         ],
@@ -61,6 +62,20 @@ def to_json(graph: RecordedGraph) -> dict[str, Any]:
 
 
 Resource = dict[str, Any]
+
+
+def renamed_from(resource: RecordedResource) -> list[str]:
+    """The URNs a resource was known by before a rename (its name-only `aliases`): a diff
+    matches them, as the engine does, rather than deleting and creating."""
+    head, _, _ = resource.urn.rpartition("::")
+    return [
+        f"{head}::{spec['name']}"
+        for alias in resource.options.get("aliases", ())
+        if isinstance(spec := alias.get("spec"), dict)
+        and spec.get("name")
+        and not spec.get("type")
+        and not spec.get("parentUrn")
+    ]
 
 
 def tree(resources: Sequence[Resource]) -> Iterator[tuple[str, Resource]]:

@@ -33,7 +33,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from secretless_aks.components import fast_yaml
-from secretless_aks.offline.mocks import AzureMocks
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, AzureMocks
 from secretless_aks.offline.stack_file import read_config
 
 # The repository's root, where the platform program is (secretless_aks/offline/ -> root).
@@ -363,6 +363,24 @@ def with_project_defaults(
     return given
 
 
+def with_ci_stand_ins(
+    project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The stack's config, with a marked stand-in deployer where the project declares
+    `deployers` and the stack leaves it to CI (which sets it from its environment's
+    DEPLOYER_OBJECT_ID): the committed stack files carry no fake ids, and a fresh clone's
+    `make plan` still shows the deployer's grants."""
+    config = dict(stack_config)
+    key = f"{project_file['name']}:deployers"
+    if "deployers" in (project_file.get("config") or {}) and key not in config:
+        config[key] = [{"objectId": CI_DEPLOYER_STAND_IN, "principalType": "ServicePrincipal"}]
+    return config
+
+
+def read_project_file(project_dir: Path) -> dict[str, Any]:
+    return fast_yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+
+
 def run_program(
     stack: str,
     *,
@@ -386,9 +404,11 @@ def run_program(
     """
     placeholders = Placeholders()
     stack_config = read_stack_file(stack, project_dir) if config is None else config
-    project_file = fast_yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project_file = read_project_file(project_dir)
     project = project_file["name"]
-    given = with_project_defaults(stack, project_file, stack_config)
+    given = with_project_defaults(
+        stack, project_file, with_ci_stand_ins(project_file, stack_config)
+    )
     mocks = mocks or AzureMocks(preview=preview)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))  # the program imports modules beside it

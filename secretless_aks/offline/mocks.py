@@ -36,6 +36,9 @@ SIGNED_IN_ACCOUNT = {
     "subscriptionId": MOCK_SUBSCRIPTION_ID,
     "tenantId": MOCK_TENANT_ID,
 }
+# What the offline plan takes for `deployers` when a stack file leaves it to CI, which sets it
+# from its environment's DEPLOYER_OBJECT_ID (the committed stack files carry no fake ids).
+CI_DEPLOYER_STAND_IN = "88888888-7777-4666-8555-444444444444"
 _NAMESPACE = uuid.UUID("0f3f6f5e-35a4-4d8e-9a34-9c1b1f0a2e11")
 
 # The input that carries the Azure name, per resource type (azure-native autonames otherwise).

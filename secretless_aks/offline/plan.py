@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         if not (project_dir / "Pulumi.yaml").is_file():
             parser.error(f"--project {args.project}: no Pulumi.yaml there")
     try:
-        # Read once: the warnings and the run take the same config.
+        # Read once: the warnings, the run and the policy pack take the same config (the run
+        # adds the stand-in for the deployer CI sets, which the pack knows by its marker).
         stack_config = read_stack_file(args.stack, project_dir)
         for warning in plan_warnings(stack_config):
             print(f"warning: {warning}", file=sys.stderr)

@@ -9,8 +9,9 @@ cannot contain `$`):
                                              stack file's ciphertext, is only there for a
                                              secret from an encrypted config value
     {"$plan": "mocked", "value": "..."}      holds the mocked signed-in account (tenant,
-                                             subscription, deployer); the value names it, as
-                                             in "/subscriptions/<mocked subscription id>"
+                                             subscription, deployer) or the stand-in for the
+                                             deployer CI sets; the value names it, as in
+                                             "/subscriptions/<mocked subscription id>"
 
 so a script reading the JSON cannot mistake an unknown, a secret or an invented id for a real
 value. Text renders values the way `pulumi preview` does.
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from secretless_aks.offline.harness import UNKNOWN, Secret
-from secretless_aks.offline.mocks import SIGNED_IN_ACCOUNT
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, SIGNED_IN_ACCOUNT
 
 MARKER = "$plan"
 UNKNOWN_TEXT = "output<string>"
@@ -34,6 +35,7 @@ _MOCKED = {
     SIGNED_IN_ACCOUNT["tenantId"]: "<mocked tenant id>",
     SIGNED_IN_ACCOUNT["objectId"]: "<mocked deployer object id>",
     SIGNED_IN_ACCOUNT["clientId"]: "<mocked deployer client id>",
+    CI_DEPLOYER_STAND_IN: "<set by CI from DEPLOYER_OBJECT_ID>",
 }
 INDENT = "    "
 

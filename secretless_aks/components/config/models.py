@@ -315,6 +315,19 @@ class AppTeamConfig(ConfigModel):
     platform_vault_secrets: tuple[SecretName, ...] | None = None
 
 
+# The principal types ARM accepts for a principal that already exists (a deployer).
+DeployerPrincipalType = Literal["ServicePrincipal", "User", "Group"]
+
+
+class DeployerConfig(ConfigModel):
+    """One entry of `deployers`: a principal that runs `pulumi up` for the stack, and so
+    creates the Kubernetes objects and seeds the vault's secrets. CI sets its deploy identity
+    here from its environment's DEPLOYER_OBJECT_ID; the grants never depend on who runs."""
+
+    object_id: uuid.UUID
+    principal_type: DeployerPrincipalType
+
+
 class StackConfig(ConfigModel):
     """Everything one stack (environment) is configured with."""
 
@@ -324,6 +337,8 @@ class StackConfig(ConfigModel):
     location: Location
     cluster: ClusterConfig
     network: NetworkConfig
+    # Who gets the deployer's grants (AKS RBAC Cluster Admin, Key Vault Secrets Officer).
+    deployers: tuple[DeployerConfig, ...] = ()
     protect: StrictBool = False
     key_vault: KeyVaultConfig = KeyVaultConfig()
     services: tuple[ServiceConfig, ...] = ()

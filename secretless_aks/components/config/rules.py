@@ -280,6 +280,22 @@ def _team_lists_are_usable(team: AppTeamConfig) -> None:
         _secret_names_listed_once("platformVaultSecrets", team.platform_vault_secrets)
 
 
+def _someone_administers_the_cluster(stack: StackConfig) -> None:
+    if not stack.deployers and not stack.cluster.admin_group_object_ids:
+        raise KeyRuleError(
+            "deployers",
+            "is empty, and so is secretless-aks:cluster.adminGroupObjectIds: no one could "
+            "create the Kubernetes objects or administer the cluster. CI sets deployers from "
+            "its environment's DEPLOYER_OBJECT_ID; people belong in an admin group",
+        )
+
+
+def _deployers_listed_once(stack: StackConfig) -> None:
+    ids = [deployer.object_id for deployer in stack.deployers]
+    if len(set(ids)) != len(ids):
+        raise KeyRuleError("deployers", "each objectId must appear once")
+
+
 def _service_names_are_distinct(stack: StackConfig) -> None:
     names: set[str] = set()
     for service in stack.services:
@@ -441,6 +457,8 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     ),
     AppTeamConfig: (_team_lists_are_usable,),
     StackConfig: (
+        _someone_administers_the_cluster,
+        _deployers_listed_once,
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
         _each_team_has_its_own_name_and_group,

@@ -132,9 +132,7 @@ def test_the_aks_rbac_grants_run_beside_the_cluster_and_the_provider_waits_for_t
 def test_a_grant_that_waits_for_the_cluster_lengthens_the_path_beyond_the_floor(
     dev: RecordedGraph,
 ) -> None:
-    slower = critical_path(
-        with_edge(dev, DEPLOYER_CLUSTER_ADMIN, "cluster-aks")
-    )
+    slower = critical_path(with_edge(dev, DEPLOYER_CLUSTER_ADMIN, "cluster-aks"))
     assert slower.estimate == slower.floor + CREATE_SECONDS[ROLE_ASSIGNMENT]
     assert DEPLOYER_CLUSTER_ADMIN in [r.name for r, _ in slower.chain]
 

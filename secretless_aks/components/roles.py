@@ -260,6 +260,8 @@ DEPLOY_IDENTITY_GRANTS: dict[Role, Recipients] = {
     AKS_RBAC_WRITER: Recipients(kinds=(TEAM_GROUPS,)),
     RBAC_ADMINISTRATOR: Recipients(kinds=(TEAM_GROUPS,)),
 }
+
+
 def assign_to_deployers(
     prefix: str,
     grant: str,

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -360,8 +360,11 @@ class AzureMocks(pulumi.runtime.Mocks):
         preview: bool,
         stack_references: dict[str, ReferencedStack] | None = None,
         any_stack: ReferencedStack | None = None,
+        signed_in: Mapping[str, str] = SIGNED_IN_ACCOUNT,
     ) -> None:
         self.preview = preview
+        # Who `getClientConfig` says runs `pulumi up` (a person, or CI's deploy identity).
+        self.signed_in = dict(signed_in)
         self.stack_references = stack_references or {}
         self.any_stack = any_stack
         # Explicit azure-native providers by name -> the subscription each is configured with.
@@ -412,7 +415,7 @@ class AzureMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
         if args.token == "azure-native:authorization:getClientConfig":
-            account = dict(SIGNED_IN_ACCOUNT)
+            account = dict(self.signed_in)
             subscription = self._subscription(args.provider)
             if subscription is not None:  # an explicit provider: the one it is configured with
                 account["subscriptionId"] = subscription

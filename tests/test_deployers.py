@@ -21,6 +21,7 @@ from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, SIGNED_IN_ACCOUNT
 from tests import abac
 from tests.graph_queries import ROLE_ASSIGNMENT, grant, grants
 from tests.stack_configs import RICH_CONFIG, stack_config
+from tests.step_scripts import run_step
 
 BOOTSTRAP = PROJECT_DIR / "bootstrap"
 AZURE_ACTION = PROJECT_DIR / ".github" / "actions" / "pulumi-azure" / "action.yml"
@@ -196,13 +197,7 @@ def run_set_deployer(tmp_path: Path, stack: str, object_id: str) -> tuple[int, s
     step = action_step(SET_DEPLOYER)
     environment = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": stack}
     environment["DEPLOYER_OBJECT_ID"] = object_id
-    result = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_step(step["run"], environment)
     args = recorded.read_text().splitlines() if recorded.exists() else []
     return result.returncode, result.stdout + result.stderr, args
 

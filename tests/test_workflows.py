@@ -18,6 +18,7 @@ import yaml
 from secretless_aks.offline.harness import PROJECT_DIR, run_program
 from secretless_aks.offline.pr_comment import MARKER, build_comment
 from secretless_bootstrap import github
+from tests.step_scripts import run_step
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 AZURE_ACTION = PROJECT_DIR / ".github" / "actions" / "pulumi-azure" / "action.yml"
@@ -144,13 +145,7 @@ def exported_env(
     github_env = tmp_path / "github_env"
     github_env.write_text("")
     environment["GITHUB_ENV"] = str(github_env)
-    result = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_step(step["run"], environment)
     lines = github_env.read_text().splitlines()
     return result.returncode, dict(line.split("=", 1) for line in lines)
 

@@ -1,0 +1,17 @@
+"""Running a workflow or composite-action step's `run:` script as GitHub's runner does."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+
+
+def run_step(script: str, environment: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """`script` under bash -eo pipefail (GitHub's `shell: bash`), with only `environment`."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -30,14 +30,18 @@ help: ## List the targets (this one is the default)
 	@echo "  STACK=<stack> picks the stack (default dev); ARGS=... passes options to the plan (or the benchmark)."
 	@echo "  PROJECT=bootstrap plans the bootstrap project instead (make plan STACK=example PROJECT=bootstrap)."
 	@echo "  PLAN=<file> is the saved plan \`make policy\` checks (make policy PLAN=plan.json)."
+	@echo "  Scripts: run .venv/bin/python -m secretless_aks.offline.plan (exit 0 no changes, 2 changes"
+	@echo "  with --detailed-exitcode, 1 error); make itself exits 2 whenever a recipe fails."
 
 # Two markers in one virtual environment: the runtime requirements, then the development tools
 # on top, so that a fresh clone's first plan does not wait for pytest, pyright or actionlint.
+# Silent (@), and pip's own output on stderr: `make plan ARGS="--format json" | jq .` must see
+# nothing but the plan on stdout, on a fresh clone too.
 $(VENV)/.runtime: requirements.txt
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $@
+	@python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip >&2
+	@$(PY) -m pip install --quiet -r requirements.txt >&2
+	@touch $@
 
 $(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -46,8 +50,8 @@ $(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 # The bootstrap's GitHub provider SDK on top of the runtime, for `make plan PROJECT=bootstrap`
 # (`make test` has it from requirements-dev.txt).
 $(VENV)/.bootstrap: $(VENV)/.runtime bootstrap/requirements-github.txt
-	$(PY) -m pip install --quiet -r bootstrap/requirements-github.txt
-	touch $@
+	@$(PY) -m pip install --quiet -r bootstrap/requirements-github.txt >&2
+	@touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	python3 -m venv $(CHECKOV_VENV)
@@ -113,7 +117,7 @@ lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock and policy/requirements.
 	$(PIP_COMPILE) --output-file policy/requirements.txt policy/requirements.in
 
 plan: $(VENV)/.runtime $(if $(PROJECT),$(VENV)/.bootstrap) ## What the stack would create, offline: no Pulumi CLI or Azure account
-	$(PY) -m secretless_aks.offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
+	@$(PY) -m secretless_aks.offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
 
 # Without a plan, `make policy` says how to save one before it builds anything.
 ifneq ($(filter policy,$(MAKECMDGOALS)),)

@@ -1066,7 +1066,7 @@ def test_project_must_be_a_pulumi_project(capsys: pytest.CaptureFixture[str]) ->
     not_a_project = PROJECT_DIR / "secretless_aks"
     with pytest.raises(SystemExit) as exited:
         main(["example", "--project", str(not_a_project)])
-    assert exited.value.code == 2
+    assert exited.value.code == 1
     assert f"--project {not_a_project}: no Pulumi.yaml there" in capsys.readouterr().err
 
 

@@ -481,7 +481,7 @@ def test_output_writes_any_format_to_a_file(
 def test_detailed_exitcode_without_against_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["dev", "--detailed-exitcode"])
-    assert exited.value.code == 2
+    assert exited.value.code == 1  # a usage error, never "changes"
     assert "--detailed-exitcode needs --against" in capsys.readouterr().err
 
 

@@ -29,7 +29,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from secretless_aks.components.config import ConfigError
 from secretless_aks.contract import ContractError
@@ -55,6 +55,15 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 # The project the policy pack is for.
 PLATFORM_PROJECT = "secretless-aks"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits EXIT_ERROR: its own 2 would read as "changes" to a
+    script running with --detailed-exitcode."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 # Failures a person fixes (stack file, command line); `report` turns them into one line and exit 1.
@@ -91,7 +100,7 @@ def user_error(error: Exception) -> str | None:
 
 
 def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m secretless_aks.offline.plan",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

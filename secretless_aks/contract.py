@@ -1,7 +1,7 @@
 """The secretless-aks stack outputs: a versioned contract, and a typed reader for other programs.
 
 This module is the one place that knows the output names, their shapes and which are secret.
-The platform program exports through `OUTPUTS`, the README's output table is checked against
+The platform program exports through `OUTPUTS`, docs/contract.md's output table is checked against
 it, and other Pulumi projects read a platform stack with `PlatformStack`:
 
     platform = PlatformStack("organization/secretless-aks/dev")

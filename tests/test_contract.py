@@ -1,5 +1,5 @@
-"""The stack outputs contract: exports, README table and reader are one source of truth (the
-consumer template reads it: tests/test_consumer.py)."""
+"""The stack outputs contract: exports, the table in docs/contract.md and reader are one
+source of truth (the consumer template reads it: tests/test_consumer.py)."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ def test_services_output_lists_every_configured_service() -> None:
     assert graph.outputs["services"]["legacy"]["binding"] == "podIdentity"
 
 
-def test_readme_output_table_is_the_contract() -> None:
-    readme = (PROJECT_DIR / "README.md").read_text()
+def test_the_contract_pages_output_table_is_the_contract() -> None:
+    readme = (PROJECT_DIR / "docs" / "contract.md").read_text()
     table = readme.split("<!-- contract:begin -->")[1].split("<!-- contract:end -->")[0]
     rows = re.findall(
         r"^\| `(\w+)` \| ([^|]+) \| (yes|no) \| ([\d.]+) \| ([^|]+) \|$", table, re.MULTILINE

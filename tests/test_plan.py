@@ -427,7 +427,7 @@ def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_mo
     assert err.splitlines() == [
         "warning: secretless-aks:services[1] (legacy) uses AAD Pod Identity: archived since 2023 "
         "with no release, its NMI runs with host networking on every node; move it to "
-        "workloadIdentity (README: moving a service from pod identity)",
+        "workloadIdentity (docs/security.md: moving a service from pod identity)",
     ]
     # The policy pack's advice, under the plan: the tag only, not the digest.
     advice = [line for line in out.splitlines() if "image-pinned-by-digest" in line]

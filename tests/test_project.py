@@ -1,5 +1,5 @@
 """The Pulumi project file: what the CLI knows of this project's configuration, and what the
-README says of it."""
+docs say of it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from secretless_aks.components.config.models import PROJECT
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"
 README = PROJECT_DIR / "README.md"
+CONFIGURATION = PROJECT_DIR / "docs" / "configuration.md"
 REQUIREMENTS = PROJECT_DIR / "requirements.txt"
 CONFIG_TABLE_HEADER = ["Key", "Field", "Required / default", "Meaning"]
 
@@ -58,8 +59,8 @@ def test_every_config_key_the_program_reads_is_declared_with_a_description() -> 
         assert declaration["description"], key
 
 
-def test_readme_configuration_is_one_table_with_a_row_for_every_declared_key() -> None:
-    rows, after = markdown_table(README.read_text(), CONFIG_TABLE_HEADER)
+def test_the_configuration_page_is_one_table_with_a_row_for_every_declared_key() -> None:
+    rows, after = markdown_table(CONFIGURATION.read_text(), CONFIG_TABLE_HEADER)
     for row in rows:
         assert len(row) == len(CONFIG_TABLE_HEADER), row
     # A blank line ends a Markdown table: rows after it render as plain text.

@@ -1,6 +1,6 @@
 """The secretless-aks policy pack's rules, with no dependency on the Pulumi policy SDK.
 
-`RULES` is every rule in the order the README's table lists them; `evaluate` runs them over a
+`RULES` is every rule in the order docs/policy.md's table lists them; `evaluate` runs them over a
 `Stack`. The pack (`policy/__main__.py`) hands them to CrossGuard; the offline plan and
 `python -m policy.check` run them over a recorded or saved plan.
 """

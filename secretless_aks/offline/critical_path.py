@@ -104,7 +104,7 @@ CREATE_SECONDS: Mapping[str, float] = {
     "random:index/randomString:RandomString": 0,
 }
 
-# The floor, as the README states it (`floor_seconds` computes it).
+# The floor, as docs/performance.md states it (`floor_seconds` computes it).
 FLOOR = (
     "resource group → cluster identities | virtual network → subnet → control-plane role "
     "assignments → cluster → the longest of: agent pool, maintenance configuration, a grant "

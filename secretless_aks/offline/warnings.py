@@ -43,7 +43,7 @@ def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
     return [
         f"{SERVICES_KEY}[{index}] ({service.get('name')}) uses AAD Pod Identity: archived since "
         "2023 with no release, its NMI runs with host networking on every node; move it to "
-        "workloadIdentity (README: moving a service from pod identity)"
+        "workloadIdentity (docs/security.md: moving a service from pod identity)"
         for index, service in enumerate(services)
         if isinstance(service, dict) and service.get("binding") in POD_IDENTITY_BINDINGS
     ]

@@ -23,10 +23,10 @@ PLAN  ?=
 PROJECT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint checkov lock plan policy bench preview up
+.PHONY: help test lint checkov lock plan pr-comment policy bench preview up
 
 help: ## List the targets (this one is the default)
-	@awk -F ':.*## ' '/^[a-z]+:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "  STACK=<stack> picks the stack (default dev); ARGS=... passes options to the plan (or the benchmark)."
 	@echo "  PROJECT=bootstrap plans the bootstrap project instead (make plan STACK=example PROJECT=bootstrap)."
 	@echo "  PLAN=<file> is the saved plan \`make policy\` checks (make policy PLAN=plan.json)."
@@ -118,6 +118,13 @@ lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock and policy/requirements.
 
 plan: $(VENV)/.runtime $(if $(PROJECT),$(VENV)/.bootstrap) ## What the stack would create, offline: no Pulumi CLI or Azure account
 	@$(PY) -m secretless_aks.offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
+
+# The pull-request comment's plan, as pr-plan.yml makes it (pr-comment.yml adds the title, the
+# tests' status and the links). Silent, so that its stdout is the comment alone.
+STACKS ?= dev prod
+BASE   ?= origin/main
+pr-comment: $(VENV)/.runtime ## The pull request comment's plan against BASE, for STACKS (Markdown)
+	@$(PY) -m secretless_aks.offline.pr_comment --base $(BASE) --stacks $(STACKS)
 
 # Without a plan, `make policy` says how to save one before it builds anything.
 ifneq ($(filter policy,$(MAKECMDGOALS)),)

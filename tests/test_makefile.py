@@ -116,7 +116,7 @@ def test_make_policy_without_a_plan_says_how_to_save_one_and_builds_nothing(
 
 def test_make_alone_lists_every_target_with_a_description(tmp_path: Path) -> None:
     makefile = (PROJECT_DIR / "Makefile").read_text()
-    targets = re.findall(r"^([a-z]+):", makefile, re.MULTILINE)
+    targets = re.findall(r"^([a-z-]+):", makefile, re.MULTILINE)
     listed = dict(
         line.split(None, 2)[1:]
         for line in make(venv=tmp_path / "venv")

@@ -312,7 +312,12 @@ def test_a_region_move_reads_as_a_teardown_in_text(
     ]
     assert lines[lines.index(row) + 1].strip() == '+- location: "westeurope" => "northeurope"'
     # Pulumi's own words: one kind of change prints no total, and `+-` has no space after it.
-    assert lines[-3:] == ["Resources:", "    +-33 to replace", "    8 unchanged"]
+    summary = lines.index("Resources:")
+    assert lines[summary : summary + 3] == ["Resources:", "    +-33 to replace", "    8 unchanged"]
+    # The outputs other projects read change too, and the diff ends by saying so.
+    outputs = lines[summary + 4 :]
+    assert outputs[0] == "Outputs:"
+    assert outputs[1:] == ['  ~ location: "westeurope" => "northeurope"']
 
 
 def test_a_service_rename_deletes_the_old_and_creates_the_new(

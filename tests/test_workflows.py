@@ -173,21 +173,37 @@ def test_every_workflow_starts_read_only() -> None:
         assert permissions.get("contents", "read") == "read", path.name
 
 
-def test_pull_requests_get_tests_and_the_offline_plan_without_cloud_access() -> None:
+def test_pull_requests_get_the_offline_plan_and_the_tests_apart_without_cloud_access() -> None:
     pr = workflow("pr-plan.yml")
     assert set(pr["on"]) == {"pull_request"}
-    offline = pr["jobs"]["offline-plan"]
-    assert "permissions" not in offline  # the read-only default above
-    commands = "\n".join(step.get("run", "") for step in offline["steps"])
-    assert "make test" in commands
-    assert "python -m secretless_aks.offline.pr_comment --base" in commands
+    offline, tests = pr["jobs"]["offline-plan"], pr["jobs"]["tests"]
+    # The plan waits for nothing: a failing test never withholds it.
+    assert "needs" not in offline and "needs" not in tests
+    assert (offline["name"], tests["name"]) == ("Offline plan", "Tests")
+    for job in (offline, tests):
+        assert "permissions" not in job  # the read-only default above
+        assert "environment" not in job
+    plan = "\n".join(step.get("run", "") for step in offline["steps"])
+    assert 'make pr-comment STACKS="dev prod" BASE="origin/$BASE_REF" > comment/body.md' in plan
+    assert "make test" not in plan
+    checks = "\n".join(step.get("run", "") for step in tests["steps"])
+    assert "make test" in checks
     # The locks are checked against their inputs by pip-compile itself, not only by the tests.
     assert (
-        "make lock && git diff --exit-code -- requirements.lock policy/requirements.txt" in commands
+        "make lock && git diff --exit-code -- requirements.lock policy/requirements.txt" in checks
     )
-    assert "environment" not in offline
     assert steps_using(offline, "actions/checkout")[0]["with"]["fetch-depth"] == 0
     assert steps_using(offline, "actions/upload-artifact")[0]["with"]["name"] == "plan-comment"
+    # pr-comment.yml reads these names through the API.
+    script = pr_comment_script()
+    assert "const PLAN_JOB = 'Offline plan';" in script and "const TESTS_JOB = 'Tests';" in script
+
+
+def test_the_comment_is_posted_whatever_the_run_concluded() -> None:
+    job = workflow("pr-comment.yml")["jobs"]["comment"]
+    assert job["if"] == "github.event.workflow_run.event == 'pull_request'"
+    (download,) = steps_using(job, "actions/download-artifact")
+    assert download["continue-on-error"] is True  # a failed plan uploaded none
 
 
 def test_real_preview_runs_only_for_this_repositorys_branches_as_the_preview_identity() -> None:
@@ -472,13 +488,12 @@ def test_dependabot_watches_the_actions_and_every_python_project() -> None:
         assert update["cooldown"]["default-days"] >= 1
 
 
-def test_pr_comment_carries_marker_diff_and_picture_per_stack() -> None:
+def test_pr_comment_without_changes_says_so_per_stack() -> None:
     body = build_comment(["dev"], "HEAD")
     assert body.startswith(MARKER)
-    assert "### Stack `dev`:" in body
-    assert "```mermaid\nflowchart LR" in body
-    assert "(no diff:" not in body
-    assert "against HEAD" in body
+    assert "### Stack `dev`: no changes" in body
+    assert "No changes against `HEAD`." in body
+    assert "(no diff:" not in body and "```mermaid" not in body
 
 
 # pr-comment.yml's script, run as actions/github-script runs it (the body of an async function
@@ -527,8 +542,10 @@ new AsyncFunction('github', 'context', 'core', 'require', 'process', script)(
 """
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 RUN_URL = "https://github.com/o/r/actions/runs/42"
+PLAN_JOB = {"name": "Offline plan", "html_url": f"{RUN_URL}/job/0", "conclusion": "success"}
 PREVIEW_JOBS = [
-    {"name": "Tests and offline plan", "html_url": f"{RUN_URL}/job/1", "conclusion": "success"},
+    PLAN_JOB,
+    {"name": "Tests", "html_url": f"{RUN_URL}/job/1", "conclusion": "success"},
     {"name": "pulumi preview (dev)", "html_url": f"{RUN_URL}/job/2", "conclusion": "success"},
     {"name": "pulumi preview (prod)", "html_url": f"{RUN_URL}/job/3", "conclusion": "failure"},
 ]
@@ -548,11 +565,13 @@ def run_comment_script(
     pulls: list[dict[str, Any]] | None = None,
     comments: list[dict[str, Any]] | None = None,
     jobs: list[dict[str, Any]] | None = None,
+    uploaded: bool = True,
 ) -> list[list[Any]]:
     artifact = tmp_path / "plan-comment"
     artifact.mkdir(parents=True)
-    (artifact / "number").write_text(f"{number}\n")
-    (artifact / "body.md").write_text(body)
+    if uploaded:  # a failed plan uploads no artifact
+        (artifact / "number").write_text(f"{number}\n")
+        (artifact / "body.md").write_text(body)
     scenario = {
         "artifactDir": str(artifact),
         "run": {
@@ -605,7 +624,8 @@ def test_the_comment_goes_to_the_pull_request_whose_head_is_the_runs_commit(
     assert f"Planned at {HEAD_SHA[:12]} ([pr-plan run]({RUN_URL}))." in created["body"]
     assert f"- [pulumi preview (dev)]({RUN_URL}/job/2): success" in created["body"]
     assert f"- [pulumi preview (prod)]({RUN_URL}/job/3): failure" in created["body"]
-    assert "Tests and offline plan" not in created["body"]
+    status = f"Tests: **success** ([Tests]({RUN_URL}/job/1))"
+    assert created["body"].startswith(f"{MARKER}\n## secretless-aks: offline plan\n\n{status}")
     assert outcome(calls) == []
 
 
@@ -621,6 +641,39 @@ def test_a_fork_pull_request_is_found_by_the_forks_owner_and_repository(tmp_path
     ((_, created),) = writes(calls)
     assert created["issue_number"] == 7
     assert "(dev)]" in created["body"] and "skipped" in created["body"]
+
+
+@needs_node
+def test_failed_tests_change_only_the_status_line_and_the_plan_stays(tmp_path: Path) -> None:
+    failed = [PLAN_JOB, {"name": "Tests", "html_url": f"{RUN_URL}/job/1", "conclusion": "failure"}]
+    body = f"{MARKER}\n### Stack `dev`: +1 to create\nTests: **success** (the artifact says)\n"
+    ((_, created),) = writes(run_comment_script(tmp_path, body=body, jobs=failed))
+    lines = created["body"].splitlines()
+    assert lines[:4] == [
+        MARKER,
+        "## secretless-aks: offline plan",
+        "",
+        f"Tests: **failure** ([Tests]({RUN_URL}/job/1))",
+    ]
+    assert "### Stack `dev`: +1 to create" in created["body"]
+
+
+@pytest.mark.parametrize("conclusion", ["failure", "cancelled"])
+@needs_node
+def test_a_failed_plan_replaces_the_last_plan_with_the_failure_and_its_job(
+    tmp_path: Path, conclusion: str
+) -> None:
+    failed = [{**PLAN_JOB, "conclusion": conclusion}, PREVIEW_JOBS[1]]
+    comments = [{"id": 4, "user": BOT, "body": f"{MARKER}\n### Stack `dev`: the old plan"}]
+    calls = run_comment_script(tmp_path, jobs=failed, comments=comments, uploaded=False)
+    ((endpoint, updated),) = writes(calls)
+    assert (endpoint, updated["comment_id"]) == ("issues.updateComment", 4)
+    assert (
+        f"**No plan for {HEAD_SHA[:12]}**: the job [Offline plan]({RUN_URL}/job/0) ended "
+        f"{conclusion}." in updated["body"]
+    )
+    assert "### Stack" not in updated["body"] and "```" not in updated["body"]
+    assert outcome(calls) == []
 
 
 @needs_node

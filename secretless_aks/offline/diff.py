@@ -66,11 +66,24 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class OutputChange:
+    """A stack output that appears (`create`), changes (`update`) or goes (`delete`), at the
+    deepest path where the two sides still differ as wholes (`services.billing`)."""
+
+    op: str
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
 class Diff:
     project: str
     stack: str
     # Every resource of either side: the after side in program order, then what is deleted.
     resources: tuple[ResourceChange, ...] = field(default=())
+    # The outputs are the contract other projects read: a change to them is part of the diff.
+    outputs: tuple[OutputChange, ...] = field(default=())
 
     @property
     def changes(self) -> list[ResourceChange]:
@@ -178,7 +191,29 @@ def diff_plans(before: dict[str, Any], after: dict[str, Any]) -> Diff:
         for r in before.get("resources", [])
         if r["urn"] not in after_urns | taken_over
     ]
-    return Diff(str(after.get("project", "")), str(after.get("stack", "")), tuple(resources))
+    outputs = tuple(_output_changes(before.get("outputs", {}), after.get("outputs", {}), ""))
+    return Diff(
+        str(after.get("project", "")), str(after.get("stack", "")), tuple(resources), outputs
+    )
+
+
+def _output_changes(before: Any, after: Any, path: str) -> Iterator[OutputChange]:
+    """Changes between two output values, by key where both sides are plain objects."""
+    both_objects = all(
+        isinstance(side, dict) and plan_values.marker(side) is None for side in (before, after)
+    )
+    if not both_objects:
+        if before != after:
+            yield OutputChange("update", path, before, after)
+        return
+    for key in list(before) + [key for key in after if key not in before]:
+        where = f"{path}.{key}" if path else str(key)
+        if key not in after:
+            yield OutputChange("delete", where, before[key], None)
+        elif key not in before:
+            yield OutputChange("create", where, None, after[key])
+        else:
+            yield from _output_changes(before[key], after[key], where)
 
 
 def _renamed_from(resource: Resource, old: dict[str, Resource], claimed: set[str]) -> str | None:
@@ -205,7 +240,7 @@ def _compare(before: Resource, after: Resource, renewed: dict[str, str]) -> Reso
 # --- text ------------------------------------------------------------------------------------
 
 
-def _property_lines(change: PropertyChange, indent: str, *, details: bool) -> list[str]:
+def property_lines(change: PropertyChange, indent: str, *, details: bool) -> list[str]:
     symbol = "+-" if change.replaces else "~"
     if change.cause is not None:
         if plan_values.marker(change.after) != "unknown":  # an object with parts from it
@@ -267,11 +302,14 @@ def render_diff(diff: Diff, *, against: str, details: bool = False) -> str:
         below = [
             line
             for prop in change.properties
-            for line in _property_lines(prop, indent, details=details)
+            for line in property_lines(prop, indent, details=details)
         ]
         if change.op == "replace" and PROVIDER_REASON in change.replace_reasons:
             provider = (resource["provider"] or "").rsplit("::", 1)[-1]
             below.append(f"{indent}+- provider: {provider} is replaced")
+        if details and change.op in ("create", "delete") and resource["custom"]:
+            # As `pulumi preview --diff` shows what it creates or deletes: every input.
+            below += plan_values.rows(resource["inputs"], indent, sort=True)
         plan = "" if change.op == "same" else change.op
         rows.append(
             Row(
@@ -283,7 +321,30 @@ def render_diff(diff: Diff, *, against: str, details: bool = False) -> str:
                 tuple(below),
             )
         )
-    return "\n".join([*header, "", *table(rows), "", *summary(diff)])
+    return "\n".join(
+        [*header, "", *table(rows), "", *summary(diff), *outputs_diff(diff, details=details)]
+    )
+
+
+def outputs_diff(diff: Diff, *, details: bool = False) -> list[str]:
+    """`Outputs:` with what appears (+), changes (~) and goes (-), as `pulumi preview` ends."""
+    if not diff.outputs:
+        return []
+    width = max(len(change.path) for change in diff.outputs)
+    lines = ["", "Outputs:"]
+    for change in diff.outputs:
+        lead = f"  {PREFIXES[change.op].strip()} {change.path.ljust(width)}: "
+        if change.op == "update":
+            before, after = plan_values.inline(change.before), plan_values.inline(change.after)
+            lines.append(f"{lead}{before} => {after}")
+            continue
+        value = change.after if change.op == "create" else change.before
+        if details:
+            first, *rest = plan_values.render(value, " " * len(lead), sort=True)
+            lines += [lead + first, *rest]
+        else:
+            lines.append(lead + plan_values.inline(value))
+    return lines
 
 
 def diff_as_json(diff: Diff, *, against: str) -> dict[str, Any]:
@@ -312,8 +373,18 @@ def diff_as_json(diff: Diff, *, against: str) -> dict[str, Any]:
                     if change.op == "replace"
                     else {}
                 ),
+                # What is created or deleted, in full (as `pulumi preview --diff --json`).
+                **(
+                    {"inputs": change.resource["inputs"]}
+                    if change.op in ("create", "delete") and change.resource["custom"]
+                    else {}
+                ),
             }
             for change in diff.changes
+        ],
+        "outputs": [
+            {"op": change.op, "path": change.path, "before": change.before, "after": change.after}
+            for change in diff.outputs
         ],
         "summary": {op: diff.count(op) for op in OPS} | {"same": diff.count("same") + 1},
     }

@@ -8,7 +8,7 @@ is marked wherever it appears.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,9 +187,12 @@ def _short_type(type_: str) -> str:
     return type_.rsplit(":", 1)[-1]
 
 
-def _picture(graph: RecordedGraph) -> _Picture:
+def _picture(graph: RecordedGraph, only: Collection[str] | None = None) -> _Picture:
     components = {r.urn: r for r in graph.resources if not r.custom}
-    drawn = sorted((r for r in graph.resources if r.custom), key=lambda r: (r.parent or "", r.name))
+    drawn = sorted(
+        (r for r in graph.resources if r.custom and (only is None or r.urn in only)),
+        key=lambda r: (r.parent or "", r.name),
+    )
     ids = {r.urn: f"r{index}" for index, r in enumerate(drawn)}
     by_owner: dict[str, list[tuple[str, str, str]]] = {}
     for r in drawn:
@@ -212,9 +215,10 @@ def _picture(graph: RecordedGraph) -> _Picture:
     return _Picture(groups, sorted(edges, key=lambda e: (int(e[0][1:]), int(e[1][1:]))))
 
 
-def render_mermaid(graph: RecordedGraph) -> str:
-    """A flowchart GitHub renders in a PR comment: components as boxes, arrows in creation order."""
-    picture = _picture(graph)
+def render_mermaid(graph: RecordedGraph, only: Collection[str] | None = None) -> str:
+    """A flowchart GitHub renders in a PR comment: components as boxes, arrows in creation order;
+    with `only`, just the resources of those URNs."""
+    picture = _picture(graph, only)
     lines = ["flowchart LR"]
     for index, (label, nodes) in enumerate(picture.groups):
         if label:
@@ -224,6 +228,18 @@ def render_mermaid(graph: RecordedGraph) -> str:
             lines.append("  end")
     lines += [f"  {source} --> {target}" for source, target in picture.edges]
     return "\n".join(lines)
+
+
+def neighbourhood(graph: RecordedGraph, urns: Collection[str]) -> set[str]:
+    """`urns` and the resources directly linked to them, either way (what a change touches)."""
+    around = set(urns)
+    for r in graph.resources:
+        sources = set(r.dependencies).union(*r.property_dependencies.values())
+        if r.urn in urns:
+            around |= sources
+        elif sources & set(urns):
+            around.add(r.urn)
+    return around
 
 
 def render_dot(graph: RecordedGraph) -> str:

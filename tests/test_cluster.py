@@ -143,16 +143,11 @@ def test_kubelet_identity_output_keeps_its_object_id(dev: RecordedGraph) -> None
     }
 
 
-def test_local_accounts_and_admin_groups_follow_the_config() -> None:
+def test_admin_groups_follow_the_config_and_local_accounts_stay_off() -> None:
     group = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
-    graph = run_program(
-        "dev",
-        config=stack_config(
-            cluster={"disableLocalAccounts": False, "adminGroupObjectIds": [group]}
-        ),
-    )
+    graph = run_program("dev", config=stack_config(cluster={"adminGroupObjectIds": [group]}))
     inputs = graph.by_type(MANAGED_CLUSTER)[0].inputs
-    assert inputs["disableLocalAccounts"] is False
+    assert inputs["disableLocalAccounts"] is True
     assert inputs["aadProfile"]["adminGroupObjectIDs"] == [group]
 
 

@@ -433,7 +433,7 @@ def test_more_than_twenty_credentials_on_one_identity_is_rejected() -> None:
     )
     assert (
         "secretless-aks:services[0].additionalServiceAccounts: 21 ServiceAccounts would need 21 "
-        "federated credentials; Azure allows 20 per identity"
+        "federated credentials; Azure allows 20 federated credentials per identity"
     ) in message
 
 

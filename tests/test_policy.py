@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,16 @@ from typing import Any
 import pytest
 
 from policy.check import main as check
-from policy.secretless_policy import RULES, Level, Settings, Stack, evaluate
+from policy.secretless_policy import RULES, Level, Settings, Stack, evaluate, sources
 from policy.secretless_policy.key_vault import readable_secret_name
 from policy.secretless_policy.kubernetes import credential_like
+from policy.secretless_policy.sources import ADVISORY, CONFIG, INVARIANT, SOURCES
+from secretless_aks.components.config import rules as config_rules
 from secretless_aks.components.secret_names import SecretNameError, validate_secret_name
 from secretless_aks.offline.formats import to_json
-from secretless_aks.offline.harness import run_program
+from secretless_aks.offline.harness import ProgramFailedError, run_program
 from secretless_aks.offline.stack_file import read_config
+from tests.stack_configs import stack_config
 
 RICH = Path("tests/stacks/Pulumi.rich.yaml")
 Plan = dict[str, Any]
@@ -674,3 +678,64 @@ def test_the_policy_page_lists_every_rule_with_its_level() -> None:
         if line.startswith("| `") and line.split("|")[2].strip() in ("mandatory", "advisory")
     ]
     assert listed == [(rule.name, rule.level.value) for rule in RULES]
+
+
+# --- one source of truth: what the configuration accepts, the mandatory rules accept ---------
+
+# A stack file that breaks each config-judged rule, if the configuration let it through.
+BREAKS_BY_CONFIG: dict[str, dict[str, Any]] = {
+    "aks-local-accounts-disabled": stack_config(cluster={"disableLocalAccounts": False}),
+    "key-vault-purge-protection": stack_config("prod", keyVault={"purgeProtection": False}),
+    "federated-credential-limit": stack_config(
+        services=[
+            {
+                "name": "orders",
+                "additionalServiceAccounts": [
+                    {"namespace": "jobs", "serviceAccount": f"job-{i}"} for i in range(20)
+                ],
+            }
+        ]
+    ),
+}
+
+
+def test_every_rule_has_one_source_and_only_advisories_are_advisory() -> None:
+    assert set(SOURCES) == RULE_NAMES
+    for rule in RULES:
+        source = SOURCES[rule.name]
+        assert (source.kind == ADVISORY) == (rule.level == Level.ADVISORY), rule.name
+        if source.kind == INVARIANT:
+            assert source.why, rule.name
+    assert set(BREAKS_BY_CONFIG) == {name for name, s in SOURCES.items() if s.kind == CONFIG}
+
+
+@pytest.mark.parametrize("rule", sorted(BREAKS_BY_CONFIG))
+def test_the_configuration_refuses_what_a_config_judged_rule_forbids_in_its_words(
+    rich: Plan, rule: str
+) -> None:
+    source = SOURCES[rule]
+    with pytest.raises(ProgramFailedError) as failed:
+        run_program("dev", config=BREAKS_BY_CONFIG[rule])
+    problems = str(failed.value.error).splitlines()[1:]
+    key = re.escape(f"secretless-aks:{source.key}").replace(r"\.", r"(\[\d+\])?\.")
+    assert any(re.match(rf"  - {key}: .*{re.escape(source.words)}", p) for p in problems), problems
+    # The rule says it in the same words, when a plan gets past the configuration.
+    (edit, settings) = next((c[1], c[3]) for c in BROKEN if c[0] == rule)
+    violations = evaluate(
+        RULES, Stack.from_plan(broken(rich, edit)), settings or settings_of("rich")
+    )
+    assert any(source.words in v.message for v in violations if v.rule == rule)
+
+
+def test_the_configuration_and_the_pack_hold_the_same_words() -> None:
+    assert config_rules.LOCAL_ACCOUNTS_WORDS == sources.LOCAL_ACCOUNTS_WORDS
+    assert config_rules.PURGE_PROTECTION_WORDS == sources.PURGE_PROTECTION_WORDS
+    assert config_rules.FEDERATED_LIMIT_WORDS == sources.FEDERATED_LIMIT_WORDS
+
+
+def test_the_policy_page_says_who_else_judges_each_rule() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "policy.md").read_text()
+    for name, source in SOURCES.items():
+        cell = f"config: `{source.key}`" if source.kind == CONFIG else source.kind
+        (row,) = [line for line in page.splitlines() if line.startswith(f"| `{name}` |")]
+        assert row.endswith(f"| {cell} |"), row

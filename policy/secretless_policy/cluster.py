@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .model import Level, Resource, Rule, Settings, applies_to, differs, is_unknown
+from .sources import LOCAL_ACCOUNTS_WORDS
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 
@@ -52,10 +53,7 @@ def _entra_rbac(cluster: Resource, _: Settings) -> Iterable[str]:
 @applies_to(CLUSTER)
 def _local_accounts(cluster: Resource, _: Settings) -> Iterable[str]:
     if differs(cluster.get("disableLocalAccounts"), True):
-        yield (
-            "set disableLocalAccounts to true: a local admin kubeconfig is a static cluster "
-            "credential"
-        )
+        yield f"set disableLocalAccounts to true: {LOCAL_ACCOUNTS_WORDS}"
 
 
 @applies_to(CLUSTER)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from .cluster import CLUSTER
 from .model import Resource, Rule, Settings, Stack, applies_to, known
 from .role_assignments import IDENTITY
+from .sources import FEDERATED_LIMIT_WORDS
 
 FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 AUDIENCE = "api://AzureADTokenExchange"
@@ -70,9 +71,8 @@ def _limit(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]:
                 yield (
                     credential,
                     (
-                        f"an identity holds at most {MAX_PER_IDENTITY} federated credentials; "
-                        f"this one has {len(credentials)}: split the service accounts across "
-                        "identities"
+                        f"{FEDERATED_LIMIT_WORDS}; this one has {len(credentials)}: split the "
+                        "service accounts across identities"
                     ),
                 )
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from .model import Level, Resource, Rule, Settings, applies_to, differs, is_secret, known
+from .sources import PURGE_PROTECTION_WORDS
 
 VAULT = "azure-native:keyvault:Vault"
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
@@ -56,8 +57,7 @@ def _purge_protection(protected: bool) -> Rule:
         if settings.protect == protected and differs(purge_protection, True):
             yield (
                 "set properties.enablePurgeProtection to true (secretless-aks:keyVault."
-                "purgeProtection): a deleted vault and its secrets then stay recoverable for "
-                "the retention period"
+                f"purgeProtection): {PURGE_PROTECTION_WORDS}"
             )
 
     if protected:

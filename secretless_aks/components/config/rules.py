@@ -40,6 +40,18 @@ AKS_RESERVED_RANGES = tuple(
 )
 
 
+# Where the policy pack judges the same thing, the rule here refuses it in the same words
+# (policy/secretless_policy/sources.py holds the table; tests/test_policy.py compares them).
+LOCAL_ACCOUNTS_WORDS = "a local admin kubeconfig is a static cluster credential"
+PURGE_PROTECTION_WORDS = (
+    "a deleted vault and its secrets then stay recoverable for the retention period"
+)
+FEDERATED_LIMIT_WORDS = (
+    f"Azure allows {azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials per "
+    "identity"
+)
+
+
 class KeyRuleError(ValueError):
     """A broken rule, reported against `key` (relative to the model the rule checks)."""
 
@@ -66,6 +78,11 @@ def _user_pool_zones_appear_once(pool: UserPoolConfig) -> None:
     zones = pool.availability_zones or ()
     if len(set(zones)) != len(zones):
         raise KeyRuleError("availabilityZones", "each entry must appear once")
+
+
+def _local_accounts_stay_disabled(cluster: ClusterConfig) -> None:
+    if not cluster.disable_local_accounts:
+        raise KeyRuleError("disableLocalAccounts", f"must stay true: {LOCAL_ACCOUNTS_WORDS}")
 
 
 def _network_policy_runs_on_the_plugin(cluster: ClusterConfig) -> None:
@@ -244,12 +261,11 @@ def _additional_accounts_fit_one_identity(service: ServiceConfig) -> None:
     accounts = service.federated_service_accounts
     if len(set(accounts)) != len(accounts):
         raise KeyRuleError("additionalServiceAccounts", "each ServiceAccount must appear once")
-    limit = azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY
-    if len(accounts) > limit:
+    if len(accounts) > azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY:
         raise KeyRuleError(
             "additionalServiceAccounts",
             f"{len(accounts)} ServiceAccounts would need {len(accounts)} federated credentials; "
-            f"Azure allows {limit} per identity",
+            f"{FEDERATED_LIMIT_WORDS}",
         )
 
 
@@ -406,6 +422,15 @@ def _nodes(count: int) -> str:
     return f"{count} node{'' if count == 1 else 's'}"
 
 
+def _protected_vaults_keep_purge_protection(stack: StackConfig) -> None:
+    vault = stack.key_vault
+    if stack.protect and vault.existing is None and vault.purge_protection is False:
+        raise KeyRuleError(
+            "keyVault.purgeProtection",
+            f"must be true on a protected stack (protect: true): {PURGE_PROTECTION_WORDS}",
+        )
+
+
 def _seeded_secrets_can_be_deleted(stack: StackConfig) -> None:
     # azure-native writes a secret through ARM but deletes it through the vault's data plane
     # (custom_keyvault.go in pulumi-azure-native): with public access disabled, removing a
@@ -436,6 +461,7 @@ def _seeded_secrets_go_to_this_subscription(stack: StackConfig) -> None:
 RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     ClusterConfig: (
         _no_repeats,
+        _local_accounts_stay_disabled,
         _network_policy_runs_on_the_plugin,
         _pinned_version_outlives_auto_upgrades,
         _maintenance_window_has_work,
@@ -464,6 +490,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _each_team_has_its_own_name_and_group,
         _each_namespace_has_one_owner,
         _subnet_holds_the_pods,
+        _protected_vaults_keep_purge_protection,
         _seeded_secrets_can_be_deleted,
         _seeded_secrets_go_to_this_subscription,
     ),

@@ -926,8 +926,8 @@ def test_a_missing_subscription_is_refused_as_the_cli_refuses_it() -> None:
     with pytest.raises(MissingConfigError) as missing:
         bootstrap(subscriptionId=None)
     assert str(missing.value) == (
-        "Stack 'example' is missing configuration value 'subscriptionId': Pulumi.yaml "
-        "declares it with no default"
+        "Pulumi.example.yaml: bootstrap:subscriptionId is missing, and Pulumi.yaml declares it "
+        "with no default"
     )
 
 

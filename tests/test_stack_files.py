@@ -25,6 +25,7 @@ from secretless_aks.offline.harness import (
 )
 from secretless_aks.offline.plan import main
 from secretless_aks.offline.stack_file import MAX_NESTING, StackFileError
+from tests.stack_configs import stack_config
 
 STACK_FILE = "Pulumi.dev.yaml"
 # What the program needs beside its stack file; linked, not copied.
@@ -239,8 +240,8 @@ def test_plan_of_an_empty_stack_file_reports_the_missing_config_not_the_file(
     assert out == ""
     # What the CLI says first: the keys Pulumi.yaml declares with no default.
     assert err == (
-        "error: Stack 'dev' is missing configuration values 'cluster' and 'network': "
-        "Pulumi.yaml declares them with no default\n"
+        "error: Pulumi.dev.yaml: secretless-aks:cluster is missing; secretless-aks:network is "
+        "missing, and Pulumi.yaml declares them with no default\n"
     )
 
 
@@ -309,6 +310,32 @@ def test_a_declared_key_without_a_default_is_required_as_the_cli_requires_it() -
     with pytest.raises(MissingConfigError) as missing:
         with_project_defaults("dev", project, {})
     assert str(missing.value) == (
-        "Stack 'dev' is missing configuration values 'cluster' and 'zone': Pulumi.yaml "
-        "declares them with no default"
+        "Pulumi.dev.yaml: p:cluster is missing; p:zone is missing, and Pulumi.yaml declares "
+        "them with no default"
+    )
+
+
+def test_a_misspelled_block_is_named_with_its_file_its_key_and_the_key_it_was_meant_to_be(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def write(stack: str, config: dict[str, object]) -> None:
+        (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+
+    typo = stack_config()
+    typo["secretles-aks:cluster"] = typo.pop("secretless-aks:cluster")
+    write("typo", typo)
+    assert main(["typo"], project_dir=project) == 1
+    assert capsys.readouterr().err == (
+        "error: Pulumi.typo.yaml: secretless-aks:cluster is missing (the file has "
+        "'secretles-aks:cluster': did you mean 'secretless-aks:cluster'?), and Pulumi.yaml "
+        "declares it with no default\n"
+    )
+    # An optional block in a misspelled namespace would reach no one: refused, naming both.
+    optional = stack_config()
+    optional["secretles-aks:services"] = optional.pop("secretless-aks:services")
+    write("optional", optional)
+    assert main(["optional"], project_dir=project) == 1
+    assert capsys.readouterr().err == (
+        "error: invalid configuration in Pulumi.optional.yaml (1 problem):\n"
+        "  - secretles-aks:services: unknown namespace (did you mean 'secretless-aks:services'?)\n"
     )

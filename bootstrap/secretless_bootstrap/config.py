@@ -36,6 +36,7 @@ from pydantic.alias_generators import to_camel
 from secretless_aks.components import azure_limits, roles
 from secretless_aks.components.azure_limits import NameLimit
 from secretless_aks.components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN, ConfigError
+from secretless_aks.components.config.problems import misspelled_namespace
 from secretless_aks.components.naming import EnvironmentNames
 from secretless_bootstrap import naming
 
@@ -306,6 +307,10 @@ def parse_bootstrap_config(
     raw: dict[str, Any] = {}
     refused: set[str] = set()  # fields with an encrypted value: reported, not missing
     for key, text in sorted(values.items()):
+        meant = misspelled_namespace(key, PROJECT)
+        if meant is not None:
+            problems.append((key, f"{key}: unknown namespace (did you mean {meant!r}?)"))
+            continue
         if key != LOCATION_KEY and not key.startswith(f"{PROJECT}:"):
             continue  # another package's settings (the provider's, say)
         if key not in _FIELDS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import difflib
 import gc
 import hashlib
 import json
@@ -353,12 +354,12 @@ def with_project_defaults(
         if "default" in declaration:
             given[full_key] = declaration["default"]
         else:
-            missing.append(key)
+            missing.append(full_key)
     if missing:
-        keys = " and ".join(f"'{key}'" for key in missing)
         raise MissingConfigError(
-            f"Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} "
-            f"{keys}: Pulumi.yaml declares {'them' if len(missing) > 1 else 'it'} with no default"
+            f"Pulumi.{stack}.yaml: "
+            + "; ".join(f"{key} is missing{_closest(key, stack_config)}" for key in missing)
+            + f", and Pulumi.yaml declares {'them' if len(missing) > 1 else 'it'} with no default"
         )
     return given
 
@@ -375,6 +376,12 @@ def with_ci_stand_ins(
     if "deployers" in (project_file.get("config") or {}) and key not in config:
         config[key] = [{"objectId": CI_DEPLOYER_STAND_IN, "principalType": "ServicePrincipal"}]
     return config
+
+
+def _closest(key: str, stack_config: Mapping[str, Any]) -> str:
+    """Where the stack holds a key close to a missing one (a misspelled namespace, say)."""
+    close = difflib.get_close_matches(key, [k for k in stack_config if k != key], n=1, cutoff=0.8)
+    return f" (the file has {close[0]!r}: did you mean {key!r}?)" if close else ""
 
 
 def read_project_file(project_dir: Path) -> dict[str, Any]:

@@ -57,6 +57,7 @@ from secretless_aks.components.config.problems import (
     Key,
     describe,
     key_path,
+    misspelled_namespace,
     model_in,
     suggestion,
 )
@@ -139,6 +140,12 @@ def parse_config(
     # Keys holding encrypted values other than `secrets`: rejected, and never shown.
     hidden: set[str] = set()
     for full_key, text in sorted(values.items()):
+        meant = misspelled_namespace(full_key, project)
+        if meant is not None:
+            problems.append(
+                ((full_key,), f"{full_key}: unknown namespace (did you mean {meant!r}?)")
+            )
+            continue
         field = _field_of(full_key, project, model)
         if field is None:
             continue

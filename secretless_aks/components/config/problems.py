@@ -150,3 +150,15 @@ def suggestion(loc: Key, root: type[BaseModel] = StackConfig) -> str:
     if close:
         return f" (did you mean {close[0]!r}?)"
     return f"; known keys: {', '.join(sorted(known))}"
+
+
+def misspelled_namespace(full_key: str, project: str) -> str | None:
+    """For a key in a namespace that is nearly the project's (`secretles-aks:cluster`), the
+    key it was meant to be. Pulumi hands another namespace's keys to that package, so the
+    program would otherwise never see the value."""
+    namespace, colon, key = full_key.partition(":")
+    if not colon or namespace == project:
+        return None
+    if difflib.get_close_matches(namespace, [project], n=1, cutoff=0.8):
+        return f"{project}:{key}"
+    return None

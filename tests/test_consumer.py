@@ -17,6 +17,7 @@ import pytest
 
 import secretless_aks
 from secretless_aks import contract
+from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, run_program
 from secretless_aks.offline.plan import main
 from secretless_aks.offline.plan_values import encode
@@ -172,6 +173,27 @@ def test_outputs_that_break_the_contract_are_one_error_naming_the_output(
     assert plan_error(capsys, written(tmp_path, outputs)) == error
 
 
+def test_the_consumer_plans_against_a_saved_platform_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What `make plan STACK=dev ARGS="--format json --output plan.json"` saves for the platform.
+    saved = tmp_path / "platform-plan.json"
+    planned = run_program("dev", config=stack_config(appTeams=[INVOICES_TEAM]), preview=True)
+    saved.write_text(json.dumps(to_json(planned)))
+    argv = ["dev", "--project", str(CONSUMER), "--platform-outputs", str(saved)]
+    assert main([*argv, "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    created = Counter(resource["type"] for resource in document["resources"])
+    assert {type_: created[type_] for type_ in EXPECTED} == EXPECTED
+    (credential,) = [
+        r for r in document["resources"] if r["type"].endswith("FederatedIdentityCredential")
+    ]
+    assert credential["inputs"]["issuer"] == {"$plan": "unknown"}
+    assert f"warning: {saved} is a platform plan" in err
+    assert "Traceback" not in err
+
+
 def test_an_outputs_file_that_is_not_one_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -179,7 +201,8 @@ def test_an_outputs_file_that_is_not_one_is_refused(
     listed.write_text("[]")
     assert plan_error(capsys, listed) == (
         f"error: {listed} holds no stack outputs: expected a JSON object of output names and "
-        "values, as `pulumi stack output --json --show-secrets` prints them"
+        "values, as `pulumi stack output --json --show-secrets` prints them, or a platform "
+        "plan saved with --format json"
     )
 
 

@@ -320,6 +320,23 @@ def _known_inputs_over_unknown_outputs(inputs: dict[str, Any], outputs: dict[str
     return merged
 
 
+# A plan saved with `python -m secretless_aks.offline.plan --format json` (formats.PLAN_FORMAT).
+PLAN_FORMAT_PREFIX = "secretless-aks-plan/"
+_MARKER = "$plan"
+
+
+def _as_previewed(value: Any) -> Any:
+    """A planned value as a preview's StackReference holds it: what the plan marks unknown or
+    secret (never shown there) is unknown; an invented id is the text that names it."""
+    if isinstance(value, dict) and _MARKER in value:
+        return value.get("value", "") if value[_MARKER] == "mocked" else rpc.UNKNOWN
+    if isinstance(value, dict):
+        return {key: _as_previewed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_previewed(item) for item in value]
+    return value
+
+
 class OutputsFileError(Exception):
     """A file of stack outputs that is not one."""
 
@@ -330,24 +347,33 @@ class ReferencedStack:
 
     outputs: dict[str, Any]
     secret_output_names: frozenset[str] = frozenset()
+    # From a saved plan: what Azure would compute is unknown there, so is the reference.
+    planned: bool = False
 
     @classmethod
     def from_outputs_file(cls, path: Path) -> ReferencedStack:
         """A platform stack's outputs as `pulumi stack output --json --show-secrets` prints them
-        (a flat object of output name -> value). --show-secrets prints secrets in clear; the
-        contract's secret outputs (the kubeconfig) are secret again, as a StackReference has them.
+        (a flat object of output name -> value), or a platform plan saved with `--format json`
+        (its `outputs`: what Azure would compute is unknown, as it is in a preview). Secrets
+        print in clear with --show-secrets and not at all in a plan; the contract's secret
+        outputs (the kubeconfig) are secret again, as a StackReference has them.
         """
         try:
-            outputs = json.loads(path.read_text())
+            document = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise OutputsFileError(f"cannot read platform outputs from {path}: {error}") from None
-        if not isinstance(outputs, dict):
+        if not isinstance(document, dict):
             raise OutputsFileError(
                 f"{path} holds no stack outputs: expected a JSON object of output names and "
-                "values, as `pulumi stack output --json --show-secrets` prints them"
+                "values, as `pulumi stack output --json --show-secrets` prints them, or a "
+                "platform plan saved with --format json"
             )
+        planned = str(document.get("format", "")).startswith(PLAN_FORMAT_PREFIX)
+        outputs = _as_previewed(document.get("outputs", {})) if planned else document
+        if not isinstance(outputs, dict):
+            raise OutputsFileError(f"{path}: the plan's outputs are not an object")
         secret = {spec.name for spec in contract.OUTPUTS if spec.secret}
-        return cls(outputs, frozenset(secret & set(outputs)))
+        return cls(outputs, frozenset(secret & set(outputs)), planned)
 
 
 class AzureMocks(pulumi.runtime.Mocks):

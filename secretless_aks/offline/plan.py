@@ -148,11 +148,20 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         stack_config = read_stack_file(args.stack, project_dir)
         for warning in plan_warnings(stack_config):
             print(f"warning: {warning}", file=sys.stderr)
+        platform = _platform(args.platform_outputs)
+        if platform is not None and platform.planned:
+            print(
+                f"warning: {args.platform_outputs} is a platform plan: the outputs Azure would "
+                "compute are unknown there, and a StackReference with an unknown output is "
+                "unknown as a whole, so what reads it (the team's namespaces) is checked only "
+                "against the deployed platform's outputs",
+                file=sys.stderr,
+            )
         graph = run_program(
             args.stack,
             config=stack_config,
             preview=True,
-            mocks=AzureMocks(preview=True, any_stack=_platform(args.platform_outputs)),
+            mocks=AzureMocks(preview=True, any_stack=platform),
             project_dir=project_dir,
         )
         for warning in graph.warnings:

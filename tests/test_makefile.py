@@ -3,6 +3,7 @@ every target. Checked with `make -n` against virtual environments that do not ex
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -135,3 +136,38 @@ def test_make_bench_prints_the_critical_path_then_runs_the_benchmark(tmp_path: P
         f"{python} -m secretless_aks.offline.critical_path dev prod",
         f"{python} -m bench --runs 5",
     ]
+
+
+def test_a_plan_on_stdout_is_only_the_plan_even_when_make_builds_the_venv() -> None:
+    # make echoes every recipe line to stdout unless it starts with @: the lines that build
+    # the runtime venv and run the plan are silent, and pip writes to stderr.
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    for target in ("$(VENV)/.runtime:", "$(VENV)/.bootstrap:", "plan:", "pr-comment:"):
+        recipe = makefile.split(f"\n{target}", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+        assert recipe, target
+        for line in recipe:
+            assert line.startswith("\t@"), (target, line)
+            if " pip " in line:
+                assert line.endswith(">&2"), (target, line)
+
+
+def test_make_plan_json_reads_as_json(tmp_path: Path) -> None:
+    # With this checkout's venv (built already): what a script piping to jq gets.
+    venv = PROJECT_DIR / ".venv"
+    if not (venv / ".runtime").exists():
+        pytest.skip("no .venv here")
+    out = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(PROJECT_DIR),
+            "plan",
+            "STACK=dev",
+            "ARGS=--format json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert json.loads(out)["stack"] == "dev"

@@ -547,3 +547,40 @@ def test_diff_against_a_revision_from_before_the_package_plans_that_revisions_pr
     # whatever later commits change in dev's graph.
     assert main(["dev", "--against", BEFORE_THE_PACKAGE, "--detailed-exitcode"]) in (0, 2)
     assert "\nResources:\n" in capsys.readouterr().out
+
+
+# --- the exit codes README.md states, each tested ----------------------------------------------
+
+
+def test_the_exit_codes_the_readme_states(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    saved_base: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readme = " ".join((PROJECT_DIR / "README.md").read_text().split())
+    assert (
+        "exits 0 when nothing changes, 2 when something does, and 1 on an error, a usage error "
+        "or a mandatory policy violation"
+    ) in readme
+    project = Project(tmp_path / "project")
+    project.configure(**BASE)
+    assert project.plan(capsys, "--against", str(saved_base), "--detailed-exitcode")[0] == 0
+    project.configure(**{**BASE, "services": THREE_SERVICES})
+    assert project.plan(capsys, "--against", str(saved_base), "--detailed-exitcode")[0] == 2
+    with pytest.raises(SystemExit) as usage:
+        project.plan(capsys, "--no-such-option")
+    assert usage.value.code == 1  # a usage error, never "changes"
+    project.configure(**{**BASE, "services": [{"name": "Orders"}]})
+    assert project.plan(capsys)[0] == 1  # an error: the stack file is refused
+    # A mandatory violation stops the plan too (the configuration refuses what it can know;
+    # this stands in for a rule broken all the same).
+    from policy.secretless_policy import Level, Violation
+
+    violation = Violation("a-rule", Level.MANDATORY, "urn:x", "y")
+    monkeypatch.setattr(
+        "secretless_aks.offline.plan.policy_verdict",
+        lambda *_: ("Policies: 1 mandatory", [violation]),
+    )
+    project.configure(**BASE)
+    assert project.plan(capsys)[0] == 1

@@ -1027,15 +1027,21 @@ def test_the_offline_plan_shows_the_bootstrap_as_pulumi_preview_would(
     assert '            AZURE_SUBSCRIPTION_ID  : "00000000-0000-0000-0000-0000000000f1"' in outputs
 
 
-def test_the_offline_plan_reports_bad_bootstrap_config_as_one_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def linked_project(tmp_path: Path, stack: str, config: dict[str, Any]) -> Path:
+    """The bootstrap program beside a stack file of the test's own."""
     project = tmp_path / "bootstrap"
     project.mkdir()
     for name in ("Pulumi.yaml", "__main__.py", "secretless_bootstrap"):
         (project / name).symlink_to(BOOTSTRAP / name)
+    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return project
+
+
+def test_the_offline_plan_reports_bad_bootstrap_config_as_one_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = {**EXAMPLE, "bootstrap:githubRepository": "contoso"}
-    (project / "Pulumi.bad.yaml").write_text(yaml.safe_dump({"config": bad}))
+    project = linked_project(tmp_path, "bad", bad)
     assert main(["bad", "--project", str(project)]) == 1
     assert capsys.readouterr().err == (
         "error: invalid configuration in Pulumi.bad.yaml (1 problem):\n"
@@ -1047,14 +1053,10 @@ def test_the_offline_plan_reports_bad_bootstrap_config_as_one_error(
 def test_the_offline_plan_prints_the_programs_warnings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = tmp_path / "bootstrap"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py", "secretless_bootstrap"):
-        (project / name).symlink_to(BOOTSTRAP / name)
     shared = configured(
         environments=with_environment("production", subscriptionId=SUBSCRIPTIONS["dev"])
     )
-    (project / "Pulumi.shared.yaml").write_text(yaml.safe_dump({"config": shared}))
+    project = linked_project(tmp_path, "shared", shared)
     assert main(["shared", "--project", str(project)]) == 0
     err = capsys.readouterr().err
     assert err.startswith(

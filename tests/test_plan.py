@@ -584,3 +584,24 @@ def test_the_exit_codes_the_readme_states(
     )
     project.configure(**BASE)
     assert project.plan(capsys)[0] == 1
+
+
+def test_adding_a_service_shows_what_it_creates_and_the_output_it_adds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_base: Path
+) -> None:
+    # BASE has orders and payments; a third service, with an image and a port.
+    billing = {"name": "billing", "image": "ghcr.io/contoso/billing:1.0.0", "port": 9090}
+    code, out = changed(
+        tmp_path, capsys, saved_base, "--details", services=[*THREE_SERVICES[:2], billing]
+    )
+    assert code == 0
+    lines = out.splitlines()
+    deployment = next(i for i, line in enumerate(lines) if "svc-billing-deployment" in line)
+    created = lines[deployment : deployment + 80]
+    assert any('image          : "ghcr.io/contoso/billing:1.0.0"' in line for line in created)
+    assert any("containerPort: 9090" in line for line in created)
+    grant = next(i for i, line in enumerate(lines) if "svc-billing-key-vault-secrets-user" in line)
+    assert any(line.strip().startswith("scope ") for line in lines[grant : grant + 8])
+    outputs = lines[lines.index("Outputs:") :]
+    assert outputs[1].startswith("  + services.billing: {")
+    assert '        namespace         : "billing"' in outputs

@@ -340,7 +340,7 @@ def outputs_diff(diff: Diff, *, details: bool = False) -> list[str]:
             continue
         value = change.after if change.op == "create" else change.before
         if details:
-            first, *rest = plan_values.render(value, " " * len(lead), sort=True)
+            first, *rest = plan_values.render(value, plan_values.INDENT, sort=True)
             lines += [lead + first, *rest]
         else:
             lines.append(lead + plan_values.inline(value))

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
+from policy.secretless_policy import conditions as abac
 from secretless_aks.components import roles
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import PROJECT_DIR, ProgramFailedError, run_program
 from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, SIGNED_IN_ACCOUNT, AzureMocks
-from tests import abac
 from tests.graph_queries import ROLE_ASSIGNMENT, grant, grants
 from tests.stack_configs import RICH_CONFIG, stack_config
 from tests.step_scripts import run_step

@@ -18,6 +18,7 @@ from policy.secretless_policy import RULES, Level, Settings, Stack, evaluate, so
 from policy.secretless_policy.key_vault import readable_secret_name
 from policy.secretless_policy.kubernetes import credential_like
 from policy.secretless_policy.sources import ADVISORY, CONFIG, INVARIANT, SOURCES
+from secretless_aks.components import roles
 from secretless_aks.components.config import rules as config_rules
 from secretless_aks.components.secret_names import SecretNameError, validate_secret_name
 from secretless_aks.offline.formats import to_json
@@ -185,6 +186,31 @@ def stranger_grant(plan: Plan) -> None:
 
 Edit = Callable[[Plan], None]
 # rule, how to break it, what the message says, the settings (default: the rich stack's).
+# What a team group's RBAC Administrator on a platform vault's secret is held to.
+TEAM_CONDITION = roles.rbac_administrator_condition(roles.TEAM_SECRETS_DELEGATION)
+
+
+def team_delegation(plan: Plan) -> dict[str, Any]:
+    """The inputs of a team group's RBAC Administrator on a secret (platformVaultSecrets)."""
+    return next(
+        entry["inputs"]
+        for entry in plan["resources"]
+        if entry["name"].startswith("team-payments-role-based-access-control-administrator")
+    )
+
+
+def delegation_widened_to(role: str) -> Edit:
+    """The team's delegation with `role` beside Key Vault Secrets User in its condition."""
+
+    def edit(plan: Plan) -> None:
+        inputs = team_delegation(plan)
+        inputs["condition"] = inputs["condition"].replace(
+            roles.KEY_VAULT_SECRETS_USER.guid, f"{roles.KEY_VAULT_SECRETS_USER.guid}, {role}"
+        )
+
+    return edit
+
+
 BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
     (
         "key-vault-rbac-authorization",
@@ -326,6 +352,32 @@ BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
         "role-assignment-forbidden-roles",
         lambda p: inputs(p, ASSIGNMENT).update(roleDefinitionId=RBAC_ADMINISTRATOR),
         "give Role Based Access Control Administrator a condition",
+        None,
+    ),
+    *(
+        (
+            "role-assignment-forbidden-roles",
+            delegation_widened_to(role),
+            f"hold the Role Based Access Control Administrator's condition to the roles the "
+            f"platform grants: it lets its holder assign {name}",
+            None,
+        )
+        for role, name in (
+            (roles.OWNER.guid, "Owner"),
+            (roles.USER_ACCESS_ADMINISTRATOR.guid, "User Access Administrator"),
+            (roles.RBAC_ADMINISTRATOR.guid, "Role Based Access Control Administrator"),
+        )
+    ),
+    (
+        "role-assignment-forbidden-roles",
+        lambda p: team_delegation(p).update(condition="(ActionMatches{'x'}) OR"),
+        "this one cannot be read",
+        None,
+    ),
+    (
+        "role-assignment-forbidden-roles",
+        lambda p: team_delegation(p).update(condition="((!(ActionMatches{'x'})))"),
+        "it lets its holder assign Owner",
         None,
     ),
     (
@@ -485,7 +537,7 @@ ACCEPTED: list[tuple[str, Edit, Settings | None]] = [
     (
         "role-assignment-forbidden-roles",
         lambda p: inputs(p, ASSIGNMENT).update(
-            roleDefinitionId=RBAC_ADMINISTRATOR, condition="((!(ActionMatches{'x'})))"
+            roleDefinitionId=RBAC_ADMINISTRATOR, condition=TEAM_CONDITION
         ),
         None,
     ),

@@ -8,6 +8,7 @@ import uuid
 import pulumi
 import pytest
 
+from policy.secretless_policy import conditions as abac
 from secretless_aks.components import roles
 from secretless_aks.offline.harness import (
     UNKNOWN,
@@ -16,7 +17,6 @@ from secretless_aks.offline.harness import (
     run_program,
 )
 from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, MOCK_SUBSCRIPTION_ID, AzureMocks
-from tests import abac
 from tests.graph_queries import (
     DEPLOYER_CLUSTER_ADMIN,
     DEPLOYER_SECRETS_OFFICER,
@@ -47,6 +47,9 @@ PUBLISHED_ROLE_IDS = {
     "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
     "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+    # Granted by nothing.
+    "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
     # Granted by bootstrap/ only.
     "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
@@ -504,3 +507,9 @@ def test_a_scope_outside_the_subscription_given_for_it_is_refused() -> None:
         f"in subscription {MOCK_SUBSCRIPTION_ID}, where its role definition is named; pass the "
         "scope's own subscription"
     ) in str(failure.value)
+
+
+def test_the_policy_packs_catalogue_is_the_roles_the_platform_grants() -> None:
+    from policy.secretless_policy.role_assignments import CATALOGUE
+
+    assert {role.guid for role in roles.PLATFORM_GRANTS} == CATALOGUE

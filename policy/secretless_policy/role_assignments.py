@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from . import conditions
 from .cluster import CLUSTER
 from .model import Resource, Rule, Settings, Stack, applies_to, differs, known
 
@@ -27,6 +28,24 @@ FORBIDDEN_ROLES = {
     CONTRIBUTOR: "Contributor",
     USER_ACCESS_ADMINISTRATOR: "User Access Administrator",
 }
+# The roles the platform grants (secretless_aks/components/roles.py PLATFORM_GRANTS; a test
+# keeps the two equal): an RBAC Administrator may be allowed to assign these and no other.
+CATALOGUE = frozenset(
+    {
+        "4d97b98b-1d4f-4787-a291-c67834d212e7",  # Network Contributor
+        MANAGED_IDENTITY_OPERATOR,
+        "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",  # Virtual Machine Contributor
+        "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User
+        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",  # Key Vault Secrets Officer
+        "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",  # AKS RBAC Cluster Admin
+        "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",  # AKS RBAC Writer
+    }
+)
+# What a condition is asked, to see whether it lets its holder take over: each role that can
+# grant or own everything, to a principal nobody names, of every type.
+TAKEOVER_ROLES = {**FORBIDDEN_ROLES, RBAC_ADMINISTRATOR: "Role Based Access Control Administrator"}
+PROBE_PRINCIPAL = "00000000-0000-4000-8000-000000000000"
+PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 # A scope no narrower than a subscription: the root, a management group, a subscription.
 BROAD_SCOPE = re.compile(
     r"/|/providers/Microsoft\.Management/managementGroups/[^/]+/?|/subscriptions/[^/]+/?",
@@ -66,6 +85,37 @@ def _forbidden_roles(assignment: Resource, _: Settings) -> Iterable[str]:
             "give Role Based Access Control Administrator a condition (ABAC, conditionVersion "
             "2.0) naming the roles and principal types it may assign: unconditioned, it can "
             "grant Owner"
+        )
+    elif guid == RBAC_ADMINISTRATOR and isinstance(condition, str):
+        yield from _condition_problems(condition)
+
+
+def _condition_problems(condition: str) -> Iterator[str]:
+    """What an RBAC Administrator's condition lets its holder assign beyond the catalogue."""
+    try:
+        outside = conditions.role_guids(condition) - CATALOGUE
+        takeovers = sorted(
+            name
+            for role, name in TAKEOVER_ROLES.items()
+            for action in ("write", "delete")
+            for kind in PRINCIPAL_TYPES
+            if conditions.allows(condition, conditions.Request(action, role, PROBE_PRINCIPAL, kind))
+        )
+    except SyntaxError as error:
+        yield (
+            "write the Role Based Access Control Administrator's condition as the project "
+            f"generates it (roles.rbac_administrator_condition): this one cannot be read ({error})"
+        )
+        return
+    if outside:
+        yield (
+            "hold the Role Based Access Control Administrator's condition to the roles the "
+            f"platform grants: it also names {', '.join(sorted(outside))}"
+        )
+    for name in dict.fromkeys(takeovers):
+        yield (
+            f"hold the Role Based Access Control Administrator's condition to the roles the "
+            f"platform grants: it lets its holder assign {name}"
         )
 
 

@@ -94,6 +94,13 @@ RBAC_ADMINISTRATOR = BuiltInRole(
     "Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 )
 
+# Granted by nothing: they may assign any role, or own everything under their scope. Named so
+# that the checks which refuse them (the policy pack, the conditions' tests) name them too.
+OWNER = BuiltInRole("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
+USER_ACCESS_ADMINISTRATOR = BuiltInRole(
+    "User Access Administrator", "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+)
+
 # Granted by bootstrap/ only (the platform program never grants these):
 # Each deploy identity, on the subscription: create the environment's resources.
 CONTRIBUTOR = BuiltInRole("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")

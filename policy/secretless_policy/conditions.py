@@ -1,5 +1,6 @@
 """A small evaluator of the ABAC conditions this project writes, to judge them on concrete
-requests rather than by their text.
+requests rather than by their text: the policy pack asks it what an RBAC Administrator's
+condition lets its holder assign, and the tests ask it of the deploy identities' conditions.
 
 It reads the grammar of Azure role assignment conditions as the role catalogue writes them
 (https://learn.microsoft.com/azure/role-based-access-control/conditions-format): `!`, `AND`,
@@ -90,6 +91,14 @@ class _Parser:
             values = [v.strip().strip("'") for v in token["values"].split(",") if v.strip()]
             return value.lower() in {v.lower() for v in values}
         raise SyntaxError(f"unexpected {token}")
+
+
+def role_guids(condition: str) -> set[str]:
+    """Every role GUID the condition names in a RoleDefinitionId clause, lower-cased."""
+    found = re.findall(
+        r"RoleDefinitionId\]\s+ForAnyOfAnyValues:GuidEquals\s+\{([^}]*)\}", condition
+    )
+    return {guid.strip().lower() for clause in found for guid in clause.split(",") if guid.strip()}
 
 
 def allows(condition: str, request: Request) -> bool:

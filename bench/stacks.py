@@ -28,7 +28,9 @@ def service(index: int) -> tuple[dict[str, Any], dict[str, Any]]:
             entry["port"] = 8080
             if index % 8 == 0:
                 entry["allowIngressFrom"] = ["ingress"]
-    if index % 4 == 1:
+    pod_identity = entry["binding"] != "workloadIdentity"
+    # A pod identity must name its secrets (the node-wide path may not read the whole vault).
+    if index % 4 == 1 or (pod_identity and index % 5 != 4):
         identity = f"Svc{index:03d}"
         secrets[identity] = {"Password": {"secure": f"v1:bench-ciphertext-{index}"}}
         entry["secretScope"] = [f"{identity}--Password"]

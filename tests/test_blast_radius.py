@@ -29,8 +29,19 @@ ORDERS = {
 }
 SERVICES = [
     ORDERS,
-    {"name": "payments", "binding": "both", "image": "ghcr.io/contoso/payments:2.0", "port": 80},
-    {"name": "legacy", "binding": "podIdentity", "image": "ghcr.io/contoso/legacy:0.9"},
+    {
+        "name": "payments",
+        "binding": "both",
+        "image": "ghcr.io/contoso/payments:2.0",
+        "port": 80,
+        "secretScope": ["Identity--Secret"],
+    },
+    {
+        "name": "legacy",
+        "binding": "podIdentity",
+        "image": "ghcr.io/contoso/legacy:0.9",
+        "secretScope": ["Identity--Secret"],
+    },
     {
         "name": "reports",
         "namespace": "shop",

@@ -20,8 +20,8 @@ STACK_CONFIGS = {
         keyVault={"existing": {"name": "kv-shared", "resourceGroup": "rg-sec"}},
         services=[
             {"name": "orders", "secretScope": ["Orders--Db"]},
-            {"name": "payments", "binding": "both"},
-            {"name": "legacy", "binding": "podIdentity"},
+            {"name": "payments", "binding": "both", "secretScope": ["Identity--Secret"]},
+            {"name": "legacy", "binding": "podIdentity", "secretScope": ["Identity--Secret"]},
         ],
     ),
     "seeded-secrets": stack_config(secrets={"Identity": {"Secret": SECRET}}),

@@ -41,8 +41,19 @@ SERVICES = [
         "allowIngressFrom": ["web"],
         "additionalServiceAccounts": [{"namespace": "jobs", "serviceAccount": "orders-migrator"}],
     },
-    {"name": "legacy", "binding": "podIdentity", "image": "ghcr.io/contoso/legacy:7.0"},
-    {"name": "moving", "binding": "both", "image": "ghcr.io/contoso/moving:2.1", "port": 80},
+    {
+        "name": "legacy",
+        "binding": "podIdentity",
+        "image": "ghcr.io/contoso/legacy:7.0",
+        "secretScope": ["Identity--Secret"],
+    },
+    {
+        "name": "moving",
+        "binding": "both",
+        "image": "ghcr.io/contoso/moving:2.1",
+        "port": 80,
+        "secretScope": ["Identity--Secret"],
+    },
 ]
 
 
@@ -211,7 +222,10 @@ def test_pod_identity_objects_point_at_the_service_identity(bound: RecordedGraph
 
 def test_pod_identity_binds_pods_in_their_own_namespace_only(bound: RecordedGraph) -> None:
     (release,) = bound.by_type(HELM_RELEASE)
-    assert release.inputs["values"] == {"forceNamespaced": "true"}
+    assert release.inputs["values"] == {
+        "forceNamespaced": "true",
+        "rbac": {"allowAccessToSecrets": False},
+    }
     for identity in bound.by_type(AZURE_IDENTITY):
         assert identity.inputs["metadata"]["annotations"] == {
             "aadpodidentity.k8s.io/Behavior": "namespaced"

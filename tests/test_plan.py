@@ -22,7 +22,7 @@ from tests.stack_configs import stack_config
 
 THREE_SERVICES = [
     {"name": "orders", "image": "ghcr.io/contoso/orders:1.0", "port": 8080},
-    {"name": "payments", "binding": "both"},
+    {"name": "payments", "binding": "both", "secretScope": ["Identity--Secret"]},
     {"name": "reports", "keyVaultRole": "none"},
 ]
 BASE = {
@@ -424,7 +424,12 @@ def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_mo
     project.configure(
         services=[
             {"name": "orders", "image": pinned},
-            {"name": "legacy", "binding": "podIdentity", "image": "ghcr.io/contoso/legacy:7.0"},
+            {
+                "name": "legacy",
+                "binding": "podIdentity",
+                "image": "ghcr.io/contoso/legacy:7.0",
+                "secretScope": ["Identity--Secret"],
+            },
         ]
     )
     code, out, err = project.plan(capsys)
@@ -433,8 +438,17 @@ def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_mo
         "warning: secretless-aks:services[1] (legacy) uses AAD Pod Identity: archived since 2023 "
         "with no release, its NMI runs with host networking on every node; move it to "
         "workloadIdentity (docs/security.md: moving a service from pod identity)",
+        "warning: secretless-aks:services[0] (orders) sets no secretScope, so its identity reads "
+        'every secret in the vault; name the secrets it reads, or write secretScope: ["*"] to '
+        "say vault-wide on purpose",
     ]
-    # The policy pack's advice, under the plan: the tag only, not the digest.
+    # The policy pack's advice, under the plan: the tag only, not the digest; the vault-wide
+    # grant of the service that names no secrets.
+    scoped = [line for line in out.splitlines() if "key-vault-scoped-access" in line]
+    assert scoped == [
+        "        - [advisory]  key-vault-scoped-access  "
+        "(azure-native:authorization:RoleAssignment: svc-orders-key-vault-secrets-user-on-vault)"
+    ]
     advice = [line for line in out.splitlines() if "image-pinned-by-digest" in line]
     assert advice == [
         "        - [advisory]  image-pinned-by-digest  "

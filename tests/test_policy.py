@@ -5,6 +5,7 @@ saved plans edited to break one rule at a time."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -128,6 +129,7 @@ CREDENTIAL = "svc-my-great-service-federated-my-great-service_my-great-service"
 ACCOUNT = "svc-my-great-service-service-account"
 DEPLOYMENT = "svc-my-great-service-deployment"
 ASSIGNMENT = "svc-my-great-service-key-vault-secrets-user-on-secret-identity--secret"
+ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
 POD_IDENTITY_OPERATOR = "svc-moving-kubelet-managed-identity-operator"
 
 
@@ -381,6 +383,12 @@ BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
         None,
     ),
     (
+        "key-vault-scoped-access",
+        lambda p: add(p, ASSIGNMENT_TYPE, "svc-extra-key-vault-secrets-user-on-vault", {}),
+        "name the secrets service extra reads in its secretScope",
+        None,
+    ),
+    (
         "role-assignment-known-principals",
         stranger_grant,
         "1 other principal gets roles here",
@@ -514,6 +522,11 @@ def pin_every_image(plan: Plan) -> None:
 
 # Inputs each rule accepts that are near its violating ones.
 ACCEPTED: list[tuple[str, Edit, Settings | None]] = [
+    (
+        "key-vault-scoped-access",
+        lambda p: add(p, ASSIGNMENT_TYPE, "svc-extra-key-vault-secrets-user-on-vault", {}),
+        dataclasses.replace(settings_of("rich"), vault_wide_services=frozenset({"extra"})),
+    ),
     (
         "key-vault-network-restricted",
         lambda p: inputs(p, VAULT)["properties"].update(

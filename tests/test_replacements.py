@@ -14,8 +14,8 @@ BOOTSTRAP = PROJECT_DIR / "bootstrap"
 EVERY_FEATURE = stack_config(
     services=[
         {"name": "orders", "image": "ghcr.io/contoso/orders:1.0", "port": 8080},
-        {"name": "payments", "binding": "both"},
-        {"name": "legacy", "binding": "podIdentity"},
+        {"name": "payments", "binding": "both", "secretScope": ["Identity--Secret"]},
+        {"name": "legacy", "binding": "podIdentity", "secretScope": ["Identity--Secret"]},
     ],
     secrets={"Db": {"Password": {"secure": "v1:ciphertext"}}},
     cluster={

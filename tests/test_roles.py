@@ -317,7 +317,7 @@ CONFIGURATIONS = {
             services=[
                 {"name": "orders", "secretScope": ["Orders--DbPassword"]},
                 {"name": "payments", "keyVaultRole": "secretsOfficer"},
-                {"name": "legacy", "binding": "podIdentity"},
+                {"name": "legacy", "binding": "podIdentity", "secretScope": ["Identity--Secret"]},
             ],
             appTeams=[
                 {
@@ -354,16 +354,15 @@ EXPECTED_ROLES = {
     "kubernetes-kubelet-virtual-machine-contributor-on-node-resource-group": (
         roles.VIRTUAL_MACHINE_CONTRIBUTOR
     ),
-    "svc-my-great-service-key-vault-secrets-user-on-vault": roles.KEY_VAULT_SECRETS_USER,
     "svc-my-great-service-key-vault-secrets-user-on-secret-identity--secret": (
         roles.KEY_VAULT_SECRETS_USER
     ),
     "svc-orders-key-vault-secrets-user-on-secret-orders--dbpassword": (
         roles.KEY_VAULT_SECRETS_USER
     ),
-    "svc-moving-key-vault-secrets-user-on-vault": roles.KEY_VAULT_SECRETS_USER,
+    "svc-moving-key-vault-secrets-user-on-secret-identity--secret": (roles.KEY_VAULT_SECRETS_USER),
     "svc-moving-kubelet-managed-identity-operator": roles.MANAGED_IDENTITY_OPERATOR,
-    "svc-legacy-key-vault-secrets-user-on-vault": roles.KEY_VAULT_SECRETS_USER,
+    "svc-legacy-key-vault-secrets-user-on-secret-identity--secret": (roles.KEY_VAULT_SECRETS_USER),
     "svc-legacy-kubelet-managed-identity-operator": roles.MANAGED_IDENTITY_OPERATOR,
     **{
         f"team-{team}-azure-kubernetes-service-rbac-writer-on-namespace-{namespace}": (
@@ -448,9 +447,9 @@ def test_grants_on_a_vault_in_another_subscription_name_that_subscriptions_roles
             roles.KEY_VAULT_SECRETS_OFFICER,
             VAULT_IN_OTHER_SUBSCRIPTION,
         ),
-        "svc-legacy-key-vault-secrets-user-on-vault": (
+        "svc-legacy-key-vault-secrets-user-on-secret-identity--secret": (
             roles.KEY_VAULT_SECRETS_USER,
-            VAULT_IN_OTHER_SUBSCRIPTION,
+            f"{VAULT_IN_OTHER_SUBSCRIPTION}/secrets/Identity--Secret",
         ),
         "team-search-role-based-access-control-administrator-on-secret-search--apikey": (
             roles.RBAC_ADMINISTRATOR,
@@ -503,7 +502,8 @@ def test_a_scope_outside_the_subscription_given_for_it_is_refused() -> None:
         run_program("dev", mocks=_VaultInAnotherSubscription(preview=False))
     assert (
         f"role assignment scope '/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/"
-        "rg-secretless-dev/providers/Microsoft.KeyVault/vaults/kv-dev-fntfzfndspv3gg9x3' is not "
+        "rg-secretless-dev/providers/Microsoft.KeyVault/vaults/kv-dev-fntfzfndspv3gg9x3/secrets/"
+        "Identity--Secret' is not "
         f"in subscription {MOCK_SUBSCRIPTION_ID}, where its role definition is named; pass the "
         "scope's own subscription"
     ) in str(failure.value)

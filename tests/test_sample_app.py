@@ -105,8 +105,9 @@ def test_the_dev_plan_shows_the_whole_secretless_path(dev: RecordedGraph) -> Non
     identity = dev.named(f"svc-{SERVICE}-identity")
     vault = dev.named("keyvault-vault")
     cluster = dev.named("cluster-aks")
-    # Its own identity, reading the vault...
-    assert grants_to(dev, identity) == {("Key Vault Secrets User", vault.outputs["id"])}
+    # Its own identity, reading the one secret it names...
+    secret = f"{vault.outputs['id']}/secrets/Identity--Secret"
+    assert grants_to(dev, identity) == {("Key Vault Secrets User", secret)}
     # ... federated with the cluster's issuer for its own ServiceAccount only...
     credential = dev.named(f"svc-{SERVICE}-federated-{SERVICE}_{SERVICE}")
     assert credential.inputs["issuer"] == cluster.outputs["oidcIssuerProfile"]["issuerURL"]

@@ -90,7 +90,7 @@ def _platform_vault_reads_delegated_secrets(config: AppStackConfig) -> None:
             "the platform delegates Key Vault Secrets User on its vault only; use secretsUser, "
             "or a vault of your own (usePlatformVault: false)",
         )
-    if config.app.secret_scope is None:
+    if config.app.vault_wide:
         raise KeyRuleError(
             "app.secretScope",
             "with usePlatformVault, name the platform vault's secrets to read: the platform "

@@ -4,12 +4,13 @@ secrets kept as Pulumi secrets under names applications can read back."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-from .model import Level, Resource, Rule, Settings, applies_to, differs, is_secret, known
+from .model import Level, Resource, Rule, Settings, Stack, applies_to, differs, is_secret, known
 from .sources import PURGE_PROTECTION_WORDS
 
 VAULT = "azure-native:keyvault:Vault"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 SECRET = "azure-native:keyvault:Secret"
 
@@ -117,6 +118,23 @@ def _secret_name(secret: Resource, _: Settings) -> Iterable[str]:
         )
 
 
+# A service's Key Vault role on the whole vault (ServiceIdentity names it `-on-vault`; one on a
+# secret is `-on-secret-<name>`).
+VAULT_WIDE_GRANT = re.compile(r"svc-(.+)-key-vault-secrets-(?:user|officer)-on-vault")
+
+
+def _vault_wide_access(stack: Stack, settings: Settings) -> Iterator[tuple[Resource, str]]:
+    for assignment in stack.of_type(ROLE_ASSIGNMENT):
+        match = VAULT_WIDE_GRANT.fullmatch(assignment.name)
+        if match and match.group(1) not in settings.vault_wide_services:
+            yield (
+                assignment,
+                f"name the secrets service {match.group(1)} reads in its secretScope: on the "
+                'vault its identity reads every secret; secretScope: ["*"] says vault-wide on '
+                "purpose",
+            )
+
+
 RULES = (
     Rule(
         "key-vault-rbac-authorization",
@@ -155,5 +173,12 @@ RULES = (
         "Secret names follow Azure's rules and the `--` convention.",
         "secrets an application cannot map back to a config key",
         check_resource=_secret_name,
+    ),
+    Rule(
+        "key-vault-scoped-access",
+        'A service names the secrets it reads, or says secretScope: ["*"].',
+        "an identity that reads every secret in the vault when it needs one",
+        level=Level.ADVISORY,
+        check_stack=_vault_wide_access,
     ),
 )

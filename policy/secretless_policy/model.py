@@ -100,6 +100,8 @@ class Settings:
     key_vault_allowed_ip_ranges: tuple[str, ...] = ()
     # The application teams' Entra groups (appTeams), lower-cased: principals the stack names.
     app_team_groups: frozenset[str] = frozenset()
+    # The services whose secretScope is ["*"]: vault-wide on purpose.
+    vault_wide_services: frozenset[str] = frozenset()
     # The principals that run `pulumi up` (deployers), lower-cased; left to CI, the one a plan
     # stands in for it.
     deployers: frozenset[str] = frozenset({CI_DEPLOYER_IN_PLANS.lower()})
@@ -125,6 +127,7 @@ class Settings:
         ranges = vault.get("allowedIpRanges")
         teams = value("appTeams")
         deployers = value("deployers")
+        services = value("services")
         return cls(
             protect=value("protect") is True,
             key_vault_public_network_access=access if isinstance(access, str) else None,
@@ -135,6 +138,11 @@ class Settings:
                 team["groupObjectId"].lower()
                 for team in (teams if isinstance(teams, list) else ())
                 if isinstance(team, Mapping) and isinstance(team.get("groupObjectId"), str)
+            ),
+            vault_wide_services=frozenset(
+                str(service.get("name"))
+                for service in (services if isinstance(services, list) else ())
+                if isinstance(service, Mapping) and service.get("secretScope") == ["*"]
             ),
             deployers=frozenset({CI_DEPLOYER_IN_PLANS.lower()})
             if deployers is None

@@ -64,6 +64,7 @@ SOURCES: dict[str, Source] = {
         why="secret names derive from config paths, which the configuration checks make the "
         "round trip (secret_names.py)",
     ),
+    "key-vault-scoped-access": Source(ADVISORY),
     "aks-user-assigned-identities": Source(
         INVARIANT, why="the cluster component always creates both identities"
     ),

@@ -148,10 +148,16 @@ class KubernetesPlatform(pulumi.ComponentResource):
             version=AAD_POD_IDENTITY_CHART_VERSION,
             repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=AAD_POD_IDENTITY_REPOSITORY),
             namespace=AAD_POD_IDENTITY_NAMESPACE,
-            # Each AzureIdentity then binds pods in its own namespace only; without it a pod in
-            # any namespace could claim any identity with a matching AzureIdentityBinding
-            # (https://azure.github.io/aad-pod-identity/docs/configure/match_pods_in_namespace/).
-            values={"forceNamespaced": "true"},
+            values={
+                # Each AzureIdentity then binds pods in its own namespace only; without it a pod
+                # in any namespace could claim any identity with a matching binding
+                # (https://azure.github.io/aad-pod-identity/docs/configure/match_pods_in_namespace/).
+                "forceNamespaced": "true",
+                # MIC and NMI lose their cluster-wide read of Secrets, which only service
+                # principal identities (AzureIdentity types 1 and 2) need; this program declares
+                # managed identities (type 0) only (chart values: rbac.allowAccessToSecrets).
+                "rbac": {"allowAccessToSecrets": False},
+            },
             opts=k8s,
         )
 

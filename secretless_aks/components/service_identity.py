@@ -100,7 +100,7 @@ class ServiceIdentity(pulumi.ComponentResource):
         if service.key_vault_role == "none":
             return
         role = KEY_VAULT_ROLES[service.key_vault_role]
-        if service.secret_scope is None:
+        if service.vault_wide:
             targets = [("vault", args.vault_id, "its Key Vault")]
         else:
             targets = [
@@ -109,7 +109,7 @@ class ServiceIdentity(pulumi.ComponentResource):
                     secret_scope(args.vault_id, args.secret_ids, secret),
                     f"the secret {secret}",
                 )
-                for secret in service.secret_scope
+                for secret in service.named_secrets
             ]
         for target, scope, what in targets:
             roles.assign_role(

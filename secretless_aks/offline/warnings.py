@@ -40,13 +40,24 @@ def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
     if not isinstance(services, list):
         return []
     # Images pinned by tag are the policy pack's advisory image-pinned-by-digest.
-    return [
+    warnings = [
         f"{SERVICES_KEY}[{index}] ({service.get('name')}) uses AAD Pod Identity: archived since "
         "2023 with no release, its NMI runs with host networking on every node; move it to "
         "workloadIdentity (docs/security.md: moving a service from pod identity)"
         for index, service in enumerate(services)
         if isinstance(service, dict) and service.get("binding") in POD_IDENTITY_BINDINGS
     ]
+    # Left out, secretScope means every secret in the vault: say so where nobody wrote it.
+    warnings += [
+        f"{SERVICES_KEY}[{index}] ({service.get('name')}) sets no secretScope, so its identity "
+        "reads every secret in the vault; name the secrets it reads, or write "
+        'secretScope: ["*"] to say vault-wide on purpose'
+        for index, service in enumerate(services)
+        if isinstance(service, dict)
+        and "secretScope" not in service
+        and service.get("keyVaultRole", "secretsUser") != "none"
+    ]
+    return warnings
 
 
 def _team_warnings(stack_config: Mapping[str, Any]) -> list[str]:

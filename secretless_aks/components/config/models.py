@@ -256,6 +256,17 @@ class ServiceAccountRef(ConfigModel):
     service_account: ServiceAccountName
 
 
+# `secretScope: ["*"]`: every secret in the vault, said explicitly.
+VAULT_WIDE = "*"
+
+
+def _scope_entry(value: str) -> str:
+    return value if value == VAULT_WIDE else validate_secret_name(value)
+
+
+SecretScopeEntry = Annotated[str, AfterValidator(_scope_entry)]
+
+
 class ServiceConfig(ConfigModel):
     """One entry of `secretless-aks:services`: an application and its own identity."""
 
@@ -264,7 +275,9 @@ class ServiceConfig(ConfigModel):
     service_account: ServiceAccountName
     binding: Binding = "workloadIdentity"
     key_vault_role: KeyVaultRole = "secretsUser"
-    secret_scope: tuple[SecretName, ...] | None = None
+    # The secrets the identity reads, each granted on its own; ["*"] says every secret in the
+    # vault, on purpose. Left out it means vault-wide too (as before), which the plan warns of.
+    secret_scope: tuple[SecretScopeEntry, ...] | None = None
     image: (
         Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512), AfterValidator(_pinned_image)]
         | None
@@ -278,6 +291,16 @@ class ServiceConfig(ConfigModel):
     @property
     def uses_workload_identity(self) -> bool:
         return self.binding in ("workloadIdentity", "both")
+
+    @property
+    def vault_wide(self) -> bool:
+        """Whether the identity's Key Vault role is on the whole vault (no secrets named)."""
+        return self.secret_scope is None or VAULT_WIDE in self.secret_scope
+
+    @property
+    def named_secrets(self) -> tuple[str, ...]:
+        """The secrets the role is granted on one by one (none when vault-wide)."""
+        return () if self.vault_wide else tuple(self.secret_scope or ())
 
     @property
     def uses_pod_identity(self) -> bool:

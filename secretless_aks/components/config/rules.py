@@ -20,6 +20,7 @@ from secretless_aks.components import azure_limits
 from secretless_aks.components.config.models import (
     NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
+    VAULT_WIDE,
     AppTeamConfig,
     ClusterConfig,
     KeyVaultConfig,
@@ -278,11 +279,23 @@ def _secret_names_listed_once(key: str, names: tuple[str, ...]) -> None:
 
 
 def _secret_scope_is_usable(service: ServiceConfig) -> None:
-    if service.secret_scope is None:
-        return
-    if service.secret_scope and service.key_vault_role == "none":
-        raise KeyRuleError("secretScope", "needs a keyVaultRole other than none")
-    _secret_names_listed_once("secretScope", service.secret_scope)
+    scope = service.secret_scope
+    if scope is not None:
+        if scope and service.key_vault_role == "none":
+            raise KeyRuleError("secretScope", "needs a keyVaultRole other than none")
+        if VAULT_WIDE in scope and len(scope) > 1:
+            raise KeyRuleError(
+                "secretScope", "'*' means every secret in the vault and stands alone"
+            )
+        _secret_names_listed_once("secretScope", scope)
+    # (secretsOfficer with pod identity is refused on keyVaultRole already.)
+    if service.uses_pod_identity and service.key_vault_role == "secretsUser" and service.vault_wide:
+        raise KeyRuleError(
+            "secretScope",
+            f"binding {service.binding} must name the secrets it reads: a pod identity can be "
+            "assigned to any node (the node-wide path), so a vault-wide role would reach "
+            "every secret from there",
+        )
 
 
 def _team_lists_are_usable(team: AppTeamConfig) -> None:

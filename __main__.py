@@ -13,7 +13,7 @@ from secretless_aks.components.cluster import Cluster, ClusterArgs
 from secretless_aks.components.config import load_stack_config
 from secretless_aks.components.key_vault import KeyVault, KeyVaultArgs
 from secretless_aks.components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
-from secretless_aks.components.naming import EnvironmentNames
+from secretless_aks.components.naming import EnvironmentNames, TeamNames
 from secretless_aks.components.network import Network, NetworkArgs
 from secretless_aks.components.service_identity import ServiceIdentity, ServiceIdentityArgs
 
@@ -124,7 +124,7 @@ services = {
 
 teams = {
     team.name: AppTeam(
-        f"team-{team.name}",
+        TeamNames(team.name).component,
         AppTeamArgs(
             settings=team,
             cluster_id=cluster.cluster_id,

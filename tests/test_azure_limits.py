@@ -61,7 +61,20 @@ def test_each_limit_holds_at_its_boundaries_and_breaks_just_past_them(
 
 def test_counts_and_reserved_names_are_pinned() -> None:
     assert azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY == 20
-    assert {"kube-system", "kube-public", "kube-node-lease"} == azure_limits.RESERVED_NAMESPACES
+    # DESIGN.md's list: the namespaces AKS, Kubernetes and the add-ons own.
+    assert set(azure_limits.RESERVED_NAMESPACES) == {
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "default",
+        "gatekeeper-system",
+        "tigera-operator",
+        "calico-system",
+        "aks-command",
+        "app-routing-system",
+    }
+    assert azure_limits.reserved_namespace_owner("kube-anything") is not None
+    assert azure_limits.reserved_namespace_owner("kubernetes-apps") is None
     assert azure_limits.DEFAULT_SERVICE_ACCOUNT == "default"
     assert azure_limits.API_SERVER_AUTHORIZED_IP_RANGES == 200
     assert azure_limits.MAINTENANCE_WINDOW_HOURS == (4, 24)

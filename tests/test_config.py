@@ -32,6 +32,7 @@ from secretless_aks.offline.harness import (
     run_program,
     with_ci_stand_ins,
 )
+from secretless_aks.offline.warnings import plan_warnings
 from tests.stack_configs import stack_config
 
 PROJECT_FILE = read_project_file(PROJECT_DIR)
@@ -409,9 +410,21 @@ def _window(**changes: Any) -> dict[str, Any]:
         ),
         pytest.param(
             stack_config(cluster={"apiServerAuthorizedIpRanges": ["0.0.0.0/0"]}),
-            f"{RANGES}: 0.0.0.0/0 admits every address; list the operators' and CI runners' "
-            "egress ranges, or leave the key out",
+            f"{RANGES}: together these ranges admit every IPv4 address; list the operators' and "
+            "CI runners' egress ranges, or leave the key out",
             id="authorized-range-of-everything",
+        ),
+        pytest.param(
+            stack_config(cluster={"apiServerAuthorizedIpRanges": ["0.0.0.0/1", "128.0.0.0/1"]}),
+            f"{RANGES}: together these ranges admit every IPv4 address; list the operators' and "
+            "CI runners' egress ranges, or leave the key out",
+            id="authorized-ranges-that-cover-everything",
+        ),
+        pytest.param(
+            stack_config(cluster={"kubernetesVersion": "1.\u0663\u0662"}),
+            "secretless-aks:cluster.kubernetesVersion: expected a Kubernetes version such as "
+            "1.35 or 1.35.2, found '1.\u0663\u0662'",
+            id="version-with-non-ascii-digits",
         ),
         pytest.param(
             stack_config(
@@ -689,6 +702,56 @@ SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
             )
             for binding in ("podIdentity", "both")
         ),
+        pytest.param(
+            stack_config(services=[{"name": "orders", "secretScope": ["*", "Orders--Db"]}]),
+            "secretless-aks:services[0].secretScope: '*' means every secret in the vault and "
+            "stands alone",
+            id="vault-wide-beside-named-secrets",
+        ),
+        *(
+            pytest.param(
+                stack_config(services=[{"name": "legacy", "binding": binding, **scope}]),
+                f"secretless-aks:services[0].secretScope: binding {binding} must name the "
+                "secrets it reads: a pod identity can be assigned to any node (the node-wide "
+                "path), so a vault-wide role would reach every secret from there",
+                id=f"vault-wide-with-{binding}-{'explicit' if scope else 'implicit'}",
+            )
+            for binding in ("podIdentity", "both")
+            for scope in ({}, {"secretScope": ["*"]})
+        ),
+        pytest.param(
+            stack_config(
+                services=[{"name": "orders", "allowIngressFrom": [f"n{i}" for i in range(101)]}]
+            ),
+            "secretless-aks:services[0].allowIngressFrom: at most 100 entries, found 101",
+            id="too-many-ingress-namespaces",
+        ),
+        pytest.param(
+            stack_config(services=[{"name": f"s{i}"} for i in range(1001)]),
+            "secretless-aks:services: at most 1000 entries, found 1001",
+            id="too-many-services",
+        ),
+        pytest.param(
+            stack_config(keyVault={"allowedIpRanges": ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2"]}),
+            "secretless-aks:keyVault.allowedIpRanges: together these ranges admit every IPv4 "
+            "address, which opens the firewall they close; list the addresses that need the vault",
+            id="vault-firewall-open-to-everything",
+        ),
+        pytest.param(
+            stack_config(
+                cluster={
+                    "maintenanceWindow": {
+                        "dayOfWeek": "Sunday",
+                        "startHour": 1,
+                        "durationHours": 4,
+                        "utcOffset": "+0\u0665:00",
+                    }
+                }
+            ),
+            "secretless-aks:cluster.maintenanceWindow.utcOffset: expected a UTC offset such as "
+            "+00:00 or -05:30, found '+0\u0665:00'",
+            id="offset-with-non-ascii-digits",
+        ),
     ],
 )
 def test_bad_service_vault_and_secret_config_is_rejected(
@@ -760,11 +823,22 @@ def test_purge_protection_follows_protect_unless_set() -> None:
         *(
             pytest.param(
                 stack_config(services=[{"name": "orders", "namespace": namespace}]),
-                f"secretless-aks:services[0].namespace: is reserved for Kubernetes itself; "
-                f"choose a namespace of your own, found {namespace!r}",
+                f"secretless-aks:services[0].namespace: belongs to {owner}; choose a namespace "
+                f"of your own, found {namespace!r}",
                 id=f"reserved-namespace-{namespace}",
             )
-            for namespace in ("kube-system", "kube-public", "kube-node-lease")
+            for namespace, owner in (
+                ("kube-system", "Kubernetes"),
+                ("kube-public", "Kubernetes"),
+                ("kube-node-lease", "Kubernetes"),
+                ("default", "Kubernetes"),
+                ("kube-flannel", "Kubernetes (kube- names)"),
+                ("gatekeeper-system", "Azure Policy for AKS (Gatekeeper)"),
+                ("tigera-operator", "Calico's operator"),
+                ("calico-system", "Calico"),
+                ("aks-command", "AKS (az aks command invoke)"),
+                ("app-routing-system", "AKS's application routing add-on"),
+            )
         ),
         pytest.param(
             stack_config(
@@ -777,8 +851,8 @@ def test_purge_protection_follows_protect_unless_set() -> None:
                     }
                 ]
             ),
-            "secretless-aks:services[0].additionalServiceAccounts[0].namespace: is reserved for "
-            "Kubernetes itself; choose a namespace of your own, found 'kube-system'",
+            "secretless-aks:services[0].additionalServiceAccounts[0].namespace: belongs to "
+            "Kubernetes; choose a namespace of your own, found 'kube-system'",
             id="reserved-namespace-in-additional-account",
         ),
         pytest.param(
@@ -934,11 +1008,35 @@ ONE_OWNER = (
             "found 'Payments_Jobs'",
             id="invalid-team-namespace",
         ),
+        *(
+            pytest.param(
+                stack_config(appTeams=[team(namespaces=[namespace])]),
+                f"secretless-aks:appTeams[0].namespaces[0]: belongs to {owner}; choose a "
+                f"namespace of your own, found {namespace!r}",
+                id=f"reserved-team-namespace-{namespace}",
+            )
+            for namespace, owner in (
+                ("kube-system", "Kubernetes"),
+                ("default", "Kubernetes"),
+                ("gatekeeper-system", "Azure Policy for AKS (Gatekeeper)"),
+                ("app-routing-system", "AKS's application routing add-on"),
+            )
+        ),
         pytest.param(
-            stack_config(appTeams=[team(namespaces=["kube-system"])]),
-            "secretless-aks:appTeams[0].namespaces[0]: is reserved for Kubernetes itself; "
-            "choose a namespace of your own, found 'kube-system'",
-            id="reserved-team-namespace",
+            stack_config(
+                appTeams=[
+                    team(name="p", namespaces=["q-namespace-r"]),
+                    team(name="p-namespace-q", groupObjectId=SEARCH_GROUP, namespaces=["r"]),
+                ]
+            ),
+            "secretless-aks:appTeams: teams 'p' and 'p-namespace-q' would both name a resource "
+            "team-p-namespace-q-namespace-r: team and namespace names join with '-'; rename one",
+            id="team-and-namespace-names-meet",
+        ),
+        pytest.param(
+            stack_config(appTeams=[team(namespaces=[f"ns-{i}" for i in range(101)])]),
+            "secretless-aks:appTeams[0].namespaces: at most 100 entries, found 101",
+            id="too-many-team-namespaces",
         ),
         pytest.param(
             stack_config(appTeams=[team(namespaces=[])]),
@@ -1192,3 +1290,24 @@ def test_another_project_gets_the_same_validation_in_its_own_namespace() -> None
     )
     assert [(s.path, s.name) for s in config.secrets] == [("Db:Password", "Db--Password")]
     assert "s3cret" not in repr(config)
+
+
+def test_vault_wide_said_explicitly_grants_on_the_vault_and_is_not_warned_of() -> None:
+    explicit = stack_config(services=[{"name": "orders", "secretScope": ["*"]}])
+    (service,) = parsed(explicit).services
+    assert service.vault_wide and service.named_secrets == ()
+    graph = run_program("dev", config=explicit)
+    vault = graph.named("keyvault-vault").outputs["id"]
+    (grant,) = [
+        a
+        for a in graph.by_type("azure-native:authorization:RoleAssignment")
+        if a.name.startswith("svc-orders-")
+    ]
+    assert grant.inputs["scope"] == vault
+    assert not [w for w in plan_warnings(explicit) if "secretScope" in w]
+    implicit = stack_config(services=[{"name": "orders"}])
+    assert [w for w in plan_warnings(implicit) if "secretScope" in w] == [
+        "secretless-aks:services[0] (orders) sets no secretScope, so its identity reads every "
+        'secret in the vault; name the secrets it reads, or write secretScope: ["*"] to say '
+        "vault-wide on purpose"
+    ]

@@ -7,6 +7,7 @@ reports the last line a child process writes, so that line has to be the whole m
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import NamedTuple
 import pytest
 import yaml
 
+from secretless_aks.components import fast_yaml
+from secretless_aks.components.fast_yaml import YamlLimitError
 from secretless_aks.offline import pr_comment
 from secretless_aks.offline.baseline import BaselineError, plan_at_revision
 from secretless_aks.offline.harness import (
@@ -339,3 +342,56 @@ def test_a_misspelled_block_is_named_with_its_file_its_key_and_the_key_it_was_me
         "error: invalid configuration in Pulumi.optional.yaml (1 problem):\n"
         "  - secretles-aks:services: unknown namespace (did you mean 'secretless-aks:services'?)\n"
     )
+
+
+BOMB = """config:
+  azure-native:location: westeurope
+  secretless-aks:a: &a [x, x, x, x, x, x, x, x, x]
+  secretless-aks:b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+  secretless-aks:c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+  secretless-aks:d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+  secretless-aks:e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+  secretless-aks:f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+  secretless-aks:g: [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+"""
+
+
+def test_a_file_of_nested_aliases_is_refused_before_it_expands(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 9**7 nodes once expanded, from a file of a few hundred bytes.
+    assert len(BOMB) < 600
+    (project / STACK_FILE).write_text(BOMB)
+    assert main(["dev"], project_dir=project) == 1
+    assert capsys.readouterr().err == (
+        "error: Pulumi.dev.yaml, line 7: aliases expand past 10,000 nodes here; write the values "
+        "out, or share fewer of them; a stack file is a YAML mapping whose `config:` maps config "
+        "keys to values\n"
+    )
+    # The program reads the file the same way under `pulumi up`.
+    with pytest.raises(YamlLimitError):
+        fast_yaml.safe_load(BOMB)
+
+
+def test_a_file_of_twenty_thousand_services_is_refused_before_it_is_built(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stack_config(services=[{"name": f"s{i}"} for i in range(20_000)])
+    (project / STACK_FILE).write_text(yaml.safe_dump({"config": config}))
+    assert main(["dev"], project_dir=project) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(
+        r"error: Pulumi\.dev\.yaml, line \d+: a list of more than 5,000 items, more than any "
+        r"stack file holds; a stack file is a YAML mapping whose `config:` maps config keys to "
+        r"values\n",
+        err,
+    ), err
+
+
+def test_a_few_shared_values_are_still_fine() -> None:
+    text = "a: &shared {x: 1, y: 2}\nb: *shared\nc: *shared\n"
+    assert fast_yaml.safe_load(text) == {
+        "a": {"x": 1, "y": 2},
+        "b": {"x": 1, "y": 2},
+        "c": {"x": 1, "y": 2},
+    }

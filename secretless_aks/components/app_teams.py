@@ -12,6 +12,7 @@ from secretless_aks.components import roles
 from secretless_aks.components.config import AppTeamConfig
 from secretless_aks.components.key_vault import secret_scope
 from secretless_aks.components.kubernetes_platform import restricted_namespace
+from secretless_aks.components.naming import TeamNames
 
 
 @dataclass(frozen=True)
@@ -44,22 +45,24 @@ class AppTeam(pulumi.ComponentResource):
         self, name: str, args: AppTeamArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("secretless-aks:team:AppTeam", name, None, opts)
+        # Children are named after the team (TeamNames), as __main__ names this component.
         self.namespaces = [
-            self._namespace(name, args, namespace) for namespace in args.settings.namespaces
+            self._namespace(args, namespace) for namespace in args.settings.namespaces
         ]
         for secret in args.settings.platform_vault_secrets or ():
-            self._delegate_secret(name, args, secret)
+            self._delegate_secret(args, secret)
         self.register_outputs({"namespaces": self.namespaces})
 
-    def _namespace(self, name: str, args: AppTeamArgs, namespace: str) -> pulumi.Output[str]:
+    def _namespace(self, args: AppTeamArgs, namespace: str) -> pulumi.Output[str]:
         team = args.settings
+        names = TeamNames(team.name)
         created = restricted_namespace(
-            f"{name}-namespace-{namespace}",
+            names.namespace(namespace),
             namespace,
             pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         roles.assign_role(
-            f"{name}-{roles.AKS_RBAC_WRITER.slug}-on-namespace-{namespace}",
+            names.grant(roles.AKS_RBAC_WRITER.slug, f"namespace-{namespace}"),
             role=roles.AKS_RBAC_WRITER,
             # Azure RBAC for Kubernetes scopes a grant to a namespace under the cluster's id
             # (https://learn.microsoft.com/azure/aks/manage-azure-rbac). No data link to the
@@ -73,10 +76,10 @@ class AppTeam(pulumi.ComponentResource):
         )
         return created.metadata.name
 
-    def _delegate_secret(self, name: str, args: AppTeamArgs, secret: str) -> None:
+    def _delegate_secret(self, args: AppTeamArgs, secret: str) -> None:
         team = args.settings
         roles.assign_role(
-            f"{name}-{roles.RBAC_ADMINISTRATOR.slug}-on-secret-{secret.lower()}",
+            TeamNames(team.name).grant(roles.RBAC_ADMINISTRATOR.slug, f"secret-{secret.lower()}"),
             role=roles.RBAC_ADMINISTRATOR,
             scope=secret_scope(args.vault_id, args.secret_ids, secret),
             subscription_id=args.vault_subscription_id,

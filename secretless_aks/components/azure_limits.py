@@ -173,9 +173,42 @@ KUBERNETES_SERVICE = NameLimit(
     "lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
 )
 
-# Namespaces Kubernetes keeps for itself; the program must not create or take them over.
-# https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces
-RESERVED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+# Namespaces Kubernetes, AKS and its add-ons own: no service runs there and no team is given
+# one (AKS RBAC Writer there reaches the add-ons' ServiceAccounts). One list, for both rules.
+# - Kubernetes: kube-system, kube-public, kube-node-lease, default, and every kube- name
+#   (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces);
+#   the AAD Pod Identity chart runs in kube-system here.
+# - Azure Policy for AKS: gatekeeper-system
+#   (https://learn.microsoft.com/azure/governance/policy/concepts/policy-for-kubernetes).
+# - Calico network policy: tigera-operator, calico-system
+#   (https://learn.microsoft.com/azure/aks/use-network-policies).
+# - `az aks command invoke`: aks-command
+#   (https://learn.microsoft.com/azure/aks/access-private-cluster).
+# - The application routing add-on: app-routing-system
+#   (https://learn.microsoft.com/azure/aks/app-routing).
+RESERVED_NAMESPACES: dict[str, str] = {
+    "kube-system": "Kubernetes",
+    "kube-public": "Kubernetes",
+    "kube-node-lease": "Kubernetes",
+    "default": "Kubernetes",
+    "gatekeeper-system": "Azure Policy for AKS (Gatekeeper)",
+    "tigera-operator": "Calico's operator",
+    "calico-system": "Calico",
+    "aks-command": "AKS (az aks command invoke)",
+    "app-routing-system": "AKS's application routing add-on",
+}
+RESERVED_NAMESPACE_PREFIX = "kube-"
+
+
+def reserved_namespace_owner(namespace: str) -> str | None:
+    """Who owns `namespace`, when AKS, Kubernetes or an add-on does; None for a free one."""
+    if namespace in RESERVED_NAMESPACES:
+        return RESERVED_NAMESPACES[namespace]
+    if namespace.startswith(RESERVED_NAMESPACE_PREFIX):
+        return "Kubernetes (kube- names)"
+    return None
+
+
 # Every namespace's own ServiceAccount, which every pod without one runs as: federating it would
 # hand the identity to every pod in the namespace.
 # https://kubernetes.io/docs/concepts/security/service-accounts/#default-service-accounts

@@ -93,3 +93,22 @@ def federated_credential_name(namespace: str, service_account: str) -> str:
     digest = hashlib.sha256(subject.encode()).hexdigest()[:CREDENTIAL_DIGEST_LENGTH]
     head = readable.replace(".", "-")[: limit - len(digest) - len(CREDENTIAL_NAME_SEPARATOR)]
     return f"{head}{CREDENTIAL_NAME_SEPARATOR}{digest}"
+
+
+@dataclass(frozen=True)
+class TeamNames:
+    """The Pulumi names of an application team's resources (AppTeam), in one place: the
+    component builds them, and the config refuses two teams whose names would meet."""
+
+    team: str
+
+    @property
+    def component(self) -> str:
+        return f"team-{self.team}"
+
+    def namespace(self, namespace: str) -> str:
+        return f"{self.component}-namespace-{namespace}"
+
+    def grant(self, role_slug: str, target: str) -> str:
+        """A role assignment's name: `<component>-<role>-on-<target>`."""
+        return f"{self.component}-{role_slug}-on-{target}"

@@ -9,8 +9,8 @@ what was expected. Messages name keys, never values.
 An empty stack file (or one holding only comments, or a `config:` with nothing under it) is a
 stack without config, as it is for the Pulumi CLI: the program then says which keys it needs.
 
-Deliberately independent of the components (see harness.py): `--against` runs this module on
-older revisions of the program.
+Independent of the components but for fast_yaml's bounds (see harness.py): `--against` runs
+this module on older revisions of the program.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
+
+from secretless_aks.components import fast_yaml
 
 # How deep a config value may nest, in lists and mappings; deeper is a mistake.
 MAX_NESTING = 32
@@ -73,6 +75,7 @@ def read_config(path: Path) -> dict[str, Any]:
         raise StackFileError(path, f"cannot be read ({error.strerror or error})") from None
     text = _decode(path, data)
     try:
+        fast_yaml.check_limits(text)
         loader = yaml.SafeLoader(text)  # which refuses control characters already
         try:
             config = _config_node(path, loader, loader.get_single_node())
@@ -104,6 +107,8 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, fast_yaml.YamlLimitError):
+        return f"{error.problem}; {_EXPECTED}"
     if isinstance(error, yaml.MarkedYAMLError):
         said = ", ".join(part for part in (error.context, error.problem) if part)
         if error.problem == "second occurrence" and error.context and error.context_mark:

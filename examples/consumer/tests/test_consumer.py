@@ -145,13 +145,16 @@ def test_bad_config_is_one_error_naming_every_wrong_key(
     argv = ["dev", "--project", str(project), "--platform-outputs", str(SAMPLE)]
     assert main(argv) == 1
     assert capsys.readouterr().err.splitlines()[1:] == [
-        "error: invalid configuration in Pulumi.dev.yaml (4 problems):",
+        "error: invalid configuration in Pulumi.dev.yaml (5 problems):",
         "  - secretless-aks-consumer:app.binding: an application project binds its pods with "
         "workloadIdentity only: pod identity needs the platform's AAD Pod Identity release and "
         "kubelet grants",
         "  - secretless-aks-consumer:app.imgae: unknown key (did you mean 'image'?)",
         "  - secretless-aks-consumer:app.secretScope: with usePlatformVault, name the platform "
         "vault's secrets to read: the platform delegates grants on named secrets only",
+        "  - secretless-aks-consumer:app.secretScope: binding podIdentity must name the secrets "
+        "it reads: a pod identity can be assigned to any node (the node-wide path), so a "
+        "vault-wide role would reach every secret from there",
         "  - secretless-aks-consumer:secrets: seeds the application's own vault, which "
         "usePlatformVault leaves out; drop usePlatformVault, or ask the platform team to seed "
         "the platform's vault",

@@ -59,8 +59,9 @@ SUBNET_ID_PATTERN = (
     r"/subnets/[^/]{1,80}$"
 )
 VM_SIZE_PATTERN = r"^Standard_[A-Za-z0-9_]+$"
-KUBERNETES_VERSION_PATTERN = r"^\d+\.\d+(\.\d+)?$"
-UTC_OFFSET_PATTERN = r"^[+-](0\d|1[0-4]):[0-5]\d$"
+# ASCII digits only: `\d` also matches other scripts' digits (Arabic-Indic, Devanagari...).
+KUBERNETES_VERSION_PATTERN = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
+UTC_OFFSET_PATTERN = r"^[+-](0[0-9]|1[0-4]):[0-5][0-9]$"
 # Fields the program fills itself; a stack file cannot set them as secretless-aks:<key>.
 INTERNAL_FIELDS = ("stack", "location")
 
@@ -84,8 +85,9 @@ def _name_check(limit: NameLimit) -> AfterValidator:
 
 
 def _not_reserved_namespace(namespace: str) -> str:
-    if namespace in azure_limits.RESERVED_NAMESPACES:
-        raise ValueError("is reserved for Kubernetes itself; choose a namespace of your own")
+    owner = azure_limits.reserved_namespace_owner(namespace)
+    if owner is not None:
+        raise ValueError(f"belongs to {owner}; choose a namespace of your own")
     return namespace
 
 
@@ -202,7 +204,7 @@ class ClusterConfig(ConfigModel):
     tier: Literal["Free", "Standard"]
     kubernetes_version: Annotated[str, Field(pattern=KUBERNETES_VERSION_PATTERN)] | None = None
     disable_local_accounts: StrictBool = True
-    admin_group_object_ids: tuple[uuid.UUID, ...] = ()
+    admin_group_object_ids: Annotated[tuple[uuid.UUID, ...], EntryList] = ()
     availability_zones: Zones | None = None
     max_pods: MaxPods = DEFAULT_MAX_PODS
     network_policy: NetworkPolicy = DEFAULT_NETWORK_POLICY
@@ -256,6 +258,15 @@ class ServiceAccountRef(ConfigModel):
     service_account: ServiceAccountName
 
 
+# How many of each a stack may hold: well above real use (the benchmark plans 300 services), and
+# low enough that a hostile stack file is refused in a second, before any work.
+MAX_SERVICES = 1_000
+MAX_APP_TEAMS = 200
+MAX_SECRETS = 1_000
+# Lists inside one entry: secretScope, allowIngressFrom, a team's namespaces and secrets.
+MAX_ENTRY_LIST = 100
+EntryList = Field(max_length=MAX_ENTRY_LIST)
+
 # `secretScope: ["*"]`: every secret in the vault, said explicitly.
 VAULT_WIDE = "*"
 
@@ -277,7 +288,7 @@ class ServiceConfig(ConfigModel):
     key_vault_role: KeyVaultRole = "secretsUser"
     # The secrets the identity reads, each granted on its own; ["*"] says every secret in the
     # vault, on purpose. Left out it means vault-wide too (as before), which the plan warns of.
-    secret_scope: tuple[SecretScopeEntry, ...] | None = None
+    secret_scope: Annotated[tuple[SecretScopeEntry, ...], EntryList] | None = None
     image: (
         Annotated[str, Field(pattern=IMAGE_PATTERN, max_length=512), AfterValidator(_pinned_image)]
         | None
@@ -285,7 +296,7 @@ class ServiceConfig(ConfigModel):
     replicas: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
     # Namespaces whose pods may reach `port`, besides the service's own.
-    allow_ingress_from: tuple[Namespace, ...] = ()
+    allow_ingress_from: Annotated[tuple[Namespace, ...], EntryList] = ()
     additional_service_accounts: tuple[ServiceAccountRef, ...] = ()
 
     @property
@@ -333,9 +344,9 @@ class AppTeamConfig(ConfigModel):
 
     name: TeamName
     group_object_id: uuid.UUID
-    namespaces: tuple[Namespace, ...]
+    namespaces: Annotated[tuple[Namespace, ...], EntryList]
     # None: the team gets no right on the platform's vault (its applications bring their own).
-    platform_vault_secrets: tuple[SecretName, ...] | None = None
+    platform_vault_secrets: Annotated[tuple[SecretName, ...], EntryList] | None = None
 
 
 # The principal types ARM accepts for a principal that already exists (a deployer).
@@ -361,12 +372,12 @@ class StackConfig(ConfigModel):
     cluster: ClusterConfig
     network: NetworkConfig
     # Who gets the deployer's grants (AKS RBAC Cluster Admin, Key Vault Secrets Officer).
-    deployers: tuple[DeployerConfig, ...] = ()
+    deployers: Annotated[tuple[DeployerConfig, ...], EntryList] = ()
     protect: StrictBool = False
     key_vault: KeyVaultConfig = KeyVaultConfig()
-    services: tuple[ServiceConfig, ...] = ()
-    app_teams: tuple[AppTeamConfig, ...] = ()
-    secrets: tuple[ConfigSecret, ...] = ()
+    services: Annotated[tuple[ServiceConfig, ...], Field(max_length=MAX_SERVICES)] = ()
+    app_teams: Annotated[tuple[AppTeamConfig, ...], Field(max_length=MAX_APP_TEAMS)] = ()
+    secrets: Annotated[tuple[ConfigSecret, ...], Field(max_length=MAX_SECRETS)] = ()
 
     @property
     def purge_protection(self) -> bool:

@@ -99,6 +99,9 @@ def describe(
         return f"{path}: expected {expected}{shown}"
     if kind in KIND_HINTS:
         return f"{path}: expected {KIND_HINTS[kind]}{shown}"
+    if kind == "too_long":
+        limit = context.get("max_length")
+        return f"{path}: at most {limit} entries, found {context.get('actual_length')}"
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = "at least" if kind == "greater_than_equal" else "at most"
         limit = context.get("ge", context.get("le"))

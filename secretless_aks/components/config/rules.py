@@ -30,6 +30,7 @@ from secretless_aks.components.config.models import (
     UserPoolConfig,
 )
 from secretless_aks.components.config.problems import Key
+from secretless_aks.components.naming import TeamNames
 
 # Azure keeps the first four addresses and the last one of every subnet.
 AZURE_RESERVED_ADDRESSES_PER_SUBNET = 5
@@ -79,6 +80,14 @@ def _user_pool_zones_appear_once(pool: UserPoolConfig) -> None:
     zones = pool.availability_zones or ()
     if len(set(zones)) != len(zones):
         raise KeyRuleError("availabilityZones", "each entry must appear once")
+
+
+EVERY_IPV4_ADDRESS = ipaddress.IPv4Network("0.0.0.0/0")
+
+
+def covers_every_address(ranges: Sequence[ipaddress.IPv4Network]) -> bool:
+    """Whether the ranges together are all of IPv4 (0.0.0.0/1 and 128.0.0.0/1, say)."""
+    return list(ipaddress.collapse_addresses(ranges)) == [EVERY_IPV4_ADDRESS]
 
 
 def _local_accounts_stay_disabled(cluster: ClusterConfig) -> None:
@@ -141,11 +150,11 @@ def _authorized_ranges_restrict_access(cluster: ClusterConfig) -> None:
     key, limit = "apiServerAuthorizedIpRanges", azure_limits.API_SERVER_AUTHORIZED_IP_RANGES
     if not ranges:
         raise KeyRuleError(key, "list at least one range, or leave the key out")
-    if ipaddress.IPv4Network("0.0.0.0/0") in ranges:
+    if covers_every_address(ranges):
         raise KeyRuleError(
             key,
-            "0.0.0.0/0 admits every address; list the operators' and CI runners' egress "
-            "ranges, or leave the key out",
+            "together these ranges admit every IPv4 address; list the operators' and CI "
+            "runners' egress ranges, or leave the key out",
         )
     if len(set(ranges)) != len(ranges):
         raise KeyRuleError(key, "each entry must appear once")
@@ -224,6 +233,12 @@ def _firewall_settings_agree(vault: KeyVaultConfig) -> None:
     if vault.allowed_ip_ranges and vault.public_network_access == "Disabled":
         raise KeyRuleError(
             "allowedIpRanges", "has no effect with publicNetworkAccess Disabled; remove one"
+        )
+    if vault.allowed_ip_ranges and covers_every_address(vault.allowed_ip_ranges):
+        raise KeyRuleError(
+            "allowedIpRanges",
+            "together these ranges admit every IPv4 address, which opens the firewall they "
+            "close; list the addresses that need the vault",
         )
 
 
@@ -375,6 +390,41 @@ def _each_team_has_its_own_name_and_group(stack: StackConfig) -> None:
         groups[group] = team.name
 
 
+def team_resource_names(team: AppTeamConfig) -> list[str]:
+    """Every Pulumi name an AppTeam gives its resources (TeamNames, as the component does)."""
+    from secretless_aks.components import roles  # roles reads config's models: imported late
+
+    names = TeamNames(team.name)
+    found = [names.component]
+    for namespace in team.namespaces:
+        found += [
+            names.namespace(namespace),
+            f"{names.namespace(namespace)}-deny-ingress",
+            names.grant(roles.AKS_RBAC_WRITER.slug, f"namespace-{namespace}"),
+        ]
+    found += [
+        names.grant(roles.RBAC_ADMINISTRATOR.slug, f"secret-{secret.lower()}")
+        for secret in team.platform_vault_secrets or ()
+    ]
+    return found
+
+
+def _team_resource_names_are_distinct(stack: StackConfig) -> None:
+    # Pulumi tells resources apart by type and name, not by parent: two teams whose names and
+    # namespaces join into the same name (team p with namespace q-namespace-r, and team
+    # p-namespace-q with namespace r) would stop `pulumi up` half-way.
+    owners: dict[str, str] = {}
+    for team in stack.app_teams:
+        for name in team_resource_names(team):
+            other = owners.setdefault(name, team.name)
+            if other != team.name:
+                raise KeyRuleError(
+                    "appTeams",
+                    f"teams {other!r} and {team.name!r} would both name a resource {name}: "
+                    "team and namespace names join with '-'; rename one",
+                )
+
+
 def _each_namespace_has_one_owner(stack: StackConfig) -> None:
     # AKS RBAC Writer lets a team run pods as any ServiceAccount in its namespace, and so sign
     # in as any identity federated with one there: a team namespace is nobody else's.
@@ -501,6 +551,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
         _each_team_has_its_own_name_and_group,
+        _team_resource_names_are_distinct,
         _each_namespace_has_one_owner,
         _subnet_holds_the_pods,
         _protected_vaults_keep_purge_protection,

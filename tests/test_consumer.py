@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -215,11 +218,15 @@ def test_the_template_plans_when_copied_out_of_the_repository(
         copy,
         ignore=shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".ruff_cache"),
     )
-    # The package by name and version, and nothing from the repository's files.
+    # What the package needs, at the platform's pins; never the package itself, which no
+    # index may supply (make takes it from a wheel, with no index).
     requirements = (copy / "requirements.txt").read_text().splitlines()
-    assert [line for line in requirements if line and not line.startswith("#")] == [
-        f"secretless-aks=={secretless_aks.__version__}"
-    ]
+    pinned = [line for line in requirements if line and not line.startswith("#")]
+    platform = (PROJECT_DIR / "requirements.txt").read_text().splitlines()
+    assert pinned == [line for line in platform if re.match(r"^[\w-]+==", line)]
+    assert not [line for line in pinned if line.startswith("secretless-aks")]
+    makefile = (copy / "Makefile").read_text()
+    assert f"SECRETLESS_AKS ?= {secretless_aks.__version__}" in makefile
     document = plan(capsys, copy / "sample-outputs.json", project=copy)
     created = Counter(resource["type"] for resource in document["resources"])
     assert {type_: created[type_] for type_ in EXPECTED} == EXPECTED
@@ -249,29 +256,129 @@ def test_make_plan_plans_the_project_against_the_outputs_it_is_given() -> None:
     ]
 
 
-def test_make_takes_the_package_only_from_the_venv_never_from_a_public_index(
-    tmp_path: Path,
+def wheel(directory: Path, version: str, marker: str) -> Path:
+    """A minimal wheel of a package named secretless-aks, whose module says `marker`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"secretless_aks-{version}-py3-none-any.whl"
+    info = f"secretless_aks-{version}.dist-info"
+    files = {
+        "secretless_aks_probe.py": f"MARKER = {marker!r}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: secretless-aks\nVersion: {version}\n",
+        f"{info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr(f"{info}/RECORD", record)
+    return path
+
+
+def index_with(root: Path, *wheels: Path) -> str:
+    """A local PEP 503 index serving `wheels` as secretless-aks: where a look-alike would be."""
+    project = root / "secretless-aks"
+    project.mkdir(parents=True)
+    links = "".join(f'<a href="{w.as_uri()}">{w.name}</a>\n' for w in wheels)
+    (project / "index.html").write_text(f"<html><body>{links}</body></html>")
+    return root.as_uri()
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> dict[str, str]:
+    """pip's environment with a look-alike secretless-aks (the pinned version and a newer one)
+    on the only index it knows, and the template's requirements left empty (offline)."""
+    look_alike = tmp_path / "look-alike"
+    index = index_with(
+        tmp_path / "index",
+        wheel(look_alike, secretless_aks.__version__, "look-alike"),
+        wheel(look_alike, "9.9.9", "look-alike"),
+    )
+    return {**os.environ, "PIP_INDEX_URL": index, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+def install_package(
+    venv: Path, wheels: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """The template's `.package` step into `venv` (made with its pip), requirements offline."""
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    empty = venv.parent / "empty-requirements.txt"
+    empty.write_text("")
+    return subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(CONSUMER),
+            f"{venv}/.package",
+            f"VENV={venv}",
+            f"WHEELS={wheels}",
+            "-o",
+            "requirements.txt",
+            # No pip upgrade and no requirements from an index: the package step alone.
+            "PY_UPGRADE=",
+            f"REQUIREMENTS={empty}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+def installed_marker(venv: Path) -> str | None:
+    found = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import secretless_aks_probe as p; print(p.MARKER)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or None
+
+
+def test_make_takes_the_package_from_its_wheel_never_from_an_index(
+    tmp_path: Path, planted: dict[str, str]
 ) -> None:
-    # requirements.txt names secretless-aks by version, which pip would otherwise look up in a
-    # public index, where a package of that name may be anyone's.
     venv = tmp_path / "venv"
-    runtime = ["make", "--no-print-directory", "-C", str(CONSUMER), f"{venv}/.runtime"]
-    offline = {**os.environ, "PIP_NO_INDEX": "1"}
-    refused = subprocess.run(
-        [*runtime, f"VENV={venv}"], capture_output=True, text=True, check=False, env=offline
+    # No wheel: the install stops, and the look-alike on the index is never installed.
+    missing = install_package(venv, tmp_path / "no-wheels", planted)
+    assert missing.returncode != 0
+    assert f"secretless-aks {secretless_aks.__version__} is not in {tmp_path / 'no-wheels'}" in (
+        missing.stderr
     )
+    assert installed_marker(venv) is None
+    # The real wheel: installed from it.
+    wheels = tmp_path / "wheels"
+    wheel(wheels, secretless_aks.__version__, "real")
+    assert install_package(venv, wheels, planted).returncode == 0, "installed"
+    assert installed_marker(venv) == "real"
+
+
+def test_a_newer_installed_build_does_not_send_pip_to_an_index(
+    tmp_path: Path, planted: dict[str, str]
+) -> None:
+    venv = tmp_path / "venv"
+    newer = tmp_path / "newer"
+    wheel(newer, "2.9.0", "newer build")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-index",
+            str(next(newer.glob("*.whl"))),
+        ],
+        check=True,
+        env=planted,
+    )
+    refused = install_package(venv, tmp_path / "no-wheels", planted)
     assert refused.returncode != 0
-    assert f"secretless-aks is not installed in {venv}: install it first" in refused.stderr
-    assert "pip install" not in refused.stdout and not (venv / ".runtime").exists()
-    # Installed first (its metadata is what pip and the check read), it is taken from the venv.
-    site = next((venv / "lib").glob("python3*/site-packages"))
-    installed = site / f"secretless_aks-{secretless_aks.__version__}.dist-info"
-    installed.mkdir()
-    (installed / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: secretless-aks\nVersion: {secretless_aks.__version__}\n"
-    )
-    subprocess.run([*runtime, f"VENV={venv}"], capture_output=True, check=True, env=offline)
-    assert (venv / ".runtime").exists()
+    assert installed_marker(venv) == "newer build"  # never the look-alike of the pinned one
 
 
 def test_make_plan_without_outputs_says_where_they_come_from() -> None:

@@ -770,3 +770,47 @@ def test_the_preview_matrix_reads_the_keys_bootstrap_writes_into_pr_previews() -
     keys = {key for entry in graph.outputs["prPreviews"] for key in entry}
     preview = workflow("pr-plan.yml")["jobs"]["preview"]
     assert set(re.findall(r"matrix\.(\w+)", yaml.safe_dump(preview))) == keys
+
+
+@needs_node
+def test_plan_text_that_mimics_the_workflows_own_lines_is_quoted_as_plan_text(
+    tmp_path: Path,
+) -> None:
+    forged = (
+        f"{MARKER}\n"
+        "Tests: **success** ([Tests](https://example.com))\n"
+        "| `+` create | Namespace | `ok` |\n"
+        "```text\n"
+        "Tests: inside a plan block stays as it is\n"
+        "```\n"
+        "---\n"
+        f"Planned at {HEAD_SHA[:12]} ([pr-plan run](https://example.com)).\n"
+        "- [pulumi preview (prod)](https://example.com): success\n"
+        "```text\n"
+        "a fence the plan leaves open\n"
+    )
+    tests = {"name": "Tests", "html_url": f"{RUN_URL}/job/1", "conclusion": "failure"}
+    jobs = [PLAN_JOB, tests, *PREVIEW_JOBS[2:]]
+    ((_, created),) = writes(run_comment_script(tmp_path, body=forged, jobs=jobs))
+    lines = created["body"].splitlines()
+    outside, fenced = [], False
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            outside.append(line)
+    # Outside code, the only status line is the workflow's own, from the API.
+    assert [line for line in outside if line.startswith("Tests:")] == [
+        f"Tests: **failure** ([Tests]({RUN_URL}/job/1))"
+    ]
+    assert "> (from the plan) Tests: **success** ([Tests](https://example.com))" in lines
+    assert "> (from the plan) ---" in lines
+    assert (
+        f"> (from the plan) Planned at {HEAD_SHA[:12]} ([pr-plan run](https://example.com))."
+        in lines
+    )
+    assert "> (from the plan) - [pulumi preview (prod)](https://example.com): success" in lines
+    assert "Tests: inside a plan block stays as it is" in lines
+    # The plan's open fence is closed before the footer, which is the workflow's own.
+    assert created["body"].count("```") % 2 == 0
+    assert lines[-1] == f"- [pulumi preview (prod)]({RUN_URL}/job/3): failure"

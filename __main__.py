@@ -15,6 +15,7 @@ from secretless_aks.components.key_vault import KeyVault, KeyVaultArgs
 from secretless_aks.components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
 from secretless_aks.components.naming import EnvironmentNames, TeamNames
 from secretless_aks.components.network import Network, NetworkArgs
+from secretless_aks.components.registry_access import RegistryAccess, RegistryAccessArgs
 from secretless_aks.components.service_identity import ServiceIdentity, ServiceIdentityArgs
 
 # No cyclic garbage collection in this short-lived process: with Python's defaults it was half
@@ -97,11 +98,21 @@ key_vault = KeyVault(
     ),
 )
 
+# bootstrap's registry: the kubelet identity pulls from it (CI sets secretless-aks:registry).
+registry = (
+    RegistryAccess(
+        "registry",
+        RegistryAccessArgs(config.registry, cluster.kubelet_identity.principal_id, config.stack),
+    )
+    if config.registry is not None
+    else None
+)
+
 services = {
     service.name: ServiceIdentity(
         f"svc-{service.name}",
         ServiceIdentityArgs(
-            settings=service,
+            settings=config.with_registry_images(service),
             names=names,
             resource_group_name=resource_group.name,
             location=resource_group.location,
@@ -116,6 +127,7 @@ services = {
             provider=platform.provider,
             namespace=platform.namespaces[service.namespace],
             pod_identity_release=platform.pod_identity_release,
+            image_pull_grant=registry.grant if registry else None,
             protect=config.protect,
         ),
     )
@@ -171,5 +183,6 @@ contract.export(
         },
         "appTeams": {name: team.namespaces for name, team in teams.items()},
         "kubeconfig": platform.kubeconfig,
+        "registryLoginServer": config.registry.login_server if config.registry else "",
     }
 )

@@ -20,6 +20,7 @@ from secretless_bootstrap import access, github, naming, providers
 from secretless_bootstrap.config import config_warnings, load_bootstrap_config
 from secretless_bootstrap.github_environments import GitHubEnvironments, GitHubEnvironmentsArgs
 from secretless_bootstrap.github_identity import GitHubIdentity, GitHubIdentityArgs, Grant
+from secretless_bootstrap.registry import ContainerRegistry, ContainerRegistryArgs
 from secretless_bootstrap.state_backend import StateBackend, StateBackendArgs
 
 config = load_bootstrap_config()
@@ -75,12 +76,19 @@ def ci_identity(
             resource_group_name=group.name,
             location=group.location,
             repository=repository,
-            environment=environment,
+            claim=f"environment:{environment}",
+            credential=naming.federated_credential(environment),
             grants=grants,
         ),
         opts=in_subscription,
     )
 
+
+registry = ContainerRegistry(
+    "images",
+    ContainerRegistryArgs(config.subscription_id, group.name, group.location, repository),
+    opts=in_subscription,
+)
 
 variables: dict[str, dict[str, pulumi.Input[str]]] = {}
 rules: dict[str, github.EnvironmentRules] = {}
@@ -102,6 +110,7 @@ for environment, settings in config.environments.items():
             key_role=state.deploy_key_role,
             key_role_definition=state.deploy_key_definition,
             condition_principals=config.condition_principals(environment),
+            registry_id=registry.id,
         ),
     )
     preview_environment = naming.preview_environment(environment)
@@ -129,7 +138,17 @@ for environment, settings in config.environments.items():
             "PULUMI_SECRETS_PROVIDER": state.secrets_providers[stack],
             # Previews name the deployer too, or they would plan its grants replaced.
             "DEPLOYER_OBJECT_ID": deployer.principal_id,
+            # The registry the kubelet identity pulls from (secretless-aks:registry).
+            "REGISTRY_ID": registry.id,
+            "REGISTRY_LOGIN_SERVER": registry.login_server,
         }
+# The image build (build.yml) runs in no environment: the repository's own variables.
+build_variables: dict[str, pulumi.Input[str]] = {
+    "BUILD_CLIENT_ID": registry.builder.client_id,
+    "BUILD_TENANT_ID": client.tenant_id,
+    "BUILD_SUBSCRIPTION_ID": config.subscription_id,
+    "REGISTRY_LOGIN_SERVER": registry.login_server,
+}
 
 # The stacks a pull request previews with Azure (pr-plan.yml's matrix).
 pr_previews = [
@@ -140,19 +159,25 @@ pr_previews = [
 if config.github.manage:
     GitHubEnvironments(
         "github",
-        GitHubEnvironmentsArgs(repository, rules, variables, pr_previews),
+        GitHubEnvironmentsArgs(repository, rules, variables, pr_previews, build_variables),
     )
 else:
     pulumi.export(
         "ghCommands",
-        pulumi.Output.from_input(variables).apply(
+        pulumi.Output.all(variables, build_variables).apply(
             lambda values: github.gh_commands(
-                repository.full_name, rules, cast(dict[str, dict[str, str]], values), pr_previews
+                repository.full_name,
+                rules,
+                cast(dict[str, dict[str, str]], values[0]),
+                pr_previews,
+                cast(dict[str, str], values[1]),
             )
         ),
     )
 pulumi.export("githubVariables", variables)
 pulumi.export("prPreviews", pr_previews)
+pulumi.export("buildVariables", build_variables)
+pulumi.export("registry", {"id": registry.id, "loginServer": registry.login_server})
 # What `pulumi stack init <stack> --secrets-provider ...` takes, with PULUMI_BACKEND_URL set.
 pulumi.export(
     "stacks",

@@ -28,13 +28,19 @@ from typing import Any
 import pulumi
 
 CONTRACT_VERSION = 1
-# Additions within version 1: 1.1 added contractMinorVersion and appTeams.
-CONTRACT_MINOR_VERSION = 1
+# Additions within version 1: 1.1 added contractMinorVersion and appTeams, 1.2
+# registryLoginServer.
+CONTRACT_MINOR_VERSION = 2
 # Contract versions this reader understands. A new major version may rename or reshape.
 SUPPORTED_CONTRACT_VERSIONS = frozenset({1})
 
 # What a reader gives for an output a stack's minor version predates, by shape (a fresh one).
-_ABSENT: dict[str, Callable[[], Any]] = {"integer": int, "map": dict, "map of lists": dict}
+_ABSENT: dict[str, Callable[[], Any]] = {
+    "integer": int,
+    "string": str,
+    "map": dict,
+    "map of lists": dict,
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,12 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         "string",
         "Cluster user kubeconfig; signs in with kubelogin, holds no static credential.",
         secret=True,
+    ),
+    OutputSpec(
+        "registryLoginServer",
+        "string",
+        "The platform registry's login server, which the kubelet pulls from (empty: none).",
+        since=2,
     ),
 )
 OUTPUT_NAMES = tuple(spec.name for spec in OUTPUTS)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from policy.secretless_policy import conditions
 from secretless_aks.components import azure_limits, resource_providers, roles
 from secretless_aks.components.naming import EnvironmentNames
 from secretless_aks.offline.baseline import plan_at_revision
@@ -34,7 +35,7 @@ from secretless_aks.offline.mocks import (
     MOCK_TENANT_ID,
 )
 from secretless_aks.offline.plan import main
-from secretless_bootstrap import key_roles, naming
+from secretless_bootstrap import github, key_roles, naming
 from secretless_bootstrap.config import MAX_CONDITION_GROUPS, BootstrapConfig
 from tests.git_copies import committed_copy
 from tests.graph_queries import IDENTITY, ROLE_ASSIGNMENT, grant, grants_to
@@ -120,6 +121,20 @@ def key_id(graph: RecordedGraph, stack: str) -> str:
     return graph.named(f"state-key-{stack}").outputs["id"]
 
 
+def registry_id(graph: RecordedGraph) -> str:
+    return graph.named("images-registry").outputs["id"]
+
+
+def administrator_on(graph: RecordedGraph, environment: str, scope: str) -> RecordedResource:
+    """The deploy identity's RBAC Administrator at `scope`."""
+    (assignment,) = [
+        a
+        for a in assignments_to(graph, identity(graph, f"deploy-{environment}"))
+        if grant(a).role == roles.RBAC_ADMINISTRATOR and a.inputs["scope"] == scope
+    ]
+    return assignment
+
+
 def ci_identities(graph: RecordedGraph) -> list[RecordedResource]:
     return [
         identity(graph, f"{kind}-{environment}")
@@ -178,6 +193,7 @@ def test_names_are_stable_derivations_that_fit_azure(first_run: RecordedGraph) -
     assert naming.storage_account(MANAGEMENT.upper()) == account  # GUIDs ignore case
     assert naming.storage_account("11111111-2222-3333-4444-555555555555") != account
     assert {i.inputs["resourceName"] for i in first_run.by_type(IDENTITY)} == {
+        "id-secretless-build",
         "id-secretless-dev-deploy",
         "id-secretless-dev-preview",
         "id-secretless-prod-deploy",
@@ -314,6 +330,7 @@ def test_a_deploy_identity_reaches_its_own_subscription_container_and_key_only(
         ("Role Based Access Control Administrator", f"/subscriptions/{subscription}"),
         ("Storage Blob Data Contributor", container_id(first_run, stack)),
         (f"custom:{DEPLOY_KEY_ROLE[1]}", key_id(first_run, stack)),
+        ("Role Based Access Control Administrator", registry_id(first_run)),
     }
     for assignment in assignments_to(first_run, deployer):
         assert assignment.inputs["principalType"] == "ServicePrincipal"
@@ -355,7 +372,7 @@ def test_no_ci_grant_reaches_another_environment_or_the_bootstrap_beyond_its_own
     # something in it), or its own stack's container or key. Nothing else in the management
     # subscription, and nothing in another environment's.
     for environment, stack in STACKS.items():
-        own = {container_id(deployed, stack), key_id(deployed, stack)}
+        own = {container_id(deployed, stack), key_id(deployed, stack), registry_id(deployed)}
         inside = f"/subscriptions/{SUBSCRIPTIONS[environment]}"
         for kind in ("deploy", "preview"):
             for assignment in assignments_to(deployed, identity(deployed, f"{kind}-{environment}")):
@@ -370,6 +387,9 @@ def test_no_ci_grant_reaches_another_environment_or_the_bootstrap_beyond_its_own
                         "Storage Blob Data Reader",
                         f"custom:{DEPLOY_KEY_ROLE[1]}",
                         f"custom:{PREVIEW_KEY_ROLE[1]}",
+                    ) or (
+                        scope == registry_id(deployed)
+                        and assignment.inputs["condition"] == roles.registry_pull_condition()
                     ), assignment.urn
 
 
@@ -404,9 +424,9 @@ def test_the_rbac_administrators_condition_comes_from_the_catalogue_table(
     deployed: RecordedGraph, environment: str
 ) -> None:
     deployer = identity(deployed, f"deploy-{environment}")
-    (administrator,) = [
-        a for a in assignments_to(deployed, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
-    ]
+    administrator = administrator_on(
+        deployed, environment, f"/subscriptions/{SUBSCRIPTIONS[environment]}"
+    )
     assert administrator.inputs["condition"] == roles.deploy_identity_condition(
         {
             roles.DEPLOYER: (deployer.outputs["principalId"],),
@@ -418,7 +438,7 @@ def test_the_rbac_administrators_condition_comes_from_the_catalogue_table(
     assert administrator.inputs["conditionVersion"] == "2.0"
     conditioned = [a for a in deployed.by_type(ROLE_ASSIGNMENT) if "condition" in a.inputs]
     assert {grant(a).role for a in conditioned} == {roles.RBAC_ADMINISTRATOR}
-    assert len(conditioned) == len(ENVIRONMENTS)
+    assert len(conditioned) == 2 * len(ENVIRONMENTS)  # the subscription, and the registry
 
 
 def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_refused() -> None:
@@ -429,10 +449,7 @@ def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_re
         ),
         appTeamGroupObjectIds=groups[1:2],
     )
-    deployer = identity(graph, "deploy-dev")
-    (administrator,) = [
-        a for a in assignments_to(graph, deployer) if grant(a).role == roles.RBAC_ADMINISTRATOR
-    ]
+    administrator = administrator_on(graph, "dev", f"/subscriptions/{SUBSCRIPTIONS['dev']}")
     assert len(administrator.inputs["condition"]) <= roles.CONDITION_MAX_LENGTH
     assert len(administrator.inputs["condition"]) > roles.CONDITION_MAX_LENGTH - 200
     more = [*groups[2:], "00000000-0000-4000-8000-ffffffffffff"]
@@ -466,7 +483,7 @@ def test_each_identity_trusts_its_own_github_environment_in_the_immutable_form(
     first_run: RecordedGraph,
 ) -> None:
     credentials = credentials_by_owner(first_run)
-    assert len(first_run.by_type(CREDENTIAL)) == 4
+    assert len(first_run.by_type(CREDENTIAL)) == 5  # and the image build's, below
     for environment in ENVIRONMENTS:
         for component, trusted in (
             (f"deploy-{environment}", environment),
@@ -489,8 +506,13 @@ def test_a_repository_on_name_subjects_is_trusted_by_name() -> None:
     graph = bootstrap(githubSubjectFormat="name")
     subjects = sorted(c.inputs["subject"] for c in graph.by_type(CREDENTIAL))
     assert subjects == sorted(
-        f"repo:{REPOSITORY}:environment:{trusted}"
-        for trusted in ("dev", "preview-dev", "production", "preview-production")
+        [
+            *(
+                f"repo:{REPOSITORY}:environment:{trusted}"
+                for trusted in ("dev", "preview-dev", "production", "preview-production")
+            ),
+            f"repo:{REPOSITORY}:ref:refs/heads/main",
+        ]
     )
 
 
@@ -568,6 +590,8 @@ def test_each_environments_variables_name_its_identity_subscription_state_and_de
                 "PULUMI_BACKEND_URL": f"azblob://state-{stack}?storage_account={account}",
                 "PULUMI_SECRETS_PROVIDER": provider,
                 "DEPLOYER_OBJECT_ID": deployer["principalId"],
+                "REGISTRY_ID": registry_id(first_run),
+                "REGISTRY_LOGIN_SERVER": f"{naming.container_registry(MANAGEMENT)}.azurecr.io",
             }
         assert first_run.outputs["stacks"][stack] == {
             "backendUrl": f"azblob://state-{stack}?storage_account={account}",
@@ -615,19 +639,24 @@ def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
         "gh api --method POST repos/contoso/secretless-aks/environments/dev/"
         "deployment-branch-policies -f name=main -f type=branch"
     )
-    assert [shlex.split(line) for line in lines[2:8]] == [
+    assert [shlex.split(line) for line in lines[2:10]] == [
         ["gh", "variable", "set", name, "--env", "dev", "--body", value, "--repo", REPOSITORY]
         for name, value in variables["dev"].items()
     ]
-    # dev: its environment, branch policy and six variables; preview-dev: no branch policy.
-    production = json.loads(shlex.split(lines[8 + 7])[1])
+    # dev: its environment, branch policy and eight variables; preview-dev: no branch policy.
+    production = json.loads(shlex.split(lines[10 + 9])[1])
     assert production["reviewers"] == [{"type": "Team", "id": 7}]
-    assert lines[-1] == (
+    assert lines[-5] == (
         'gh variable set PR_PREVIEWS --body \'[{"stack": "dev", "environment": '
         '"preview-dev"}, {"stack": "prod", "environment": "preview-production"}]\' '
         f"--repo {REPOSITORY}"
     )
-    assert len(lines) == (8 + 7) * 2 + 1
+    build = graph.outputs["buildVariables"]
+    assert [shlex.split(line) for line in lines[-4:]] == [
+        ["gh", "variable", "set", name, "--body", build[name], "--repo", REPOSITORY]
+        for name in github.BUILD_VARIABLES
+    ]
+    assert len(lines) == (10 + 9) * 2 + 1 + 4
 
 
 def test_environments_sharing_a_subscription_plan_with_a_warning() -> None:
@@ -1008,7 +1037,7 @@ def test_the_offline_plan_shows_the_bootstrap_as_pulumi_preview_would(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].startswith("Plan for stack example of bootstrap")
-    assert lines[lines.index("Resources:") + 1] == "    + 73 to create"
+    assert lines[lines.index("Resources:") + 1] == "    + 93 to create"
     cells = [
         [token for token in line.split() if token not in ("├─", "└─", "│")]
         for line in lines
@@ -1078,3 +1107,59 @@ def test_diff_against_a_git_revision_plans_that_revisions_bootstrap(tmp_path: Pa
     before = plan_at_revision("HEAD", "example", repo=repo / "bootstrap")
     assert before["project"] == "bootstrap"
     assert before == to_json(run_program("example", preview=True, project_dir=repo / "bootstrap"))
+
+
+# --- the registry and the image build ---------------------------------------------------
+
+
+def test_the_registry_takes_entra_id_only_and_is_kept(first_run: RecordedGraph) -> None:
+    registry = first_run.named("images-registry")
+    assert registry.inputs["registryName"] == naming.container_registry(MANAGEMENT)
+    assert registry.inputs["adminUserEnabled"] is False
+    assert registry.inputs["anonymousPullEnabled"] is False
+    assert "roleAssignmentMode" not in registry.inputs  # the pinned API cannot set it
+    assert registry.protect
+    assert registry.outputs["id"].startswith(f"{MANAGEMENT_SCOPE}/resourceGroups/")
+    assert first_run.outputs["registry"] == {
+        "id": registry.outputs["id"],
+        "loginServer": f"{naming.container_registry(MANAGEMENT)}.azurecr.io",
+    }
+
+
+def test_the_build_identity_runs_acr_tasks_on_the_registry_for_pushes_to_main_only(
+    first_run: RecordedGraph,
+) -> None:
+    builder = identity(first_run, "images-builder")
+    assert builder.inputs["resourceName"] == "id-secretless-build"
+    assert grants_to(first_run, builder) == {
+        ("Container Registry Tasks Contributor", registry_id(first_run))
+    }
+    (credential,) = [
+        c
+        for c in first_run.by_type(CREDENTIAL)
+        if c.parent == first_run.named("images-builder").urn
+    ]
+    assert credential.inputs["subject"] == f"repo:{IMMUTABLE}:ref:refs/heads/main"
+    assert credential.inputs["federatedIdentityCredentialResourceName"] == "github-main-branch"
+    build = first_run.outputs["buildVariables"]
+    assert build["BUILD_CLIENT_ID"] == builder.outputs["clientId"]
+    assert build["BUILD_SUBSCRIPTION_ID"] == MANAGEMENT
+
+
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_a_deploy_identity_may_give_acrpull_on_the_registry_to_service_principals_only(
+    first_run: RecordedGraph, environment: str
+) -> None:
+    condition = administrator_on(first_run, environment, registry_id(first_run)).inputs["condition"]
+    assert condition == roles.registry_pull_condition()
+
+    def may(role: roles.Role, kind: str) -> bool:
+        request = conditions.Request(
+            "write", role.guid, "0d6e2a57-6f5c-4d38-9e4f-0a8b3c2d1e0f", kind
+        )
+        return conditions.allows(condition, request)
+
+    assert may(roles.ACR_PULL, "ServicePrincipal")
+    assert not may(roles.ACR_PULL, "User") and not may(roles.ACR_PULL, "Group")
+    for role in (roles.OWNER, roles.RBAC_ADMINISTRATOR, roles.CONTAINER_REGISTRY_TASKS_CONTRIBUTOR):
+        assert not may(role, "ServicePrincipal"), role.name

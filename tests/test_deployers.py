@@ -183,7 +183,7 @@ def action_step(name: str) -> dict[str, Any]:
     return step
 
 
-SET_DEPLOYER = "The stack's deployer is this environment's deploy identity"
+SET_DEPLOYER = "The stack's deployer and registry are this environment's"
 
 
 def run_set_deployer(tmp_path: Path, stack: str, object_id: str) -> tuple[int, str, list[str]]:

@@ -41,6 +41,7 @@ PUBLISHED_ROLE_IDS = {
     "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
     "Key Vault Reader": "21090545-7ca7-4776-b22c-e363652d74d2",
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "Container Registry Tasks Contributor": "fb382eab-e894-4461-af04-94435c366c3f",
     "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     "Azure Kubernetes Service RBAC Admin": "3498e952-d568-435e-9b2c-8d77e338d7f7",
     "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",

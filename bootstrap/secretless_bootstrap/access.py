@@ -47,6 +47,7 @@ def deploy_grants(
     key_role: roles.CustomRole,
     key_role_definition: pulumi.Resource,
     condition_principals: dict[str, tuple[str, ...]],
+    registry_id: pulumi.Input[str],
 ) -> list[Grant]:
     """`condition_principals`: who the condition names, by kind; the deploy identity's own id
     (roles.DEPLOYER) is added once Azure knows it."""
@@ -90,6 +91,15 @@ def deploy_grants(
             "pulumi up encrypts a new stack's data key and decrypts it on every run "
             "(azurekeyvault secrets provider), on this stack's key only.",
             after=(key_role_definition,),
+        ),
+        Grant(
+            roles.RBAC_ADMINISTRATOR,
+            registry_id,
+            management_subscription_id,
+            "registry",
+            "pulumi up gives the environment's kubelet identity AcrPull on the registry; the "
+            "condition allows AcrPull to service principals and nothing else.",
+            condition=lambda _: roles.registry_pull_condition(),
         ),
     ]
 

@@ -38,6 +38,16 @@ VARIABLES = (
     "PULUMI_BACKEND_URL",
     "PULUMI_SECRETS_PROVIDER",
     "DEPLOYER_OBJECT_ID",
+    "REGISTRY_ID",
+    "REGISTRY_LOGIN_SERVER",
+)
+# The repository's own variables, for the image build (build.yml), which runs in no
+# environment: the build identity, where it signs in, and the registry it builds into.
+BUILD_VARIABLES = (
+    "BUILD_CLIENT_ID",
+    "BUILD_TENANT_ID",
+    "BUILD_SUBSCRIPTION_ID",
+    "REGISTRY_LOGIN_SERVER",
 )
 # The repository variable pr-plan.yml's preview matrix reads: a JSON list of
 # {stack, environment} for the stacks a pull request previews with Azure.
@@ -67,13 +77,14 @@ class Repository:
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
 
-    def subject(self, environment: str) -> str:
-        """The `sub` claim of a job in `environment` (compared case-sensitively by Entra)."""
+    def subject(self, claim: str) -> str:
+        """The `sub` claim of a job: `environment:<name>` for one in an environment, `ref:<ref>`
+        for one without (compared case-sensitively by Entra)."""
         if self.subject_format == "immutable":
             repository = f"{self.owner}@{self.owner_id}/{self.name}@{self.repository_id}"
         else:
             repository = self.full_name
-        return f"repo:{repository}:environment:{environment}"
+        return f"repo:{repository}:{claim}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,7 @@ def gh_commands(
     rules: Mapping[str, EnvironmentRules],
     variables: Mapping[str, Mapping[str, str]],
     pr_previews: Sequence[Mapping[str, str]],
+    build: Mapping[str, str],
 ) -> str:
     """The `gh` commands that make each environment, its branch policy and its variables,
     and the repository's preview list: ready to paste or pipe to sh."""
@@ -155,4 +167,8 @@ def gh_commands(
         f"gh variable set {PR_PREVIEWS_VARIABLE} "
         f"--body {shlex.quote(json.dumps(list(pr_previews)))} --repo {quoted}"
     )
+    lines += [
+        f"gh variable set {name} --body {shlex.quote(build[name])} --repo {quoted}"
+        for name in BUILD_VARIABLES
+    ]
     return "\n".join(lines)

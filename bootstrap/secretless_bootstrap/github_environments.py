@@ -19,6 +19,8 @@ class GitHubEnvironmentsArgs:
     # Per environment, each of github.VARIABLES.
     variables: Mapping[str, Mapping[str, pulumi.Input[str]]]
     pr_previews: Sequence[Mapping[str, str]]
+    # The repository's own: github.BUILD_VARIABLES.
+    build: Mapping[str, pulumi.Input[str]]
 
 
 class GitHubEnvironments(pulumi.ComponentResource):
@@ -79,11 +81,16 @@ class GitHubEnvironments(pulumi.ComponentResource):
                     value=args.variables[environment][variable],
                     opts=within,
                 )
-        github_provider.ActionsVariable(
-            f"{name}-{github.PR_PREVIEWS_VARIABLE}",
-            repository=repository,
-            variable_name=github.PR_PREVIEWS_VARIABLE,
-            value=json.dumps(list(args.pr_previews)),
-            opts=within,
-        )
+        repository_variables: dict[str, pulumi.Input[str]] = {
+            github.PR_PREVIEWS_VARIABLE: json.dumps(list(args.pr_previews)),
+            **{variable: args.build[variable] for variable in github.BUILD_VARIABLES},
+        }
+        for variable, value in repository_variables.items():
+            github_provider.ActionsVariable(
+                f"{name}-{variable}",
+                repository=repository,
+                variable_name=variable,
+                value=value,
+                opts=within,
+            )
         self.register_outputs({})

@@ -9,7 +9,7 @@ import pulumi
 from pulumi_azure_native import managedidentity
 
 from secretless_aks.components import manifests, roles
-from secretless_bootstrap import github, naming
+from secretless_bootstrap import github
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,11 @@ class GitHubIdentityArgs:
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
     repository: github.Repository
-    # The one GitHub environment whose jobs may sign in as this identity.
-    environment: str
+    # The one kind of job that may sign in as this identity: `environment:<name>`, or
+    # `ref:refs/heads/main` for a job in no environment on main.
+    claim: str
+    # Its federated credential's name (`github-<environment>`).
+    credential: str
     grants: Sequence[Grant]
 
 
@@ -67,14 +70,13 @@ class GitHubIdentity(pulumi.ComponentResource):
         )
         self.client_id = self.identity.client_id
         self.principal_id = self.identity.principal_id
-        credential = naming.federated_credential(args.environment)
         managedidentity.FederatedIdentityCredential(
-            f"{name}-{credential}",
-            federated_identity_credential_resource_name=credential,
+            f"{name}-{args.credential}",
+            federated_identity_credential_resource_name=args.credential,
             resource_name_=self.identity.name,
             resource_group_name=args.resource_group_name,
             issuer=github.ISSUER,
-            subject=args.repository.subject(args.environment),
+            subject=args.repository.subject(args.claim),
             audiences=[manifests.TOKEN_EXCHANGE_AUDIENCE],
             opts=pulumi.ResourceOptions(parent=self),
         )

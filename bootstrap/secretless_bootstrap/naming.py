@@ -48,6 +48,17 @@ def key_vault(subscription_id: str) -> str:
     return f"kv-{WORKLOAD}-{_digest(subscription_id)}"
 
 
+def container_registry(subscription_id: str) -> str:
+    """`cr<workload><digest>`: 18 letters and digits (a registry allows 5-50, no hyphens)."""
+    return f"cr{WORKLOAD}{_digest(subscription_id)}"
+
+
+# The identity the image build signs in as, federated with pushes to main.
+BUILD_IDENTITY = f"id-{WORKLOAD}-build"
+BUILD_BRANCH_CLAIM = "ref:refs/heads/main"
+BUILD_CREDENTIAL = f"{CREDENTIAL_PREFIX}main-branch"
+
+
 def deploy_identity(stack: str) -> str:
     return EnvironmentNames(stack).identity("deploy")
 

@@ -39,6 +39,7 @@ CATALOGUE = frozenset(
         "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",  # Key Vault Secrets Officer
         "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",  # AKS RBAC Cluster Admin
         "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",  # AKS RBAC Writer
+        "7f951dda-4ed3-4680-a7ca-43fe172d538d",  # AcrPull
     }
 )
 # What a condition is asked, to see whether it lets its holder take over: each role that can

@@ -66,7 +66,13 @@ KEY_VAULT_ADMINISTRATOR = BuiltInRole(
     "Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 )
 KEY_VAULT_READER = BuiltInRole("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2")
+# The kubelet identity, on the repository's registry (bootstrap's): AKS pulls images as it.
 ACR_PULL = BuiltInRole("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d")
+# bootstrap's build identity, on the registry only: `az acr build` (ACR Tasks). Microsoft warns
+# it amounts to full data-plane access to the registry, so it is held to that one scope.
+CONTAINER_REGISTRY_TASKS_CONTRIBUTOR = BuiltInRole(
+    "Container Registry Tasks Contributor", "fb382eab-e894-4461-af04-94435c366c3f"
+)
 # The deploying principal and the admin groups, on the environment's resource group (so the
 # grant propagates while the cluster is created): create Kubernetes objects.
 AKS_RBAC_CLUSTER_ADMIN = BuiltInRole(
@@ -266,6 +272,8 @@ DEPLOY_IDENTITY_GRANTS: dict[Role, Recipients] = {
     AKS_RBAC_CLUSTER_ADMIN: Recipients(kinds=(DEPLOYER, ADMIN_GROUPS)),
     AKS_RBAC_WRITER: Recipients(kinds=(TEAM_GROUPS,)),
     RBAC_ADMINISTRATOR: Recipients(kinds=(TEAM_GROUPS,)),
+    # Only on the registry (bootstrap's registry_pull_condition): the kubelet identity pulls.
+    ACR_PULL: Recipients((SERVICE_PRINCIPAL,)),
 }
 
 
@@ -371,6 +379,14 @@ def _permits(delegation: Delegation, attribute: str) -> str:
     return (
         f"({attribute}:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{roles}}} AND {principal})"
     )
+
+
+def registry_pull_condition() -> str:
+    """The condition on a deploy identity's RBAC Administrator on the registry: AcrPull, to the
+    recipients DEPLOY_IDENTITY_GRANTS names for it (the kubelet identity, a service
+    principal), and nothing else."""
+    recipients = DEPLOY_IDENTITY_GRANTS[ACR_PULL]
+    return rbac_administrator_condition(Delegation((ACR_PULL,), recipients.principal_types))
 
 
 def deploy_identity_condition(principals: Mapping[str, Sequence[str]]) -> str:

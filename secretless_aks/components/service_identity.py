@@ -50,6 +50,8 @@ class ServiceIdentityArgs:
     namespace: kubernetes.core.v1.Namespace | pulumi.Input[str]
     # AAD Pod Identity's Helm release, which installs the CRDs; None when no service uses it.
     pod_identity_release: pulumi.Resource | None = None
+    # The kubelet identity's AcrPull on the registry, which the Deployment's pulls need.
+    image_pull_grant: pulumi.Resource | None = None
     # Keep the identity (and so its client id, which pods are configured with) in prod.
     protect: bool = False
 
@@ -168,13 +170,18 @@ class ServiceIdentity(pulumi.ComponentResource):
 
         # A Kubernetes object with metadata and a spec, named after the component.
         def declare(
-            kind: Callable[..., pulumi.CustomResource], suffix: str, manifest: dict[str, Any]
+            kind: Callable[..., pulumi.CustomResource],
+            suffix: str,
+            manifest: dict[str, Any],
+            depends_on: list[pulumi.Resource] | None = None,
         ) -> None:
             kind(
                 f"{name}-{suffix}",
                 metadata=metadata(manifest),
                 spec=manifests.as_input(manifest["spec"]),
-                opts=k8s,
+                opts=pulumi.ResourceOptions.merge(
+                    k8s, pulumi.ResourceOptions(depends_on=depends_on or [])
+                ),
             )
 
         if service.port is not None:
@@ -185,10 +192,13 @@ class ServiceIdentity(pulumi.ComponentResource):
             )
         if service.image is None:
             return
+        # Nothing links the pods to the kubelet's right to pull their image.
+        pulls = [args.image_pull_grant] if args.image_pull_grant else []
         declare(
             kubernetes.apps.v1.Deployment,
             "deployment",
             manifests.deployment(service, args.vault_uri),
+            depends_on=pulls,
         )
         if service.port is not None:
             declare(kubernetes.core.v1.Service, "service", manifests.cluster_ip_service(service))

@@ -34,7 +34,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from secretless_aks.components import fast_yaml
-from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, AzureMocks
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, CI_REGISTRY_STAND_IN, AzureMocks
 from secretless_aks.offline.stack_file import read_config
 
 # The repository's root, where the platform program is (secretless_aks/offline/ -> root).
@@ -367,14 +367,20 @@ def with_project_defaults(
 def with_ci_stand_ins(
     project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The stack's config, with a marked stand-in deployer where the project declares
-    `deployers` and the stack leaves it to CI (which sets it from its environment's
-    DEPLOYER_OBJECT_ID): the committed stack files carry no fake ids, and a fresh clone's
-    `make plan` still shows the deployer's grants."""
+    """The stack's config, with marked stand-ins where the project declares `deployers` or
+    `registry` and the stack leaves them to CI (which sets them from its environment's
+    DEPLOYER_OBJECT_ID, REGISTRY_ID and REGISTRY_LOGIN_SERVER): the committed stack files carry
+    no fake ids, and a fresh clone's `make plan` still shows those grants."""
     config = dict(stack_config)
-    key = f"{project_file['name']}:deployers"
-    if "deployers" in (project_file.get("config") or {}) and key not in config:
-        config[key] = [{"objectId": CI_DEPLOYER_STAND_IN, "principalType": "ServicePrincipal"}]
+    declared = project_file.get("config") or {}
+    stand_ins = {
+        "deployers": [{"objectId": CI_DEPLOYER_STAND_IN, "principalType": "ServicePrincipal"}],
+        "registry": dict(CI_REGISTRY_STAND_IN),
+    }
+    for name, value in stand_ins.items():
+        key = f"{project_file['name']}:{name}"
+        if name in declared and key not in config:
+            config[key] = value
     return config
 
 

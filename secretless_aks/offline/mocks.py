@@ -39,6 +39,12 @@ SIGNED_IN_ACCOUNT = {
 # What the offline plan takes for `deployers` when a stack file leaves it to CI, which sets it
 # from its environment's DEPLOYER_OBJECT_ID (the committed stack files carry no fake ids).
 CI_DEPLOYER_STAND_IN = "88888888-7777-4666-8555-444444444444"
+# And for `registry`, which CI sets from REGISTRY_ID and REGISTRY_LOGIN_SERVER.
+CI_REGISTRY_STAND_IN = {
+    "id": "/subscriptions/00000000-0000-4000-8000-0000000000c1/resourceGroups/"
+    "rg-secretless-bootstrap/providers/Microsoft.ContainerRegistry/registries/crsecretlessci",
+    "loginServer": "crsecretlessci.azurecr.io",
+}
 _NAMESPACE = uuid.UUID("0f3f6f5e-35a4-4d8e-9a34-9c1b1f0a2e11")
 
 # The input that carries the Azure name, per resource type (azure-native autonames otherwise).
@@ -59,6 +65,7 @@ AZURE_NAME_INPUT = {
     "azure-native:keyvault:Secret": "secretName",
     "azure-native:keyvault:Key": "keyName",
     "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:containerregistry:Registry": "registryName",
     "azure-native:storage:BlobServiceProperties": "blobServicesName",
     "azure-native:storage:BlobContainer": "containerName",
 }
@@ -241,6 +248,15 @@ def _blob_service(kind: str) -> Callable[[pulumi.runtime.MockResourceArgs, str],
     return outputs
 
 
+def _registry(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
+    group = args.inputs["resourceGroupName"]
+    return {
+        "id": f"{group_id(group)}/providers/Microsoft.ContainerRegistry/registries/{name}",
+        # Azure's login server is the lower-cased name under azurecr.io.
+        "loginServer": f"{name.lower()}.azurecr.io",
+    }
+
+
 def _random_string(args: pulumi.runtime.MockResourceArgs, name: str) -> dict[str, Any]:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     digest = hashlib.sha256(args.name.encode()).digest()
@@ -295,6 +311,7 @@ _OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, A
     "azure-native:storage:StorageAccount": _storage_account,
     "azure-native:storage:BlobServiceProperties": _blob_service("blobServices"),
     "azure-native:storage:BlobContainer": _blob_service("containers"),
+    "azure-native:containerregistry:Registry": _registry,
     "random:index/randomString:RandomString": _random_string,
 }
 

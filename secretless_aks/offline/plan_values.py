@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from secretless_aks.offline.harness import UNKNOWN, Secret
-from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, SIGNED_IN_ACCOUNT
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, CI_REGISTRY_STAND_IN, SIGNED_IN_ACCOUNT
 
 MARKER = "$plan"
 UNKNOWN_TEXT = "output<string>"
@@ -36,6 +36,8 @@ _MOCKED = {
     SIGNED_IN_ACCOUNT["objectId"]: "<mocked deployer object id>",
     SIGNED_IN_ACCOUNT["clientId"]: "<mocked deployer client id>",
     CI_DEPLOYER_STAND_IN: "<set by CI from DEPLOYER_OBJECT_ID>",
+    CI_REGISTRY_STAND_IN["id"]: "<set by CI from REGISTRY_ID>",
+    CI_REGISTRY_STAND_IN["loginServer"]: "<set by CI from REGISTRY_LOGIN_SERVER>",
 }
 INDENT = "    "
 

@@ -154,6 +154,12 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
     "azure-native:storage:BlobContainer": (
         _path_parameters("resourceGroupName", "accountName", "containerName"),
     ),
+    # bootstrap's registry (Microsoft.ContainerRegistry 2023-01-01-preview): the SKU, the admin
+    # user, anonymous pull and network access are updates.
+    "azure-native:containerregistry:Registry": (
+        _path_parameters("resourceGroupName", "registryName"),
+        Rule(("location",), _TRACKED_LOCATION),
+    ),
     "random:index/randomString:RandomString": (
         Rule(
             (ALL,),

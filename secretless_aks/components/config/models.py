@@ -349,6 +349,24 @@ class AppTeamConfig(ConfigModel):
     platform_vault_secrets: Annotated[tuple[SecretName, ...], EntryList] | None = None
 
 
+# `image: registry/<repository>@sha256:<digest>` names an image in the platform's registry.
+PLATFORM_REGISTRY_PREFIX = "registry/"
+REGISTRY_ID_PATTERN = (
+    r"^(?i)/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"/resourceGroups/[^/]{1,90}/providers/Microsoft\.ContainerRegistry/registries/"
+    r"[A-Za-z0-9]{5,50}$"
+)
+LOGIN_SERVER_PATTERN = r"^[a-z0-9]{5,50}\.azurecr\.(io|us|cn)$"
+
+
+class RegistryConfig(ConfigModel):
+    """`secretless-aks:registry`: bootstrap's registry, which the kubelet identity pulls from.
+    CI sets it from its environment's REGISTRY_ID and REGISTRY_LOGIN_SERVER."""
+
+    id: Annotated[str, Field(pattern=REGISTRY_ID_PATTERN)]
+    login_server: Annotated[str, Field(pattern=LOGIN_SERVER_PATTERN)]
+
+
 # The principal types ARM accepts for a principal that already exists (a deployer).
 DeployerPrincipalType = Literal["ServicePrincipal", "User", "Group"]
 
@@ -373,11 +391,29 @@ class StackConfig(ConfigModel):
     network: NetworkConfig
     # Who gets the deployer's grants (AKS RBAC Cluster Admin, Key Vault Secrets Officer).
     deployers: Annotated[tuple[DeployerConfig, ...], EntryList] = ()
+    # bootstrap's registry: the kubelet identity gets AcrPull there.
+    registry: RegistryConfig | None = None
     protect: StrictBool = False
     key_vault: KeyVaultConfig = KeyVaultConfig()
     services: Annotated[tuple[ServiceConfig, ...], Field(max_length=MAX_SERVICES)] = ()
     app_teams: Annotated[tuple[AppTeamConfig, ...], Field(max_length=MAX_APP_TEAMS)] = ()
     secrets: Annotated[tuple[ConfigSecret, ...], Field(max_length=MAX_SECRETS)] = ()
+
+    @classmethod
+    def with_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
+        # `registry: {}` is Pulumi.yaml's default for a stack without one (the CLI hands the
+        # declared default to the program): no registry.
+        if data.get("registry") == {}:
+            return {key: value for key, value in data.items() if key != "registry"}
+        return data
+
+    def with_registry_images(self, service: ServiceConfig) -> ServiceConfig:
+        """`service` with `registry/...` in its image written as the registry's login server."""
+        image = service.image
+        if self.registry is None or not image or not image.startswith(PLATFORM_REGISTRY_PREFIX):
+            return service
+        resolved = self.registry.login_server + "/" + image.removeprefix(PLATFORM_REGISTRY_PREFIX)
+        return service.model_copy(update={"image": resolved})
 
     @property
     def purge_protection(self) -> bool:

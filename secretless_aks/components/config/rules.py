@@ -334,6 +334,19 @@ def _someone_administers_the_cluster(stack: StackConfig) -> None:
         )
 
 
+def _registry_images_need_the_registry(stack: StackConfig) -> None:
+    if stack.registry is not None:
+        return
+    for index, service in enumerate(stack.services):
+        if (service.image or "").startswith(PLATFORM_REGISTRY_PREFIX):
+            raise KeyRuleError(
+                ("services", index, "image"),
+                f"{PLATFORM_REGISTRY_PREFIX} names the platform's registry, but "
+                "secretless-aks:registry is not set (CI sets it from its environment's "
+                "REGISTRY_ID and REGISTRY_LOGIN_SERVER)",
+            )
+
+
 def _deployers_listed_once(stack: StackConfig) -> None:
     ids = [deployer.object_id for deployer in stack.deployers]
     if len(set(ids)) != len(ids):
@@ -548,6 +561,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     StackConfig: (
         _someone_administers_the_cluster,
         _deployers_listed_once,
+        _registry_images_need_the_registry,
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
         _each_team_has_its_own_name_and_group,

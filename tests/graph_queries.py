@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from secretless_aks.components import roles
 from secretless_aks.offline.harness import RecordedGraph, RecordedResource
-from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN
+from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, CI_REGISTRY_STAND_IN
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -45,3 +45,5 @@ def grants_to(graph: RecordedGraph, principal: RecordedResource) -> set[tuple[st
 # The deployer's grants under the harness's stand-in for the deployer CI sets (`deployers`).
 DEPLOYER_CLUSTER_ADMIN = f"kubernetes-deployer-{CI_DEPLOYER_STAND_IN}-aks-rbac-cluster-admin"
 DEPLOYER_SECRETS_OFFICER = f"keyvault-deployer-{CI_DEPLOYER_STAND_IN}-secrets-officer"
+# The kubelet's one grant under the harness's stand-in for the registry CI sets (`registry`).
+KUBELET_PULLS_FROM_REGISTRY = (roles.ACR_PULL.name, CI_REGISTRY_STAND_IN["id"])

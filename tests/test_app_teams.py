@@ -160,4 +160,4 @@ def test_team_objects_belong_to_the_team_and_use_the_clusters_provider(
 def test_the_contract_lists_each_teams_namespaces(teams: RecordedGraph) -> None:
     assert teams.outputs["appTeams"] == {team["name"]: team["namespaces"] for team in TEAMS}
     assert teams.outputs["contractVersion"] == 1
-    assert teams.outputs["contractMinorVersion"] == 1
+    assert teams.outputs["contractMinorVersion"] == 2

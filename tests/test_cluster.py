@@ -8,7 +8,13 @@ from secretless_aks.components import azure_limits
 from secretless_aks.components.cluster import CRITICAL_ADDONS_ONLY_TAINT, user_pool_name
 from secretless_aks.components.config import UserPoolConfig
 from secretless_aks.offline.harness import RecordedGraph, run_program
-from tests.graph_queries import IDENTITY, MANAGED_CLUSTER, ROLE_ASSIGNMENT, grants_to
+from tests.graph_queries import (
+    IDENTITY,
+    KUBELET_PULLS_FROM_REGISTRY,
+    MANAGED_CLUSTER,
+    ROLE_ASSIGNMENT,
+    grants_to,
+)
 from tests.stack_configs import stack_config
 
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -41,8 +47,9 @@ def test_control_plane_gets_exactly_its_two_roles_at_the_narrowest_scopes(
         ("Managed Identity Operator", kubelet.outputs["id"]),
         ("Network Contributor", subnet.outputs["id"]),
     }
-    # The kubelet identity needs nothing while no service uses AAD Pod Identity.
-    assert grants_to(dev, kubelet) == set()
+    # The kubelet identity pulls images, and needs nothing more while no service uses AAD Pod
+    # Identity.
+    assert grants_to(dev, kubelet) == {KUBELET_PULLS_FROM_REGISTRY}
 
 
 def test_cluster_runs_as_the_control_plane_identity(dev: RecordedGraph) -> None:

@@ -190,7 +190,7 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
             "secretless-aks:stack: unknown key; known keys: appTeams, cluster, deployers, "
-            "keyVault, network, protect, secrets, services",
+            "keyVault, network, protect, registry, secrets, services",
             id="reserved-key",
         ),
     ],
@@ -1179,7 +1179,8 @@ def test_encrypted_values_are_refused_outside_secrets_and_never_shown() -> None:
 
 
 def test_invalid_values_under_a_secret_key_are_reported_by_key_path_only() -> None:
-    values, _ = config_values(stack_config(cluster={"nodeCount": 0, "tier": "hunter2-tier"}))
+    config = stack_config(cluster={"nodeCount": 0, "tier": "hunter2-tier"})
+    values, _ = config_values(with_ci_stand_ins(PROJECT_FILE, config))
     with pytest.raises(ConfigError) as error:
         parse_stack_config(
             "dev",

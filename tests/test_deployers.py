@@ -18,7 +18,12 @@ from policy.secretless_policy import conditions as abac
 from secretless_aks.components import roles
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import PROJECT_DIR, ProgramFailedError, run_program
-from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, SIGNED_IN_ACCOUNT, AzureMocks
+from secretless_aks.offline.mocks import (
+    CI_DEPLOYER_STAND_IN,
+    CI_REGISTRY_STAND_IN,
+    SIGNED_IN_ACCOUNT,
+    AzureMocks,
+)
 from tests.graph_queries import ROLE_ASSIGNMENT, grant, grants
 from tests.stack_configs import RICH_CONFIG, stack_config
 from tests.step_scripts import run_step
@@ -186,7 +191,9 @@ def action_step(name: str) -> dict[str, Any]:
 SET_DEPLOYER = "The stack's deployer and registry are this environment's"
 
 
-def run_set_deployer(tmp_path: Path, stack: str, object_id: str) -> tuple[int, str, list[str]]:
+def run_set_deployer(
+    tmp_path: Path, stack: str, object_id: str, registry: dict[str, str] = CI_REGISTRY_STAND_IN
+) -> tuple[int, str, list[str]]:
     """The action's step with a stand-in `pulumi` that records its arguments, one per line."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -197,6 +204,8 @@ def run_set_deployer(tmp_path: Path, stack: str, object_id: str) -> tuple[int, s
     step = action_step(SET_DEPLOYER)
     environment = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": stack}
     environment["DEPLOYER_OBJECT_ID"] = object_id
+    environment["REGISTRY_ID"] = registry["id"]
+    environment["REGISTRY_LOGIN_SERVER"] = registry["loginServer"]
     result = run_step(step["run"], environment)
     args = recorded.read_text().splitlines() if recorded.exists() else []
     return result.returncode, result.stdout + result.stderr, args
@@ -242,11 +251,23 @@ def test_ci_sets_the_deployer_with_one_config_set_all_by_path(tmp_path: Path) ->
         f"deployers[0].objectId={CI}",
         "--plaintext",
         "deployers[0].principalType=ServicePrincipal",
+        "--plaintext",
+        f"registry.id={CI_REGISTRY_STAND_IN['id']}",
+        "--plaintext",
+        f"registry.loginServer={CI_REGISTRY_STAND_IN['loginServer']}",
     ]
     config = set_by_path(stack_config(), "secretless-aks", args)
     assert config["secretless-aks:deployers"] == [
         {"objectId": CI, "principalType": "ServicePrincipal"}
     ]
+    assert config["secretless-aks:registry"] == CI_REGISTRY_STAND_IN
+
+
+def test_ci_refuses_an_environment_without_its_registry(tmp_path: Path) -> None:
+    no_registry = {"id": "", "loginServer": ""}
+    code, output, args = run_set_deployer(tmp_path, "dev", CI, no_registry)
+    assert code == 1 and args == []
+    assert "::error::registry-id and registry-login-server must be set" in output
 
 
 @pytest.mark.parametrize("object_id", ["", "not-an-id", f"{CI}\nARM_CLIENT_ID=x"])
@@ -304,23 +325,30 @@ def test_bootstraps_deployer_reaches_the_platform_and_every_platform_grant_is_al
     variables = bootstrap.outputs["githubVariables"]
     deployer = variables["dev"]["DEPLOYER_OBJECT_ID"]
     assert variables["preview-dev"]["DEPLOYER_OBJECT_ID"] == deployer
-    # CI's step, with the variable bootstrap declared, sets the platform's config.
-    code, _, args = run_set_deployer(tmp_path, "rich", deployer)
+    # CI's step, with the variables bootstrap declared, sets the platform's config.
+    registry = {
+        "id": variables["dev"]["REGISTRY_ID"],
+        "loginServer": variables["dev"]["REGISTRY_LOGIN_SERVER"],
+    }
+    code, _, args = run_set_deployer(tmp_path, "rich", deployer, registry)
     assert code == 0
     graph = run_program("rich", config=set_by_path(platform, "secretless-aks", args))
     assignments = graph.by_type(ROLE_ASSIGNMENT)
     assert {grant(a).principal_id for a in assignments if grant(a).role.name.endswith("Admin")} >= {
         deployer
     }
-    # The deploy identity makes every one of these under its own condition: each is allowed.
-    (administrator,) = [
-        a
+    # The deploy identity makes every one of these under the condition of its RBAC
+    # Administrator there (the registry's for a grant on the registry, else its environment
+    # subscription's): each is allowed.
+    administrators = {
+        a.inputs["scope"] == registry["id"]: a.inputs["condition"]
         for a in bootstrap.by_type(ROLE_ASSIGNMENT)
         if a.inputs["principalId"] == deployer and grant(a).role == roles.RBAC_ADMINISTRATOR
-    ]
-    condition = administrator.inputs["condition"]
+    }
+    assert set(administrators) == {True, False}
     for assignment in assignments:
         inputs = assignment.inputs
+        condition = administrators[inputs["scope"] == registry["id"]]
         request = abac.Request(
             "write",
             grant(assignment).role.guid,

@@ -19,7 +19,13 @@ import yaml
 from secretless_aks.components.kubernetes_platform import kubeconfig_for_kubelogin
 from secretless_aks.offline.harness import RecordedGraph, RecordedResource, Secret, run_program
 from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, MOCK_TENANT_ID
-from tests.graph_queries import MANAGED_CLUSTER, ROLE_ASSIGNMENT, grant, grants_to
+from tests.graph_queries import (
+    KUBELET_PULLS_FROM_REGISTRY,
+    MANAGED_CLUSTER,
+    ROLE_ASSIGNMENT,
+    grant,
+    grants_to,
+)
 from tests.pod_security import restricted_violations
 from tests.stack_configs import stack_config
 from tests.test_config import rejected
@@ -246,6 +252,7 @@ def test_kubelet_gets_pod_identity_roles_only_for_pod_identity_services(
 ) -> None:
     kubelet = bound.named("cluster-kubelet-identity")
     assert grants_to(bound, kubelet) == {
+        KUBELET_PULLS_FROM_REGISTRY,
         ("Managed Identity Operator", bound.named("svc-legacy-identity").outputs["id"]),
         ("Managed Identity Operator", bound.named("svc-moving-identity").outputs["id"]),
         (
@@ -337,9 +344,11 @@ def test_every_service_namespace_denies_ingress_and_each_port_admits_its_callers
     assert len(policies) == 5
 
 
-def test_workload_identity_alone_needs_no_kubelet_roles_and_no_helm_release() -> None:
+def test_workload_identity_alone_needs_no_pod_identity_roles_and_no_helm_release() -> None:
     graph = run_program("dev", config=stack_config(services=[SERVICES[0]]))
-    assert grants_to(graph, graph.named("cluster-kubelet-identity")) == set()
+    assert grants_to(graph, graph.named("cluster-kubelet-identity")) == {
+        KUBELET_PULLS_FROM_REGISTRY
+    }
     assert graph.by_type(HELM_RELEASE) == []
     assert graph.by_type(AZURE_IDENTITY) == []
 

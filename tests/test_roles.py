@@ -16,7 +16,12 @@ from secretless_aks.offline.harness import (
     RecordedGraph,
     run_program,
 )
-from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, MOCK_SUBSCRIPTION_ID, AzureMocks
+from secretless_aks.offline.mocks import (
+    CI_DEPLOYER_STAND_IN,
+    CI_REGISTRY_STAND_IN,
+    MOCK_SUBSCRIPTION_ID,
+    AzureMocks,
+)
 from tests.graph_queries import (
     DEPLOYER_CLUSTER_ADMIN,
     DEPLOYER_SECRETS_OFFICER,
@@ -349,6 +354,7 @@ EXPECTED_ROLES = {
     "cluster-controlplane-network-contributor-on-node-subnet": roles.NETWORK_CONTRIBUTOR,
     DEPLOYER_SECRETS_OFFICER: roles.KEY_VAULT_SECRETS_OFFICER,
     DEPLOYER_CLUSTER_ADMIN: roles.AKS_RBAC_CLUSTER_ADMIN,
+    "registry-kubelet-acrpull": roles.ACR_PULL,
     "kubernetes-admin-group-6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b-aks-rbac-cluster-admin": (
         roles.AKS_RBAC_CLUSTER_ADMIN
     ),
@@ -424,11 +430,18 @@ def test_a_deployment_names_each_role_in_its_scopes_own_subscription(
 def test_a_preview_of_a_stack_names_each_expected_role_in_the_deployments_subscription(
     stack: str,
 ) -> None:
+    # ... but for the kubelet's AcrPull, named where bootstrap's registry is.
+    registry_subscription = roles.subscription_of(CI_REGISTRY_STAND_IN["id"])
     previewed = run_program(stack, config=CONFIGURATIONS[stack][1], preview=True)
     assignments = previewed.by_type(ROLE_ASSIGNMENT)
     assert assignments
     for assignment in assignments:
-        expected = roles.role_definition_id(MOCK_SUBSCRIPTION_ID, EXPECTED_ROLES[assignment.name])
+        subscription = (
+            registry_subscription
+            if assignment.name == "registry-kubelet-acrpull"
+            else MOCK_SUBSCRIPTION_ID
+        )
+        expected = roles.role_definition_id(subscription, EXPECTED_ROLES[assignment.name])
         assert assignment.inputs["roleDefinitionId"] == expected, assignment.urn
 
 
@@ -465,7 +478,7 @@ def test_grants_on_a_vault_in_another_subscription_name_that_subscriptions_roles
     assert named["svc-legacy-kubelet-managed-identity-operator"]["roleDefinitionId"] == (
         roles.role_definition_id(MOCK_SUBSCRIPTION_ID, roles.MANAGED_IDENTITY_OPERATOR)
     )
-    for name in set(named) - set(on_the_vault):
+    for name in set(named) - set(on_the_vault) - {"registry-kubelet-acrpull"}:
         assert f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/" in named[name]["roleDefinitionId"], name
 
 

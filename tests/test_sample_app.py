@@ -4,8 +4,8 @@ secret, and what the app and the platform assume of each other agrees."""
 from __future__ import annotations
 
 import importlib
+import re
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -94,11 +94,10 @@ def test_every_secret_the_app_reads_is_one_the_platform_can_seed(
         assert secret_names.secret_name(setting.config_path) == setting.secret_name
 
 
-def test_the_dev_stack_runs_the_apps_current_version() -> None:
-    version = tomllib.loads((APP_DIR / "pyproject.toml").read_text())["project"]["version"]
+def test_the_dev_stack_runs_the_app_from_the_platforms_registry_by_digest() -> None:
     config = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
     (service,) = [s for s in config["secretless-aks:services"] if s["name"] == SERVICE]
-    assert service["image"] == f"ghcr.io/secretless-aks/secretless-app:{version}"
+    assert re.fullmatch(r"registry/secretless-app@sha256:[0-9a-f]{64}", service["image"])
 
 
 def test_the_dev_plan_shows_the_whole_secretless_path(dev: RecordedGraph) -> None:

@@ -77,6 +77,7 @@ def test_exactly_the_expected_assignments_exist(three_services: RecordedGraph) -
         "cluster-controlplane-managed-identity-operator-on-kubelet-identity",
         "cluster-controlplane-network-contributor-on-node-subnet",
         DEPLOYER_CLUSTER_ADMIN,
+        "registry-kubelet-acrpull",
         "svc-orders-key-vault-secrets-user-on-secret-orders--dbpassword",
         "svc-orders-key-vault-secrets-user-on-secret-shared--apikey",
         "svc-payments-key-vault-secrets-officer-on-vault",

@@ -69,6 +69,7 @@ def test_components_use_project_type_tokens_and_name_children_after_themselves(
         "secretless-aks:cluster:Cluster",
         "secretless-aks:keyvault:KeyVault",
         "secretless-aks:kubernetes:KubernetesPlatform",
+        "secretless-aks:registry:RegistryAccess",
         "secretless-aks:service:ServiceIdentity",  # the sample application's
     }
     for component in components:

@@ -367,11 +367,19 @@ def with_project_defaults(
 def with_ci_stand_ins(
     project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The stack's config, with marked stand-ins where the project declares `deployers` or
-    `registry` and the stack leaves them to CI (which sets them from its environment's
-    DEPLOYER_OBJECT_ID, REGISTRY_ID and REGISTRY_LOGIN_SERVER): the committed stack files carry
-    no fake ids, and a fresh clone's `make plan` still shows those grants."""
-    config = dict(stack_config)
+    """The stack's config as CI hands it to the program (see ci_stand_ins)."""
+    return {**stack_config, **ci_stand_ins(project_file, stack_config)}
+
+
+def ci_stand_ins(
+    project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Marked stand-ins where the project declares `deployers` or `registry` and the stack
+    leaves them to CI (which sets them from its environment's DEPLOYER_OBJECT_ID, REGISTRY_ID
+    and REGISTRY_LOGIN_SERVER): the committed stack files carry no fake ids, and a fresh
+    clone's `make plan` still shows those grants. They take the place of the project's
+    defaults, and are never offered as what a misspelled key meant."""
+    config: dict[str, Any] = {}
     declared = project_file.get("config") or {}
     stand_ins = {
         "deployers": [{"objectId": CI_DEPLOYER_STAND_IN, "principalType": "ServicePrincipal"}],
@@ -379,7 +387,7 @@ def with_ci_stand_ins(
     }
     for name, value in stand_ins.items():
         key = f"{project_file['name']}:{name}"
-        if name in declared and key not in config:
+        if name in declared and key not in stack_config:
             config[key] = value
     return config
 
@@ -419,9 +427,10 @@ def run_program(
     stack_config = read_stack_file(stack, project_dir) if config is None else config
     project_file = read_project_file(project_dir)
     project = project_file["name"]
-    given = with_project_defaults(
-        stack, project_file, with_ci_stand_ins(project_file, stack_config)
-    )
+    given = {
+        **with_project_defaults(stack, project_file, stack_config),
+        **ci_stand_ins(project_file, stack_config),
+    }
     mocks = mocks or AzureMocks(preview=preview)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))  # the program imports modules beside it

@@ -24,7 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from secretless_aks.offline.harness import UNKNOWN, Secret
-from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, CI_REGISTRY_STAND_IN, SIGNED_IN_ACCOUNT
+from secretless_aks.offline.mocks import (
+    CI_DEPLOYER_STAND_IN,
+    CI_REGISTRY_STAND_IN,
+    SIGNED_IN_ACCOUNT,
+)
 
 MARKER = "$plan"
 UNKNOWN_TEXT = "output<string>"

@@ -20,6 +20,7 @@ from secretless_aks.components import azure_limits
 from secretless_aks.components.config.models import (
     NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
+    PLATFORM_REGISTRY_PREFIX,
     VAULT_WIDE,
     AppTeamConfig,
     ClusterConfig,

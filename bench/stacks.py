@@ -50,7 +50,12 @@ def stack_config(services: int) -> dict[str, Any]:
         entry, needed = service(index)
         entries.append(entry)
         secrets.update(needed)
-    config = {**read_stack_file(STACK), "secretless-aks:services": entries}
+    config = {
+        **read_stack_file(STACK),
+        # The services' images are on GitHub's registry, beside the platform's.
+        "secretless-aks:allowedRegistries": ["ghcr.io"],
+        "secretless-aks:services": entries,
+    }
     if secrets:  # an empty object seeds nothing, and the config refuses it
         config["secretless-aks:secrets"] = secrets
     return config

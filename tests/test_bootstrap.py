@@ -693,6 +693,9 @@ def test_the_register_commands_cover_the_platforms_namespaces_in_every_subscript
     }
     assert commands == expected
     assert not [line for line in lines if "unregister" in line]
+    # What bootstrap declares (all of it in the management subscription) needs exactly these.
+    declared = [r.type for r in first_run.resources if r.type.startswith("azure-native:")]
+    assert resource_providers.required(declared) == resource_providers.BOOTSTRAP
 
 
 # --- migration from the shared layout -----------------------------------------------------

@@ -189,8 +189,8 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         ),
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
-            "secretless-aks:stack: unknown key; known keys: appTeams, cluster, deployers, "
-            "keyVault, network, protect, registry, secrets, services",
+            "secretless-aks:stack: unknown key; known keys: allowedRegistries, appTeams, "
+            "cluster, deployers, keyVault, network, protect, registry, secrets, services",
             id="reserved-key",
         ),
     ],
@@ -772,8 +772,123 @@ def test_bad_service_vault_and_secret_config_is_rejected(
     ],
 )
 def test_pinned_images_are_accepted(image: str) -> None:
-    config = parsed(stack_config(services=[{"name": "orders", "image": image}]))
+    config = parsed(
+        stack_config(
+            allowedRegistries=["ghcr.io", "localhost:5000"],
+            services=[{"name": "orders", "image": image}],
+        )
+    )
     assert config.services[0].image == image
+
+
+# --- where images come from, and how protected stacks pin them ------------------------------
+
+DIGEST = "@sha256:" + "0" * 64
+NO_REGISTRY = {"registry": {}, "allowedRegistries": None}
+
+
+@pytest.mark.parametrize(
+    ("allowed", "problem"),
+    [
+        pytest.param(
+            ["https://ghcr.io"],
+            "secretless-aks:allowedRegistries[0]: expected a registry's login server, a "
+            "lowercase hostname such as ghcr.io or contoso.azurecr.io (no scheme, path or "
+            "wildcard), found 'https://ghcr.io'",
+            id="scheme",
+        ),
+        pytest.param(
+            ["ghcr.io/contoso"],
+            "secretless-aks:allowedRegistries[0]: expected a registry's login server",
+            id="path",
+        ),
+        pytest.param(
+            ["*.azurecr.io"],
+            "secretless-aks:allowedRegistries[0]: expected a registry's login server",
+            id="wildcard",
+        ),
+        pytest.param(
+            ["ghcr.io", "GHCR.io"],
+            "secretless-aks:allowedRegistries[1]: expected a registry's login server",
+            id="uppercase",
+        ),
+        pytest.param(
+            ["ghcr.io", "ghcr.io"],
+            "secretless-aks:allowedRegistries: each registry must appear once",
+            id="twice",
+        ),
+        pytest.param(
+            [f"r{i}.example.com" for i in range(101)],
+            "secretless-aks:allowedRegistries: at most 100 entries, found 101",
+            id="too-many",
+        ),
+    ],
+)
+def test_allowed_registries_are_login_servers_listed_once(allowed: list[str], problem: str) -> None:
+    assert f"\n  - {problem}" in rejected(stack_config(allowedRegistries=allowed))
+
+
+@pytest.mark.parametrize(
+    ("changes", "image"),
+    [
+        pytest.param({}, "registry/orders" + DIGEST, id="platform-registry"),
+        pytest.param({}, "ghcr.io/contoso/orders:1.0", id="allowed"),
+        pytest.param(
+            {"allowedRegistries": ["localhost:5000"]}, "localhost:5000/orders:1.0", id="port"
+        ),
+        pytest.param({"allowedRegistries": ["docker.io"]}, "nginx:1.27", id="docker-hub"),
+        pytest.param(NO_REGISTRY, "quay.io/contoso/orders:1.0", id="no-registry-named"),
+    ],
+)
+def test_images_from_the_platform_registry_or_an_allowed_one_are_accepted(
+    changes: dict[str, Any], image: str
+) -> None:
+    config = parsed(stack_config(services=[{"name": "orders", "image": image}], **changes))
+    assert config.services[0].image == image
+
+
+@pytest.mark.parametrize(
+    ("changes", "image", "host"),
+    [
+        pytest.param({}, "quay.io/contoso/orders:1.0", "quay.io", id="other-registry"),
+        pytest.param({}, "nginx:1.27", "docker.io", id="docker-hub"),
+        pytest.param({}, "contoso/orders:1.0", "docker.io", id="docker-hub-namespace"),
+        pytest.param(
+            {"allowedRegistries": None}, "ghcr.io/contoso/orders:1.0", "ghcr.io", id="registry-only"
+        ),
+        pytest.param(
+            {"registry": {}},
+            "registry-x.azurecr.io/orders:1.0",
+            "registry-x.azurecr.io",
+            id="list-only",
+        ),
+    ],
+)
+def test_an_image_from_a_registry_the_stack_does_not_name_is_refused(
+    changes: dict[str, Any], image: str, host: str
+) -> None:
+    services = [{"name": "web"}, {"name": "orders", "image": image}]
+    assert (
+        f"\n  - secretless-aks:services[1].image: comes from {host}: images come from the "
+        "platform's registry (secretless-aks:registry) or one listed in "
+        f"secretless-aks:allowedRegistries; push it there, or add {host} to allowedRegistries"
+    ) in rejected(stack_config(services=services, **changes))
+
+
+def test_a_protected_stack_refuses_an_image_without_a_digest() -> None:
+    services = [
+        {"name": "web", "image": "registry/web" + DIGEST},
+        {"name": "orders", "image": "ghcr.io/contoso/orders:1.0"},
+    ]
+    message = rejected(stack_config("prod", services=services), stack="prod")
+    assert message == (
+        "invalid configuration in Pulumi.prod.yaml (1 problem):\n"
+        "  - secretless-aks:services[1].image: must be pinned by digest (@sha256: and 64 hex "
+        "digits) on a protected stack (protect: true): a tag can be moved to other bytes; a "
+        "digest keeps every node on the reviewed ones"
+    )
+    pinned = [{**service, "image": "ghcr.io/contoso/orders" + DIGEST} for service in services[1:]]
+    assert parsed(stack_config("prod", services=pinned), stack="prod").services[0].image
 
 
 def test_secret_errors_never_show_the_value() -> None:

@@ -79,7 +79,7 @@ def test_dev_and_prod_deploy_from_empty_in_their_floor_time(
 def test_pods_on_a_cluster_whose_own_pool_is_tainted_wait_for_the_user_pool() -> None:
     # prod's system pool is tainted CriticalAddonsOnly: no edge makes a Deployment wait for
     # the user pool, but pulumi-kubernetes awaits its rollout, which needs the pool's nodes.
-    service = {"name": "orders", "image": "ghcr.io/contoso/orders:1.0.0"}
+    service = {"name": "orders", "image": "ghcr.io/contoso/orders@sha256:" + "0" * 64}
     graph = run_program("prod", config=stack_config("prod", services=[service]))
     (pool,) = graph.by_type(AGENT_POOL)
     assert pod_pools(graph) == (pool.urn,)

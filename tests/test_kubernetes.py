@@ -41,7 +41,7 @@ ADMIN_GROUP = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
 SERVICES = [
     {
         "name": "orders",
-        "image": "ghcr.io/contoso/orders:1.4.2",
+        "image": "ghcr.io/contoso/orders@sha256:" + "1" * 64,
         "port": 8080,
         "replicas": 2,
         "allowIngressFrom": ["web"],
@@ -50,13 +50,13 @@ SERVICES = [
     {
         "name": "legacy",
         "binding": "podIdentity",
-        "image": "ghcr.io/contoso/legacy:7.0",
+        "image": "ghcr.io/contoso/legacy@sha256:" + "2" * 64,
         "secretScope": ["Identity--Secret"],
     },
     {
         "name": "moving",
         "binding": "both",
-        "image": "ghcr.io/contoso/moving:2.1",
+        "image": "ghcr.io/contoso/moving@sha256:" + "3" * 64,
         "port": 80,
         "secretScope": ["Identity--Secret"],
     },

@@ -420,7 +420,7 @@ def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_mo
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = Project(tmp_path / "project")
-    pinned = "ghcr.io/contoso/orders@sha256:" + "0" * 64
+    pinned = "ghcr.io/contoso/orders@sha256:" + "1" * 64
     project.configure(
         services=[
             {"name": "orders", "image": pinned},
@@ -451,7 +451,7 @@ def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_mo
     ]
     advice = [line for line in out.splitlines() if "image-pinned-by-digest" in line]
     assert advice == [
-        "        - [advisory]  image-pinned-by-digest  "
+        "        - [advisory]  image-pinned-by-digest-advisory  "
         "(kubernetes:apps/v1:Deployment: svc-legacy-deployment)"
     ]
 
@@ -474,7 +474,8 @@ def test_the_plan_warns_that_a_teams_delegation_needs_its_group_listed_in_bootst
     )
     code, _, err = project.plan(capsys)
     assert code == 0
-    assert err.splitlines() == [
+    # Besides dev's image, which the first build has not made yet.
+    assert [line for line in err.splitlines() if "names no image yet" not in line] == [
         "warning: secretless-aks:appTeams[1] (payments) sets platformVaultSecrets: CI's deploy "
         f"identity may make group {group} a Role Based Access Control Administrator only once "
         "bootstrap:appTeamGroupObjectIds lists it (an Owner runs the bootstrap again); until "

@@ -17,10 +17,14 @@ import pytest
 from policy.check import main as check
 from policy.secretless_policy import RULES, Level, Settings, Stack, evaluate, sources
 from policy.secretless_policy.key_vault import readable_secret_name
+from policy.secretless_policy.kubernetes import DIGEST as PACK_DIGEST
 from policy.secretless_policy.kubernetes import credential_like
+from policy.secretless_policy.kubernetes import image_registry as pack_image_registry
+from policy.secretless_policy.model import CI_REGISTRY_IN_PLANS
 from policy.secretless_policy.sources import ADVISORY, CONFIG, INVARIANT, SOURCES
 from secretless_aks.components import roles
 from secretless_aks.components.config import rules as config_rules
+from secretless_aks.components.config.models import image_registry, pinned_by_digest
 from secretless_aks.components.secret_names import SecretNameError, validate_secret_name
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import ProgramFailedError, run_program
@@ -130,6 +134,9 @@ DEPLOYMENT = "svc-my-great-service-deployment"
 ASSIGNMENT = "svc-my-great-service-key-vault-secrets-user-on-secret-identity--secret"
 ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
 POD_IDENTITY_OPERATOR = "svc-moving-kubelet-managed-identity-operator"
+REGISTRY_TYPE = "azure-native:containerregistry:Registry"
+DIGEST = "@sha256:" + "0" * 64
+TAGGED = "ghcr.io/secretless-aks/secretless-app:0.1.0"
 
 
 def container(plan: Plan) -> dict[str, Any]:
@@ -458,8 +465,26 @@ BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
     ),
     (
         "image-pinned-by-digest",
-        lambda p: None,
-        "pin ghcr.io/secretless-aks/secretless-app:0.1.0 by digest",
+        lambda p: container(p).update(image=TAGGED),
+        f"pin {TAGGED} by digest",
+        None,
+    ),
+    (
+        "image-pinned-by-digest-advisory",
+        lambda p: container(p).update(image=TAGGED),
+        f"pin {TAGGED} by digest",
+        Settings(protect=False),
+    ),
+    (
+        "pod-images-from-known-registries",
+        lambda p: container(p).update(image=f"quay.io/someone/app{DIGEST}"),
+        "comes from quay.io",
+        None,
+    ),
+    (
+        "pod-images-from-known-registries",
+        lambda p: container(p).update(image=f"nginx{DIGEST}"),
+        "comes from docker.io",
         None,
     ),
     (
@@ -480,6 +505,18 @@ BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
             servicePrincipalProfile={"clientId": "x", "secret": SECRET}
         ),
         "remove servicePrincipalProfile.secret",
+        None,
+    ),
+    (
+        "container-registry-locked-down",
+        lambda p: add(p, REGISTRY_TYPE, "registry", {"adminUserEnabled": True}),
+        "set adminUserEnabled to false",
+        None,
+    ),
+    (
+        "container-registry-locked-down",
+        lambda p: add(p, REGISTRY_TYPE, "registry", {"anonymousPullEnabled": True}),
+        "set anonymousPullEnabled to false",
         None,
     ),
 ]
@@ -510,13 +547,6 @@ def test_each_rule_reports_what_to_change(
 
 def test_every_rule_is_broken_by_some_case() -> None:
     assert {case[0] for case in BROKEN} == RULE_NAMES
-
-
-def pin_every_image(plan: Plan) -> None:
-    for entry in plan["resources"]:
-        if entry["type"] == "kubernetes:apps/v1:Deployment":
-            for spec in entry["inputs"]["spec"]["template"]["spec"]["containers"]:
-                spec["image"] = spec["image"].split(":")[0] + "@sha256:" + "0" * 64
 
 
 # Inputs each rule accepts that are near its violating ones.
@@ -560,7 +590,38 @@ ACCEPTED: list[tuple[str, Edit, Settings | None]] = [
         ),
         None,
     ),
-    ("image-pinned-by-digest", pin_every_image, None),
+    # The rich stack is protected, and pins every image.
+    ("image-pinned-by-digest", lambda p: None, None),
+    ("image-pinned-by-digest", lambda p: container(p).update(image=TAGGED), Settings()),
+    ("image-pinned-by-digest-advisory", lambda p: container(p).update(image=TAGGED), None),
+    (
+        "pod-images-from-known-registries",
+        lambda p: container(p).update(image=f"{CI_REGISTRY_IN_PLANS}/app{DIGEST}"),
+        None,
+    ),
+    (
+        "pod-images-from-known-registries",
+        lambda p: container(p).update(image=f"quay.io/someone/app{DIGEST}"),
+        dataclasses.replace(
+            settings_of("rich"),
+            allowed_registries=settings_of("rich").allowed_registries | {"quay.io"},
+        ),
+    ),
+    (
+        "pod-images-from-known-registries",
+        lambda p: container(p).update(image=f"nginx{DIGEST}"),
+        Settings(registry_login_server=None),
+    ),
+    (
+        "container-registry-locked-down",
+        lambda p: add(
+            p,
+            REGISTRY_TYPE,
+            "registry",
+            {"adminUserEnabled": False, "anonymousPullEnabled": False, "sku": {"name": "Basic"}},
+        ),
+        None,
+    ),
     (
         "role-assignment-below-subscription",
         lambda p: inputs(p, ASSIGNMENT).update(scope=UNKNOWN, roleDefinitionId=UNKNOWN),
@@ -667,11 +728,52 @@ def test_settings_read_config_as_json_text_or_parsed() -> None:
         "secretless-aks:appTeams": [
             {"name": "payments", "groupObjectId": PAYMENTS_GROUP.upper(), "namespaces": ["p"]}
         ],
+        "secretless-aks:registry": {"id": "x", "loginServer": "contoso.azurecr.io"},
+        "secretless-aks:allowedRegistries": ["ghcr.io"],
     }
     text = {key: json.dumps(value) for key, value in parsed.items()}
-    expected = Settings(True, "Disabled", ("1.2.3.0/24",), frozenset({PAYMENTS_GROUP}))
+    expected = Settings(
+        True,
+        "Disabled",
+        ("1.2.3.0/24",),
+        frozenset({PAYMENTS_GROUP}),
+        registry_login_server="contoso.azurecr.io",
+        allowed_registries=frozenset({"ghcr.io"}),
+    )
     assert Settings.from_config(parsed) == Settings.from_config(text) == expected
     assert Settings.from_config({}) == Settings()
+
+
+def test_settings_take_a_registry_left_to_ci_as_the_plans_stand_in_and_an_empty_one_as_none() -> (
+    None
+):
+    assert Settings.from_config({}).registry_login_server == CI_REGISTRY_IN_PLANS
+    assert Settings.from_config({"secretless-aks:registry": {}}).registry_login_server is None
+    assert Settings.from_config({"secretless-aks:registry": "{}"}).registry_login_server is None
+
+
+@pytest.mark.parametrize(
+    ("image", "registry"),
+    [
+        ("nginx", "docker.io"),
+        ("nginx:1.27", "docker.io"),
+        ("nginx@sha256:" + "0" * 63, "docker.io"),
+        ("nginx@sha256:" + "A" * 64, "docker.io"),
+        ("library/nginx@sha256:" + "0" * 64, "docker.io"),
+        ("docker.io/library/nginx:1.27", "docker.io"),
+        ("ghcr.io/contoso/app:1.2.3", "ghcr.io"),
+        ("crsecretlessci.azurecr.io/app" + DIGEST, "crsecretlessci.azurecr.io"),
+        ("localhost/app:1", "localhost"),
+        ("localhost:5000/app:1", "localhost:5000"),
+        ("registry:5000/app:1", "registry:5000"),
+        (f"{CI_REGISTRY_IN_PLANS}/app{DIGEST}", "docker.io"),
+    ],
+)
+def test_the_configuration_and_the_pack_read_an_images_registry_and_digest_alike(
+    image: str, registry: str
+) -> None:
+    assert image_registry(image) == pack_image_registry(image) == registry
+    assert pinned_by_digest(image) == bool(PACK_DIGEST.search(image))
 
 
 # --- python -m policy.check on saved plans ---------------------------------------------------
@@ -690,7 +792,8 @@ def test_check_passes_the_unedited_plan(
     tmp_path: Path, rich: Plan, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert check([saved(tmp_path, rich), "--stack-file", str(RICH)]) == 0
-    assert "0 mandatory, 4 advisory" in capsys.readouterr().out
+    # The rich stack is protected and pins every image, so even no advice.
+    assert f"all {len(RULES)} rules pass" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -748,6 +851,12 @@ def test_the_policy_page_lists_every_rule_with_its_level() -> None:
 
 # A stack file that breaks each config-judged rule, if the configuration let it through.
 BREAKS_BY_CONFIG: dict[str, dict[str, Any]] = {
+    "image-pinned-by-digest": stack_config(
+        "prod", services=[{"name": "orders", "image": "registry/orders:1.0"}]
+    ),
+    "pod-images-from-known-registries": stack_config(
+        services=[{"name": "orders", "image": f"quay.io/contoso/orders{DIGEST}"}]
+    ),
     "aks-local-accounts-disabled": stack_config(cluster={"disableLocalAccounts": False}),
     "key-vault-purge-protection": stack_config("prod", keyVault={"purgeProtection": False}),
     "federated-credential-limit": stack_config(
@@ -795,6 +904,8 @@ def test_the_configuration_and_the_pack_hold_the_same_words() -> None:
     assert config_rules.LOCAL_ACCOUNTS_WORDS == sources.LOCAL_ACCOUNTS_WORDS
     assert config_rules.PURGE_PROTECTION_WORDS == sources.PURGE_PROTECTION_WORDS
     assert config_rules.FEDERATED_LIMIT_WORDS == sources.FEDERATED_LIMIT_WORDS
+    assert config_rules.IMAGE_DIGEST_WORDS == sources.IMAGE_DIGEST_WORDS
+    assert config_rules.KNOWN_REGISTRIES_WORDS == sources.KNOWN_REGISTRIES_WORDS
 
 
 def test_the_policy_page_says_who_else_judges_each_rule() -> None:

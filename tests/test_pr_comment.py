@@ -30,6 +30,7 @@ def second_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stack_file = repo / "Pulumi.dev.yaml"
     document = yaml.safe_load(stack_file.read_text())
     document["config"]["secretless-aks:services"].append(BILLING)
+    document["config"]["secretless-aks:allowedRegistries"] = ["ghcr.io"]
     stack_file.write_text(yaml.safe_dump(document))
     return repo
 

@@ -324,7 +324,9 @@ def test_a_misspelled_block_is_named_with_its_file_its_key_and_the_key_it_was_me
     def write(stack: str, config: dict[str, object]) -> None:
         (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
 
-    typo = stack_config()
+    built = "registry/secretless-app@sha256:" + "1" * 64  # not dev's no-image-yet digest
+    service = {"name": "my-great-service", "image": built, "secretScope": ["Identity--Secret"]}
+    typo = stack_config(services=[service])
     typo["secretles-aks:cluster"] = typo.pop("secretless-aks:cluster")
     write("typo", typo)
     assert main(["typo"], project_dir=project) == 1

@@ -26,15 +26,19 @@ DEPENDABOT = PROJECT_DIR / ".github" / "dependabot.yml"
 # The self-repository form: the action at the running commit, with no checkout needed.
 LOCAL_AZURE_ACTION = "$/.github/actions/pulumi-azure"
 # The variables each GitHub environment (dev, production, preview-<environment>) defines for
-# its own identity, and the one repository variable: bootstrap's list of pull-request previews.
+# its own identity, and the repository variables: bootstrap's list of pull-request previews and
+# the build identity's (which trusts main's pushes, in no environment).
 ENVIRONMENT_VARIABLES = set(github.VARIABLES)
-REPOSITORY_VARIABLES = {github.PR_PREVIEWS_VARIABLE}
-# The jobs that may request an OIDC token, and the one environment each runs in.
-OIDC_JOBS = {
+REPOSITORY_VARIABLES = {github.PR_PREVIEWS_VARIABLE, *github.BUILD_VARIABLES}
+# The jobs that run Pulumi with an OIDC token, and the one environment each runs in; the build
+# job is the only other that may request one (its identity trusts main's pushes, no environment).
+PULUMI_JOBS = {
     ("pr-plan.yml", "preview"): "${{ matrix.environment }}",
     ("deploy.yml", "dev"): "dev",
     ("deploy.yml", "prod"): "production",
 }
+BUILD_JOB = ("build.yml", "image")
+OIDC_JOBS = {**PULUMI_JOBS, BUILD_JOB: None}
 DEPLOY_STACKS = {"dev": "dev", "prod": "production"}
 # The policy pack every Pulumi run of CI passes (pulumi/actions' `policyPacks` input), and the
 # venv PulumiPolicy.yaml names, which the composite action builds.
@@ -435,7 +439,7 @@ def test_the_azure_token_jobs_install_python_packages_only_from_the_hashed_locks
     assert installed == HASHED_INSTALLS
     for file, name, job in all_jobs():
         if (file, name) in OIDC_JOBS:
-            assert steps_using(job, LOCAL_AZURE_ACTION), f"{file} {name}"
+            assert bool(steps_using(job, LOCAL_AZURE_ACTION)) == ((file, name) in PULUMI_JOBS)
             runs = "\n".join(step.get("run", "") for step in job["steps"])
             assert "pip" not in runs and "make" not in runs, f"{file} {name}"
 
@@ -448,7 +452,7 @@ def test_every_pulumi_run_of_ci_enforces_the_policy_pack_from_its_hashed_venv() 
         for file, name, job in all_jobs()
         if steps_using(job, "pulumi/actions")
     ]
-    assert {where for where, _ in runs} == {f"{file} {name}" for file, name in OIDC_JOBS}
+    assert {where for where, _ in runs} == {f"{file} {name}" for file, name in PULUMI_JOBS}
     for where, job in runs:
         steps = [str(step.get("uses", "")) for step in job["steps"]]
         (pulumi,) = steps_using(job, "pulumi/actions")

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import cluster, credentials, federation, key_vault, kubernetes, role_assignments
+from . import cluster, credentials, federation, key_vault, kubernetes, registry, role_assignments
 from .model import Level, Resource, Rule, Settings, Stack, Violation, evaluate
 
 RULES: tuple[Rule, ...] = (
@@ -17,6 +17,7 @@ RULES: tuple[Rule, ...] = (
     *federation.RULES,
     *kubernetes.RULES,
     *credentials.RULES,
+    *registry.RULES,
 )
 
 __all__ = ["RULES", "Level", "Resource", "Rule", "Settings", "Stack", "Violation", "evaluate"]

@@ -1,5 +1,6 @@
 """Kubernetes: pods that use workload identity run as an annotated ServiceAccount, no
-credential sits in a manifest, containers run locked down, images are pinned."""
+credential sits in a manifest, containers run locked down, images are pinned and come from the
+registries the stack names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .model import Level, Resource, Rule, Settings, Stack, is_unknown
+from .sources import IMAGE_DIGEST_WORDS, KNOWN_REGISTRIES_WORDS
 
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 KUBERNETES_SECRET = "kubernetes:core/v1:Secret"
@@ -138,17 +140,68 @@ def _locked_down(resource: Resource, _: Settings) -> Iterable[str]:
             yield f"container {container.get('name')}: set securityContext {', '.join(wrong)}"
 
 
-def _pinned_by_digest(resource: Resource, _: Settings) -> Iterable[str]:
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+# Where an image without a registry host comes from.
+DOCKER_HUB = "docker.io"
+
+
+def image_registry(image: str) -> str:
+    """The registry host of an image reference, as Docker reads it: the first path segment
+    when it looks like a host (a `.` or `:`, or `localhost`), else Docker Hub. The
+    configuration holds the same (config/models.py); a test compares them."""
+    first, slash, _ = image.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return DOCKER_HUB
+
+
+def _images(resource: Resource) -> Iterator[tuple[Any, str]]:
+    """(container name, image) of every container with a known image."""
     template = pod_template(resource)
-    if template is None:
-        return
-    for container in containers(template[1]):
+    for container in containers(template[1]) if template is not None else ():
         image = container.get("image")
-        if isinstance(image, str) and "@sha256:" not in image:
-            yield (
-                f"container {container.get('name')}: pin {image} by digest (image@sha256:...) "
-                "so every node runs the bytes that were reviewed"
-            )
+        if isinstance(image, str):
+            yield container.get("name"), image
+
+
+def _pinned_by_digest(protected: bool) -> Rule:
+    def check(resource: Resource, settings: Settings) -> Iterable[str]:
+        if settings.protect != protected:
+            return
+        for name, image in _images(resource):
+            if not DIGEST.search(image):
+                yield (
+                    f"container {name}: pin {image} by digest (image@sha256:...): "
+                    f"{IMAGE_DIGEST_WORDS}"
+                )
+
+    if protected:
+        return Rule(
+            "image-pinned-by-digest",
+            "A protected stack's images are pinned by digest.",
+            "a tag moved under a running production service",
+            check_resource=check,
+        )
+    return Rule(
+        "image-pinned-by-digest-advisory",
+        "Images are pinned by digest outside production too.",
+        "a tag moved under a running service",
+        level=Level.ADVISORY,
+        check_resource=check,
+    )
+
+
+def _from_known_registries(resource: Resource, settings: Settings) -> Iterable[str]:
+    login_server = settings.registry_login_server
+    # As in the configuration: a stack that names no registry holds images to none.
+    if login_server is None and not settings.allowed_registries:
+        return
+    for name, image in _images(resource):
+        # By prefix: a plan's stand-in login server is no hostname.
+        platform = login_server is not None and image.startswith(f"{login_server}/")
+        host = image_registry(image)
+        if not platform and host not in settings.allowed_registries:
+            yield f"container {name}: {image} comes from {host}: {KNOWN_REGISTRIES_WORDS}"
 
 
 RULES = (
@@ -177,11 +230,12 @@ RULES = (
         "a compromised container taking the node, or its identity's token, further",
         check_resource=_locked_down,
     ),
+    _pinned_by_digest(protected=True),
+    _pinned_by_digest(protected=False),
     Rule(
-        "image-pinned-by-digest",
-        "Images are pinned by digest.",
-        "a tag moved under a running service",
-        level=Level.ADVISORY,
-        check_resource=_pinned_by_digest,
+        "pod-images-from-known-registries",
+        "Container images come from the platform's registry or one allowedRegistries lists.",
+        "code from a registry nobody reviewed for the stack running with a service's identity",
+        check_resource=_from_known_registries,
     ),
 )

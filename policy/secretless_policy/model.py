@@ -85,6 +85,8 @@ class Resource:
 # How a plan names the deployer the offline harness stands in for a stack that leaves
 # `deployers` to CI (secretless_aks/offline/plan_values.py; a test keeps the two equal).
 CI_DEPLOYER_IN_PLANS = "<set by CI from DEPLOYER_OBJECT_ID>"
+# And the registry's login server CI sets from REGISTRY_LOGIN_SERVER.
+CI_REGISTRY_IN_PLANS = "<set by CI from REGISTRY_LOGIN_SERVER>"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ class Settings:
     # The principals that run `pulumi up` (deployers), lower-cased; left to CI, the one a plan
     # stands in for it.
     deployers: frozenset[str] = frozenset({CI_DEPLOYER_IN_PLANS.lower()})
+    # The platform registry's login server (registry.loginServer): left to CI, the one a plan
+    # stands in for it; None when the stack has none.
+    registry_login_server: str | None = CI_REGISTRY_IN_PLANS
+    # The other registries images may come from (allowedRegistries).
+    allowed_registries: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -128,6 +135,11 @@ class Settings:
         teams = value("appTeams")
         deployers = value("deployers")
         services = value("services")
+        registry = value("registry")
+        login_server = registry.get("loginServer") if isinstance(registry, Mapping) else None
+        if registry is None:  # left to CI
+            login_server = CI_REGISTRY_IN_PLANS
+        allowed = value("allowedRegistries")
         return cls(
             protect=value("protect") is True,
             key_vault_public_network_access=access if isinstance(access, str) else None,
@@ -150,6 +162,10 @@ class Settings:
                 deployer["objectId"].lower()
                 for deployer in (deployers if isinstance(deployers, list) else ())
                 if isinstance(deployer, Mapping) and isinstance(deployer.get("objectId"), str)
+            ),
+            registry_login_server=login_server if isinstance(login_server, str) else None,
+            allowed_registries=frozenset(
+                str(host) for host in (allowed if isinstance(allowed, list) else ())
             ),
         )
 

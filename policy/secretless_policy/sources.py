@@ -36,6 +36,13 @@ PURGE_PROTECTION_WORDS = (
     "a deleted vault and its secrets then stay recoverable for the retention period"
 )
 FEDERATED_LIMIT_WORDS = "Azure allows 20 federated credentials per identity"
+IMAGE_DIGEST_WORDS = (
+    "a tag can be moved to other bytes; a digest keeps every node on the reviewed ones"
+)
+KNOWN_REGISTRIES_WORDS = (
+    "images come from the platform's registry (secretless-aks:registry) or one listed in "
+    "secretless-aks:allowedRegistries"
+)
 
 SOURCES: dict[str, Source] = {
     "key-vault-rbac-authorization": Source(
@@ -125,8 +132,16 @@ SOURCES: dict[str, Source] = {
     "container-security-context": Source(
         INVARIANT, why="manifests.py sets the restricted security context on every container"
     ),
-    "image-pinned-by-digest": Source(ADVISORY),
+    "image-pinned-by-digest": Source(CONFIG, key="services.image", words=IMAGE_DIGEST_WORDS),
+    "image-pinned-by-digest-advisory": Source(ADVISORY),
+    "pod-images-from-known-registries": Source(
+        CONFIG, key="services.image", words=KNOWN_REGISTRIES_WORDS
+    ),
     "no-application-credentials": Source(
         INVARIANT, why="the program declares no app registration or service principal credential"
+    ),
+    "container-registry-locked-down": Source(
+        INVARIANT,
+        why="the program declares no registry; bootstrap's sets both false",
     ),
 }

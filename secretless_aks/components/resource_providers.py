@@ -33,6 +33,7 @@ NAMESPACES = {
     "containerservice": "Microsoft.ContainerService",
     "keyvault": "Microsoft.KeyVault",
     "storage": "Microsoft.Storage",
+    "containerregistry": "Microsoft.ContainerRegistry",
 }
 REGISTERED_BY_DEFAULT = frozenset({"Microsoft.Authorization", "Microsoft.Resources"})
 # What an environment's subscription needs for the platform.
@@ -43,7 +44,12 @@ PLATFORM = (
     "Microsoft.Network",
 )
 # What the management subscription needs for the bootstrap itself.
-BOOTSTRAP = ("Microsoft.KeyVault", "Microsoft.ManagedIdentity", "Microsoft.Storage")
+BOOTSTRAP = (
+    "Microsoft.ContainerRegistry",
+    "Microsoft.KeyVault",
+    "Microsoft.ManagedIdentity",
+    "Microsoft.Storage",
+)
 
 
 def required(resource_types: Sequence[str]) -> tuple[str, ...]:

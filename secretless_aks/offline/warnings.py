@@ -18,6 +18,9 @@ APP_TEAMS_KEY = "secretless-aks:appTeams"
 POD_IDENTITY_BINDINGS = ("podIdentity", "both")
 
 
+NO_IMAGE_YET = "@sha256:" + "0" * 64
+
+
 def plan_warnings(stack_config: Mapping[str, Any]) -> list[str]:
     return [
         *_stand_ins(stack_config),
@@ -56,6 +59,14 @@ def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
         if isinstance(service, dict)
         and "secretScope" not in service
         and service.get("keyVaultRole", "secretsUser") != "none"
+    ]
+    # The committed dev file's digest until the first build's pull request: no such image.
+    warnings += [
+        f"{SERVICES_KEY}[{index}] ({service.get('name')}) names no image yet (its digest is all "
+        "zeros): run the build workflow and merge the pull request it opens before this stack "
+        "deploys, or its pods stay in ImagePullBackOff (docs/ci-and-bootstrap.md, Images)"
+        for index, service in enumerate(services)
+        if isinstance(service, dict) and str(service.get("image", "")).endswith(NO_IMAGE_YET)
     ]
     return warnings
 

@@ -100,10 +100,17 @@ def _not_default_service_account(account: str) -> str:
     return account
 
 
+DIGEST_PATTERN = r"@sha256:[0-9a-f]{64}$"
+
+
+def pinned_by_digest(image: str) -> bool:
+    return re.search(DIGEST_PATTERN, image) is not None
+
+
 def _pinned_image(image: str) -> str:
     """A tag or a digest: without one (or with `latest`) the image can change under a running
     service, and two replicas can run different code."""
-    if re.search(r"@sha256:[0-9a-f]{64}$", image):
+    if pinned_by_digest(image):
         return image
     tag = image.rpartition("/")[2].partition(":")[2]
     if not tag:
@@ -357,6 +364,26 @@ REGISTRY_ID_PATTERN = (
     r"[A-Za-z0-9]{5,50}$"
 )
 LOGIN_SERVER_PATTERN = r"^[a-z0-9]{5,50}\.azurecr\.(io|us|cn)$"
+# A registry host as an image names it: lowercase DNS labels, an optional port; no scheme,
+# path or wildcard.
+REGISTRY_HOST_PATTERN = (
+    r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
+)
+# Where an image without a registry host comes from.
+DOCKER_HUB = "docker.io"
+
+
+def image_registry(image: str) -> str:
+    """The registry host of an image reference, as Docker reads it: the first path segment
+    when it looks like a host (a `.` or `:`, or `localhost`), else Docker Hub.
+    policy/secretless_policy/kubernetes.py holds the same; a test compares them."""
+    first, slash, _ = image.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return DOCKER_HUB
+
+
+RegistryHost = Annotated[str, Field(pattern=REGISTRY_HOST_PATTERN, max_length=253)]
 
 
 class RegistryConfig(ConfigModel):
@@ -393,6 +420,8 @@ class StackConfig(ConfigModel):
     deployers: Annotated[tuple[DeployerConfig, ...], EntryList] = ()
     # bootstrap's registry: the kubelet identity gets AcrPull there.
     registry: RegistryConfig | None = None
+    # Registries (login servers) services' images may come from besides the platform's.
+    allowed_registries: Annotated[tuple[RegistryHost, ...], EntryList] = ()
     protect: StrictBool = False
     key_vault: KeyVaultConfig = KeyVaultConfig()
     services: Annotated[tuple[ServiceConfig, ...], Field(max_length=MAX_SERVICES)] = ()

@@ -17,6 +17,7 @@ from secretless_aks.components.config.models import (
     KUBERNETES_VERSION_PATTERN,
     LOCATION_KEY,
     PROJECT,
+    REGISTRY_HOST_PATTERN,
     STACK_NAME_LENGTH,
     SUBNET_ID_PATTERN,
     UTC_OFFSET_PATTERN,
@@ -34,6 +35,8 @@ PATTERN_HINTS = {
     KUBERNETES_VERSION_PATTERN: "a Kubernetes version such as 1.35 or 1.35.2",
     IMAGE_PATTERN: "a container image reference without spaces",
     UTC_OFFSET_PATTERN: "a UTC offset such as +00:00 or -05:30",
+    REGISTRY_HOST_PATTERN: "a registry's login server, a lowercase hostname such as ghcr.io "
+    "or contoso.azurecr.io (no scheme, path or wildcard)",
 }
 # What pydantic's error kinds mean, in the words of a stack file.
 KIND_HINTS = {

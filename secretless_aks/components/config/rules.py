@@ -29,6 +29,8 @@ from secretless_aks.components.config.models import (
     ServiceConfig,
     StackConfig,
     UserPoolConfig,
+    image_registry,
+    pinned_by_digest,
 )
 from secretless_aks.components.config.problems import Key
 from secretless_aks.components.naming import TeamNames
@@ -52,6 +54,13 @@ PURGE_PROTECTION_WORDS = (
 FEDERATED_LIMIT_WORDS = (
     f"Azure allows {azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials per "
     "identity"
+)
+IMAGE_DIGEST_WORDS = (
+    "a tag can be moved to other bytes; a digest keeps every node on the reviewed ones"
+)
+KNOWN_REGISTRIES_WORDS = (
+    "images come from the platform's registry (secretless-aks:registry) or one listed in "
+    "secretless-aks:allowedRegistries"
 )
 
 
@@ -348,6 +357,44 @@ def _registry_images_need_the_registry(stack: StackConfig) -> None:
             )
 
 
+def _images_come_from_known_registries(stack: StackConfig) -> None:
+    # Without a registry or a list, the stack names no registry to hold images to.
+    if stack.registry is None and not stack.allowed_registries:
+        return
+    known = set(stack.allowed_registries)
+    if stack.registry is not None:
+        known.add(stack.registry.login_server)
+    for index, service in enumerate(stack.services):
+        image = stack.with_registry_images(service).image
+        # A `registry/` image left so has no registry: _registry_images_need_the_registry says so.
+        if image is None or image.startswith(PLATFORM_REGISTRY_PREFIX):
+            continue
+        host = image_registry(image)
+        if host not in known:
+            raise KeyRuleError(
+                ("services", index, "image"),
+                f"comes from {host}: {KNOWN_REGISTRIES_WORDS}; push it there, or add {host} to "
+                "allowedRegistries",
+            )
+
+
+def _allowed_registries_listed_once(stack: StackConfig) -> None:
+    if len(set(stack.allowed_registries)) != len(stack.allowed_registries):
+        raise KeyRuleError("allowedRegistries", "each registry must appear once")
+
+
+def _protected_stacks_pin_images_by_digest(stack: StackConfig) -> None:
+    if not stack.protect:
+        return
+    for index, service in enumerate(stack.services):
+        if service.image is not None and not pinned_by_digest(service.image):
+            raise KeyRuleError(
+                ("services", index, "image"),
+                "must be pinned by digest (@sha256: and 64 hex digits) on a protected stack "
+                f"(protect: true): {IMAGE_DIGEST_WORDS}",
+            )
+
+
 def _deployers_listed_once(stack: StackConfig) -> None:
     ids = [deployer.object_id for deployer in stack.deployers]
     if len(set(ids)) != len(ids):
@@ -563,6 +610,9 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _someone_administers_the_cluster,
         _deployers_listed_once,
         _registry_images_need_the_registry,
+        _allowed_registries_listed_once,
+        _images_come_from_known_registries,
+        _protected_stacks_pin_images_by_digest,
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
         _each_team_has_its_own_name_and_group,

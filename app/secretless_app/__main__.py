@@ -1,6 +1,7 @@
 """`python -m secretless_app`: read the environment, then serve while settings load.
 
-Exit codes (failures.ExitCode): 2 configuration, 3 no credential, 4 forbidden, 5 vault not
+Exit codes (failures.ExitCode): 2 configuration, 3 no credential, 4 forbidden (after
+STARTUP_FORBIDDEN_GRACE_SECONDS, default 600, of waiting for a role assignment), 5 vault not
 found, 6 vault unavailable after retries, 1 anything unexpected. On SIGTERM uvicorn shuts down
 gracefully and then ends the process by that signal.
 """
@@ -46,6 +47,7 @@ def main() -> int:
         app = create_app(
             load=lambda: load_settings(AppSettings, client, environment, redactor),
             on_fatal=stop,
+            forbidden_grace_seconds=environment.forbidden_grace_seconds,
         )
         server = uvicorn.Server(
             uvicorn.Config(

@@ -14,6 +14,11 @@ from urllib.parse import urlsplit
 from .failures import ExitCode, FatalStartupError
 
 DEFAULT_PORT = 8080
+# How long a starting app waits for a role assignment to take effect before a 403 stops it:
+# Azure says changes can take up to 10 minutes (learn.microsoft.com/azure/role-based-access-
+# control/troubleshooting, "Role assignment changes are not being detected").
+DEFAULT_FORBIDDEN_GRACE_SECONDS = 600
+MAX_FORBIDDEN_GRACE_SECONDS = 3600
 VAULT_URL_EXAMPLE = "https://<vault-name>.vault.azure.net/"
 # Under AAD Pod Identity the webhook sets nothing and NMI answers for the pod's identity.
 POD_MANAGED_IDENTITY = "the pod's managed identity"
@@ -24,6 +29,9 @@ class AppEnvironment:
     key_vault_url: str
     port: int
     client_id: str | None  # AZURE_CLIENT_ID, set by the workload-identity webhook
+    forbidden_grace_seconds: int = (
+        DEFAULT_FORBIDDEN_GRACE_SECONDS  # STARTUP_FORBIDDEN_GRACE_SECONDS
+    )
 
     @property
     def identity_name(self) -> str:
@@ -39,12 +47,14 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
     key_vault_url = environ.get("KEY_VAULT_URL", "").strip()
     problems.extend(_vault_url_problems(key_vault_url))
     port = _parse_port(environ.get("PORT", ""), problems)
+    grace = _parse_grace(environ.get("STARTUP_FORBIDDEN_GRACE_SECONDS", ""), problems)
     if problems:
         raise FatalStartupError(ExitCode.CONFIGURATION, "; ".join(problems))
     return AppEnvironment(
         key_vault_url=key_vault_url,
         port=port,
         client_id=environ.get("AZURE_CLIENT_ID") or None,
+        forbidden_grace_seconds=grace,
     )
 
 
@@ -77,3 +87,16 @@ def _parse_port(raw: str, problems: list[str]) -> int:
     if not 1 <= port <= 65535:
         problems.append(f"PORT must be a TCP port number from 1 to 65535, got {raw!r}")
     return port
+
+
+def _parse_grace(raw: str, problems: list[str]) -> int:
+    if not raw.strip():
+        return DEFAULT_FORBIDDEN_GRACE_SECONDS
+    # ASCII digits only: int() would also take "٣" or "1_0".
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_FORBIDDEN_GRACE_SECONDS:
+        problems.append(
+            "STARTUP_FORBIDDEN_GRACE_SECONDS must be a whole number of seconds from 0 to "
+            f"{MAX_FORBIDDEN_GRACE_SECONDS}, got {raw!r}"
+        )
+        return 0
+    return int(raw)

@@ -25,16 +25,24 @@ class ExitCode(IntEnum):
 class FatalStartupError(Exception):
     """Stops the process: logged as one line, then the process exits with `exit_code`.
 
-    `fields` are extra keys for the JSON log line (never a secret value).
+    `fields` are extra keys for the JSON log line (never a secret value). `until_granted` marks
+    a failure a role assignment that is still taking effect would explain: at startup the app
+    waits out its grace before it stops for it (web.py).
     """
 
     def __init__(
-        self, exit_code: ExitCode, message: str, fields: Mapping[str, str] | None = None
+        self,
+        exit_code: ExitCode,
+        message: str,
+        fields: Mapping[str, str] | None = None,
+        *,
+        until_granted: bool = False,
     ) -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.message = message
         self.fields: dict[str, str] = dict(fields or {})
+        self.until_granted = until_granted
 
 
 def report(failure: FatalStartupError) -> None:

@@ -85,6 +85,7 @@ def explain(error: Exception, secret_name: str, environment: AppEnvironment) -> 
             f"(403 {_error_code(error)}): give it Key Vault Secrets User on that secret or the "
             f"vault; {_ROLE_DELAY_REMINDER}",
             fields,
+            until_granted=True,
         )
     if isinstance(error, HttpResponseError) and error.status_code in _TRANSIENT_STATUSES:
         return FatalStartupError(

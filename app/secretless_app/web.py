@@ -2,13 +2,17 @@
 
 Settings load in a thread started at startup, so /healthz answers while the SDK waits for a token
 or retries, and /readyz stays 503 until every setting is in. A failed load is fatal: `on_fatal`
-stops the server and the process exits with the failure's code.
+stops the server and the process exits with the failure's code. One failure waits first: a 403
+that a role assignment still taking effect would explain (`until_granted`) is retried with
+backoff for the startup grace, while /readyz says why it is not ready; when the grace runs out
+it is fatal like the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,22 +27,50 @@ from .settings_loader import LoadedSettings
 
 _logger = logging.getLogger(__name__)
 
+# Retries while a role assignment takes effect: 1 s, doubling, at most every 30 s.
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 30.0
+
 
 class SettingsState:
     """Set once by the loading thread, read by request handlers."""
 
     def __init__(self) -> None:
         self.loaded: LoadedSettings[Any] | None = None
+        self.waiting_for: str | None = None  # the 403 a role assignment may still resolve
 
 
 def create_app(
-    load: Callable[[], LoadedSettings[Any]], on_fatal: Callable[[FatalStartupError], None]
+    load: Callable[[], LoadedSettings[Any]],
+    on_fatal: Callable[[FatalStartupError], None],
+    *,
+    forbidden_grace_seconds: float = 0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Starlette:
     state = SettingsState()
 
+    def load_granted() -> LoadedSettings[Any]:
+        deadline = clock() + forbidden_grace_seconds
+        delay = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                return load()
+            except FatalStartupError as failure:
+                left = deadline - clock()
+                if not failure.until_granted or left <= 0:
+                    raise
+                state.waiting_for = failure.message
+                _logger.warning(
+                    "waiting for a role assignment to take effect",
+                    extra={**failure.fields, "cause": failure.message, "grace_left": int(left)},
+                )
+                sleep(min(delay, left))
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+
     def load_in_background() -> None:
         try:
-            loaded = load()
+            loaded = load_granted()
         except FatalStartupError as failure:
             report(failure)
             on_fatal(failure)
@@ -68,6 +100,9 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> JSONResponse:
+        if state.loaded is None and state.waiting_for is not None:
+            waiting = {"status": "waiting for a role assignment", "reason": state.waiting_for}
+            return JSONResponse(waiting, status_code=503)
         if state.loaded is None:
             return JSONResponse({"status": "loading settings"}, status_code=503)
         return JSONResponse({"status": "ready"})

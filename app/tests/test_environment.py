@@ -33,6 +33,21 @@ def test_port_and_client_id_are_read() -> None:
     assert (environment.port, environment.client_id) == (9000, "c")
 
 
+def test_the_startup_grace_defaults_to_azures_ten_minutes_and_is_read() -> None:
+    assert read_environment({"KEY_VAULT_URL": VAULT}).forbidden_grace_seconds == 600
+    grace = {"KEY_VAULT_URL": VAULT, "STARTUP_FORBIDDEN_GRACE_SECONDS": "0"}
+    assert read_environment(grace).forbidden_grace_seconds == 0
+
+
+@pytest.mark.parametrize("raw", ["-1", "1.5", "ten", "3601", "\u0663"])
+def test_a_startup_grace_that_is_no_whole_number_of_seconds_is_refused(raw: str) -> None:
+    failure = _failure({"KEY_VAULT_URL": VAULT, "STARTUP_FORBIDDEN_GRACE_SECONDS": raw})
+    assert failure.message == (
+        f"STARTUP_FORBIDDEN_GRACE_SECONDS must be a whole number of seconds from 0 to 3600, "
+        f"got {raw!r}"
+    )
+
+
 def test_identity_is_named_by_client_id_under_workload_identity() -> None:
     environment = AppEnvironment(VAULT, DEFAULT_PORT, client_id="5e3a")
     assert environment.identity_name == "client id 5e3a (AZURE_CLIENT_ID)"

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from tests.dockerfile import healthcheck_command, parse_dockerfile
 SECRET_VALUE = "s3cret-Value-that-must-never-show"
 GREETING_VALUE = "Hello from the vault"
 FORBIDDEN_EXIT = 4
+# The 403 tests that expect the exit at once: no startup grace for a role to take effect.
+NO_GRACE = {"STARTUP_FORBIDDEN_GRACE_SECONDS": "0"}
 
 
 @dataclass(frozen=True)
@@ -309,7 +312,7 @@ def test_forbidden_secret_exits_4_naming_identity_vault_and_role_delay(tmp_path:
     with AzureDouble(tmp_path) as double:
         double.script.secrets = {"Identity--Secret": SECRET_VALUE}
         double.script.forbidden = {"Identity--Secret"}
-        environment = base_environment(tmp_path, double)
+        environment = base_environment(tmp_path, double) | NO_GRACE
         environment |= workload_identity_environment(tmp_path, double)
         exit_code, app = _run_until_exit(tmp_path, environment)
     assert exit_code == FORBIDDEN_EXIT
@@ -325,7 +328,8 @@ def test_forbidden_secret_exits_4_naming_identity_vault_and_role_delay(tmp_path:
 def test_forbidden_under_pod_identity_names_the_pods_managed_identity(tmp_path: Path) -> None:
     with AzureDouble(tmp_path) as double:
         double.script.forbidden = {"Identity--Secret"}
-        exit_code, app = _run_until_exit(tmp_path, base_environment(tmp_path, double))
+        environment = base_environment(tmp_path, double) | NO_GRACE
+        exit_code, app = _run_until_exit(tmp_path, environment)
     assert exit_code == FORBIDDEN_EXIT
     assert _single_error_line(app)["message"].startswith(
         "the pod's managed identity may not read secret Identity--Secret"
@@ -387,3 +391,45 @@ def test_bad_key_vault_url_exits_2_before_serving(
     exit_code, app = _run_until_exit(tmp_path, environment)
     assert exit_code == 2
     assert [r["message"] for r in app.log_records()] == [message]
+
+
+def test_403s_while_the_role_takes_effect_keep_it_unready_then_it_becomes_ready_unrestarted(
+    tmp_path: Path,
+) -> None:
+    with AzureDouble(tmp_path) as double:
+        double.script.secrets = {"Identity--Secret": SECRET_VALUE}
+        double.script.forbidden = {"Identity--Secret"}
+        environment = base_environment(tmp_path, double) | {"STARTUP_FORBIDDEN_GRACE_SECONDS": "60"}
+        environment |= workload_identity_environment(tmp_path, double)
+        app = AppProcess(environment, tmp_path / "app.log")
+        try:
+            app.wait_listening()
+            deadline = time.monotonic() + 10
+            while "waiting for a role assignment" not in app.log_text():
+                assert time.monotonic() < deadline and app.process.poll() is None, app.log_text()
+                time.sleep(0.05)
+            waiting = app.get("/readyz")
+            # The role assignment takes effect: the next retry reads the secret.
+            double.script.forbidden = set()
+            app.wait_ready()
+            assert app.process.poll() is None  # the same process, never restarted
+            exit_code = app.stop()
+        finally:
+            app.close()
+    assert waiting.status == 503
+    assert waiting.body is not None and waiting.body["status"] == "waiting for a role assignment"
+    assert waiting.body["reason"].startswith(f"client id {WORKLOAD_CLIENT_ID} (AZURE_CLIENT_ID)")
+    assert exit_code != FORBIDDEN_EXIT
+    assert SECRET_VALUE not in app.log_text()
+
+
+def test_403s_that_outlast_a_short_grace_exit_4(tmp_path: Path) -> None:
+    with AzureDouble(tmp_path) as double:
+        double.script.forbidden = {"Identity--Secret"}
+        environment = base_environment(tmp_path, double) | {"STARTUP_FORBIDDEN_GRACE_SECONDS": "1"}
+        environment |= workload_identity_environment(tmp_path, double)
+        exit_code, app = _run_until_exit(tmp_path, environment)
+    assert exit_code == FORBIDDEN_EXIT
+    errors = [r for r in app.log_records() if r["level"] == "ERROR"]
+    assert [r["exit_code"] for r in errors] == [FORBIDDEN_EXIT]
+    assert "waiting for a role assignment" in app.log_text()

@@ -105,3 +105,5 @@ def test_a_403_from_the_vaults_firewall_points_at_the_network_not_the_roles(
         f"Key Vault {double.url}'s firewall refuses this pod's address (403 ForbiddenByFirewall): "
         "allow the cluster's subnet or use a private endpoint"
     )
+    # No role assignment taking effect would open the network: the app does not wait for it.
+    assert not failure.until_granted

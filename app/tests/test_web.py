@@ -120,3 +120,96 @@ def test_a_bug_in_loading_is_unexpected_and_keeps_its_traceback(
     assert failure.message == "unexpected KeyError while loading settings: 'oops'"
     (error,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert error.exc_info is not None
+
+
+class FakeTime:
+    """A clock that moves only when the app sleeps; records each sleep."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _role_not_yet(message: str = "client id c may not read secret Identity--Secret") -> Any:
+    return FatalStartupError(ExitCode.FORBIDDEN, message, until_granted=True)
+
+
+def test_a_403_a_role_assignment_may_resolve_is_retried_with_backoff_and_readyz_says_why() -> None:
+    fake = FakeTime()
+    attempts: list[float] = []
+    release = threading.Event()
+
+    def load() -> LoadedSettings[Any]:
+        attempts.append(fake.now)
+        if len(attempts) < 4:
+            raise _role_not_yet()
+        release.wait(WAIT_SECONDS)  # holds the app unready while the test looks at /readyz
+        return LOADED
+
+    app = create_app(
+        load, _never_fatal, forbidden_grace_seconds=600, clock=fake.clock, sleep=fake.sleep
+    )
+    with TestClient(app) as client:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while len(attempts) < 4:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        waiting = client.get("/readyz")
+        assert waiting.status_code == 503
+        assert waiting.json() == {
+            "status": "waiting for a role assignment",
+            "reason": "client id c may not read secret Identity--Secret",
+        }
+        release.set()
+        _wait_ready(client)
+    assert fake.sleeps == [1.0, 2.0, 4.0]
+
+
+def test_when_the_grace_runs_out_the_403_is_fatal_with_its_own_message() -> None:
+    fake = FakeTime()
+    fatal: list[FatalStartupError] = []
+    stopped = threading.Event()
+
+    def on_fatal(failure: FatalStartupError) -> None:
+        fatal.append(failure)
+        stopped.set()
+
+    def load() -> LoadedSettings[Any]:
+        raise _role_not_yet()
+
+    app = create_app(load, on_fatal, forbidden_grace_seconds=40, clock=fake.clock, sleep=fake.sleep)
+    with TestClient(app):
+        assert stopped.wait(WAIT_SECONDS)
+    assert [f.exit_code for f in fatal] == [ExitCode.FORBIDDEN]
+    # 1 + 2 + 4 + 8 + 16, then the 9 s left: the last try is at the grace's end.
+    assert fake.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 9.0]
+
+
+@pytest.mark.parametrize("grace", [0, 600])
+def test_other_failures_and_a_zero_grace_stop_at_once(grace: int) -> None:
+    fake = FakeTime()
+    fatal: list[FatalStartupError] = []
+    stopped = threading.Event()
+    # A firewall's 403 is no role waiting to apply (vault_errors.py): no until_granted.
+    firewall = FatalStartupError(ExitCode.FORBIDDEN, "firewall", until_granted=False)
+
+    def load() -> LoadedSettings[Any]:
+        raise firewall if grace else _role_not_yet()
+
+    def on_fatal(failure: FatalStartupError) -> None:
+        fatal.append(failure)
+        stopped.set()
+
+    app = create_app(
+        load, on_fatal, forbidden_grace_seconds=grace, clock=fake.clock, sleep=fake.sleep
+    )
+    with TestClient(app):
+        assert stopped.wait(WAIT_SECONDS)
+    assert len(fatal) == 1 and fake.sleeps == []

@@ -36,7 +36,7 @@ def app_modules() -> Iterator[dict[str, ModuleType]]:
     try:
         yield {
             name: importlib.import_module(f"secretless_app.{name}")
-            for name in ("secret_names", "declared_settings", "settings")
+            for name in ("secret_names", "declared_settings", "settings", "environment")
         }
     finally:
         sys.path.remove(str(APP_DIR))
@@ -164,3 +164,23 @@ def test_the_offline_plan_takes_a_stand_in_for_a_ciphertext_and_says_it_never_de
     )
     assert "keyvault-secret-identity--secret" in out
     assert f"svc-{SERVICE}-key-vault-secrets-user-on-secret-identity--secret" in out
+
+
+def test_the_dev_deployment_probes_the_app_and_waits_out_its_startup_grace(
+    dev: RecordedGraph, app_modules: dict[str, ModuleType]
+) -> None:
+    deployment = dev.named(f"svc-{SERVICE}-deployment")
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    startup, readiness, liveness = (
+        container[probe] for probe in ("startupProbe", "readinessProbe", "livenessProbe")
+    )
+    assert startup["httpGet"] == readiness["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert liveness["httpGet"] == {"path": "/healthz", "port": "http"}
+    # The kubelet never restarts the app while it waits for its role to take effect...
+    grace = app_modules["environment"].DEFAULT_FORBIDDEN_GRACE_SECONDS
+    budget = startup["periodSeconds"] * startup["failureThreshold"]
+    assert budget >= grace
+    # ... and pulumi up waits at least that long for the Deployment to be ready.
+    timeouts = deployment.options["customTimeouts"]
+    assert timeouts["create"] == timeouts["update"]
+    assert int(timeouts["create"].removesuffix("s")) > budget

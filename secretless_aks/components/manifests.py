@@ -6,11 +6,12 @@ validate every rendered one against the Kubernetes schemas (and the AAD Pod Iden
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pulumi
 
-from secretless_aks.components.config import DEFAULT_REPLICAS, ServiceConfig
+from secretless_aks.components.config import DEFAULT_REPLICAS, ProbesConfig, ServiceConfig
 
 # Azure Workload Identity's webhook contract (https://azure.github.io/azure-workload-identity):
 # the pod label opts a pod in; the ServiceAccount annotations say which identity it gets.
@@ -183,6 +184,26 @@ def pod_labels(service: ServiceConfig) -> dict[str, str]:
     return pod
 
 
+def probes(config: ProbesConfig) -> dict[str, Any]:
+    """Startup and readiness on the readiness path, liveness on the liveness path, on the
+    container's `http` port. The startup probe allows the whole startup budget (liveness and
+    readiness begin only after it succeeds), so a slow start is never restarted mid-way."""
+
+    def on(path: str, failure_threshold: int) -> dict[str, Any]:
+        return {
+            "httpGet": {"path": path, "port": "http"},
+            "periodSeconds": config.period_seconds,
+            "failureThreshold": failure_threshold,
+        }
+
+    startup_failures = math.ceil(config.startup_budget_seconds / config.period_seconds)
+    return {
+        "startupProbe": on(config.readiness_path, startup_failures),
+        "readinessProbe": on(config.readiness_path, config.failure_threshold),
+        "livenessProbe": on(config.liveness_path, config.failure_threshold),
+    }
+
+
 def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict[str, Any]:
     """The service's pods. A service with a Key Vault role is told its vault's URL (not a
     secret); the identity that reads it comes from the binding, never from the environment."""
@@ -206,6 +227,8 @@ def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict
         container["env"] = [{"name": KEY_VAULT_URL_VARIABLE, "value": key_vault_url}]
     if service.port is not None:
         container["ports"] = [{"name": "http", "containerPort": service.port}]
+    if service.probes is not None:
+        container |= probes(service.probes)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -56,6 +56,21 @@ class ServiceIdentityArgs:
     protect: bool = False
 
 
+# Beyond the startup budget: scheduling, the image pull and a rolling update's other pods.
+DEPLOYMENT_AWAIT_MARGIN_SECONDS = 300
+
+
+def deployment_timeouts(service: ServiceConfig) -> pulumi.CustomTimeouts | None:
+    """With probes, `pulumi up` waits for readiness as long as the startup probe allows and a
+    margin more (the provider's default is 10 minutes, less than the app's startup grace), so
+    a deploy whose app cannot read its vault fails, and one whose role is still taking effect
+    does not. Without probes the default stands."""
+    if service.probes is None:
+        return None
+    wait = f"{service.probes.startup_budget_seconds + DEPLOYMENT_AWAIT_MARGIN_SECONDS}s"
+    return pulumi.CustomTimeouts(create=wait, update=wait)
+
+
 class ServiceIdentity(pulumi.ComponentResource):
     """A user-assigned identity for one service, its Key Vault role, and the Kubernetes
     objects and federation that let the service's pods use it.
@@ -174,13 +189,17 @@ class ServiceIdentity(pulumi.ComponentResource):
             suffix: str,
             manifest: dict[str, Any],
             depends_on: list[pulumi.Resource] | None = None,
+            custom_timeouts: pulumi.CustomTimeouts | None = None,
         ) -> None:
             kind(
                 f"{name}-{suffix}",
                 metadata=metadata(manifest),
                 spec=manifests.as_input(manifest["spec"]),
                 opts=pulumi.ResourceOptions.merge(
-                    k8s, pulumi.ResourceOptions(depends_on=depends_on or [])
+                    k8s,
+                    pulumi.ResourceOptions(
+                        depends_on=depends_on or [], custom_timeouts=custom_timeouts
+                    ),
                 ),
             )
 
@@ -199,6 +218,7 @@ class ServiceIdentity(pulumi.ComponentResource):
             "deployment",
             manifests.deployment(service, args.vault_uri),
             depends_on=pulls,
+            custom_timeouts=deployment_timeouts(service),
         )
         if service.port is not None:
             declare(kubernetes.core.v1.Service, "service", manifests.cluster_ip_service(service))

@@ -199,10 +199,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     "retainOnDelete": bool(request.retainOnDelete),
                     "additionalSecretOutputs": list(request.additionalSecretOutputs),
                     "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],
+                    **_custom_timeouts(request),
                 },
                 read=read,
             )
         )
+
+
+def _custom_timeouts(request: Any) -> dict[str, Any]:
+    """`customTimeouts` as the request carries it, only where a resource sets one."""
+    timeouts = json_format.MessageToDict(request.customTimeouts)
+    return {"customTimeouts": timeouts} if timeouts else {}
 
 
 def _provider_urn(reference: str) -> str | None:

@@ -285,6 +285,28 @@ def _scope_entry(value: str) -> str:
 SecretScopeEntry = Annotated[str, AfterValidator(_scope_entry)]
 
 
+# An HTTP path a probe asks: absolute, printable ASCII, no spaces.
+PROBE_PATH_PATTERN = r"^/[!-~]{0,255}$"
+# The sample app's startup grace for a role assignment to take effect (its
+# STARTUP_FORBIDDEN_GRACE_SECONDS default, after Azure's "up to 10 minutes"), and a minute more.
+DEFAULT_STARTUP_BUDGET_SECONDS = 660
+
+
+class ProbesConfig(ConfigModel):
+    """A service's `probes`: startup and readiness on `readinessPath`, liveness on
+    `livenessPath`, all on the service's port. `probes: {}` takes these defaults."""
+
+    readiness_path: Annotated[str, Field(pattern=PROBE_PATH_PATTERN)] = "/readyz"
+    liveness_path: Annotated[str, Field(pattern=PROBE_PATH_PATTERN)] = "/healthz"
+    period_seconds: Annotated[StrictInt, Field(ge=1, le=60)] = 10
+    failure_threshold: Annotated[StrictInt, Field(ge=1, le=30)] = 3
+    # How long the app may take to become ready before the kubelet restarts it: at least the
+    # app's own startup grace, so that it is never restarted in the middle of it.
+    startup_budget_seconds: Annotated[StrictInt, Field(ge=10, le=3600)] = (
+        DEFAULT_STARTUP_BUDGET_SECONDS
+    )
+
+
 class ServiceConfig(ConfigModel):
     """One entry of `secretless-aks:services`: an application and its own identity."""
 
@@ -302,6 +324,8 @@ class ServiceConfig(ConfigModel):
     ) = None
     replicas: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
+    # Opt-in: images without these endpoints keep working with no probes rendered.
+    probes: ProbesConfig | None = None
     # Namespaces whose pods may reach `port`, besides the service's own.
     allow_ingress_from: Annotated[tuple[Namespace, ...], EntryList] = ()
     additional_service_accounts: tuple[ServiceAccountRef, ...] = ()

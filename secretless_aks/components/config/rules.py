@@ -259,6 +259,11 @@ def _image_settings_need_an_image(service: ServiceConfig) -> None:
                 raise KeyRuleError(key, "needs an image: only a service with an image runs here")
 
 
+def _probes_need_a_port(service: ServiceConfig) -> None:
+    if service.probes is not None and service.port is None:
+        raise KeyRuleError("probes", "needs a port: the kubelet probes the service's port")
+
+
 def _ingress_needs_a_port(service: ServiceConfig) -> None:
     if not service.allow_ingress_from:
         return
@@ -600,6 +605,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     KeyVaultConfig: (_creation_settings_only_when_created, _firewall_settings_agree),
     ServiceConfig: (
         _image_settings_need_an_image,
+        _probes_need_a_port,
         _ingress_needs_a_port,
         _pod_identity_cannot_write_secrets,
         _additional_accounts_fit_one_identity,

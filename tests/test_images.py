@@ -28,8 +28,9 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 def step(workflow: str, job: str) -> dict[str, Any]:
-    (only,) = [s for s in yaml.safe_load((WORKFLOWS / workflow).read_text())["jobs"][job]["steps"]
-               if "run" in s]  # fmt: skip
+    """The job's one `run:` step."""
+    steps = yaml.safe_load((WORKFLOWS / workflow).read_text())["jobs"][job]["steps"]
+    (only,) = [s for s in steps if "run" in s]
     return only
 
 

@@ -57,12 +57,13 @@ def digest_in(text: str, repository: str, source: str) -> str:
 def with_digest(text: str, repository: str, digest: str, source: str) -> str:
     """The stack file with every image of the repository at `digest`; only those characters
     change, so comments and layout stay as people wrote them."""
-    if not platform_images(repository).search(text):
+    updated, count = platform_images(repository).subn(f"registry/{repository}@{digest}", text)
+    if not count:
         raise ImagePathError(
             f"{source} names no registry/{repository}@sha256:... image: give a service that "
             f"image first (docs/ci-and-bootstrap.md, Images)"
         )
-    return platform_images(repository).sub(f"registry/{repository}@{digest}", text)
+    return updated
 
 
 def run(command: Sequence[str]) -> str:

@@ -93,6 +93,7 @@ key_vault = KeyVault(
         node_subnet_id=network.node_subnet_id,
         purge_protection=config.purge_protection,
         secrets=config.secrets,
+        generated_secrets=config.generated_secrets,
         deployers=config.deployers,
         protect=config.protect,
     ),

@@ -80,10 +80,21 @@ def _to_input(value: Any) -> Any:
     return value
 
 
+# The program's dynamic resources (no SDK class registers them), by token.
+DYNAMIC = {
+    "pulumi-python:dynamic/rbac:PropagationWait": (
+        "secretless_aks.components.propagation_wait",
+        "PropagationWait",
+    ),
+}
+# The input a dynamic resource's constructor adds itself: its pickled provider.
+DYNAMIC_PROVIDER_INPUT = "__provider"
+
+
 @cache
 def sdk_class(token: str) -> tuple[Callable[..., pulumi.CustomResource], type | None]:
     """The typed SDK class that registers `token`, and its arguments class (None for a
-    Kubernetes custom resource, which takes its fields as keywords)."""
+    Kubernetes custom resource or a dynamic resource, which take their fields as keywords)."""
     package, module, name = token.split(":")
     if package == "pulumi" and module == "providers":
         found = importlib.import_module(f"pulumi_{name.replace('-', '_')}").Provider
@@ -100,6 +111,10 @@ def sdk_class(token: str) -> tuple[Callable[..., pulumi.CustomResource], type | 
             found = getattr(typed, name)
         except (ImportError, AttributeError):
             return importlib.import_module("pulumi_kubernetes").apiextensions.CustomResource, None
+    elif token in DYNAMIC:
+        # No SDK has it: the project's own class, whose keywords are its inputs.
+        module_name, class_name = DYNAMIC[token]
+        return getattr(importlib.import_module(module_name), class_name), None
     else:
         raise ValueError(f"no SDK class known for {token}")
     # `<Name>InitArgs` where a nested input type took `<Name>Args` (azure-native's Subnet).
@@ -133,7 +148,10 @@ def register(resources: list[dict[str, Any]], *, tree: bool = False) -> None:
             provider=cast(pulumi.ProviderResource | None, provider),
             depends_on=[created[urn] for urn in resource["dependencies"]],
         )
-        if args is None:
+        if resource["type"] in DYNAMIC:
+            inputs.pop(DYNAMIC_PROVIDER_INPUT, None)
+            created[resource["urn"]] = cls(resource["name"], opts=opts, **inputs)
+        elif args is None:
             created[resource["urn"]] = cls(
                 resource["name"],
                 api_version=inputs.pop("apiVersion"),

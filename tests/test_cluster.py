@@ -82,7 +82,10 @@ def test_cluster_is_created_after_the_control_plane_role_assignments(dev: Record
         r.urn for r in dev.by_type(ROLE_ASSIGNMENT) if r.name.startswith("cluster-controlplane-")
     ]
     assert len(control_plane_roles) == 2
-    assert set(control_plane_roles) <= set(cluster.dependencies)
+    # Through the wait for them to propagate (tests/test_propagation_wait.py).
+    wait = dev.named("cluster-controlplane-grants-propagation")
+    assert wait.urn in cluster.dependencies
+    assert set(control_plane_roles) == set(wait.dependencies)
     registered = [r.urn for r in dev.resources]
     assert all(registered.index(urn) < registered.index(cluster.urn) for urn in control_plane_roles)
 

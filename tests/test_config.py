@@ -190,7 +190,7 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
             "secretless-aks:stack: unknown key; known keys: allowedRegistries, appTeams, "
-            "cluster, deployers, keyVault, network, protect, registry, secrets, services",
+            "cluster, deployers, generatedSecrets, keyVault, network, protect, registry, secrets, services",
             id="reserved-key",
         ),
     ],
@@ -613,7 +613,9 @@ SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
             id="plaintext-secret",
         ),
         pytest.param(
-            stack_config(secrets={"Identity": {"Secret": SECRET, "Other": "plain"}}),
+            stack_config(
+                secrets={"Identity": {"Secret": SECRET, "Other": "plain"}}, generatedSecrets=None
+            ),
             "secretless-aks:secrets.Identity.Other: stored in plaintext in Pulumi.dev.yaml; "
             "encrypt it with `pulumi config set --secret --path 'secrets.Identity.Other' <value>`",
             id="one-plaintext-secret-among-encrypted-ones",
@@ -625,7 +627,10 @@ SECRET = {"secure": "v1:AAABAAAAAAAAAAAA"}
             id="path-that-cannot-be-a-secret-name",
         ),
         pytest.param(
-            stack_config(secrets={"Identity": {"Secret": SECRET}, "identity:secret": SECRET}),
+            stack_config(
+                secrets={"Identity": {"Secret": SECRET}, "identity:secret": SECRET},
+                generatedSecrets=None,
+            ),
             "secretless-aks:secrets[\"identity:secret\"]: config paths 'Identity:Secret' and "
             "'identity:secret' both map to the secret name 'identity--secret' (Key Vault names "
             "are case-insensitive)",
@@ -1038,10 +1043,12 @@ def test_purge_protection_follows_protect_unless_set() -> None:
         pytest.param(
             stack_config(
                 secrets={"Identity": {"Secret": SECRET}},
+                generatedSecrets=None,
                 keyVault={"publicNetworkAccess": "Disabled"},
             ),
             "secretless-aks:keyVault.publicNetworkAccess: Disabled cannot go with seeded secrets "
-            "(secretless-aks:secrets): Pulumi deletes a secret through the vault's data plane, "
+            "(secretless-aks:secrets or generatedSecrets): Pulumi deletes a secret through the "
+            "vault's data plane, "
             "which then refuses the deployer. Seed the secrets another way, or keep access "
             "Enabled and close it with allowedIpRanges (listing the deployer's egress)",
             id="seeded-secrets-behind-a-closed-vault",
@@ -1049,6 +1056,7 @@ def test_purge_protection_follows_protect_unless_set() -> None:
         pytest.param(
             stack_config(
                 secrets={"Identity": {"Secret": SECRET}},
+                generatedSecrets=None,
                 keyVault={
                     "existing": {
                         "name": "kv-shared",
@@ -1058,10 +1066,61 @@ def test_purge_protection_follows_protect_unless_set() -> None:
                 },
             ),
             "secretless-aks:keyVault.existing.subscriptionId: cannot go with seeded secrets "
-            "(secretless-aks:secrets), which are written in this deployment's subscription: seed "
+            "(secretless-aks:secrets or generatedSecrets), which are written in this deployment's "
+            "subscription: seed "
             "them from a stack in the vault's subscription, or leave subscriptionId out when the "
             "vault is in this one",
             id="seeded-secrets-into-a-vault-in-another-subscription",
+        ),
+        pytest.param(
+            stack_config(
+                generatedSecrets=[{"path": "Identity:Secret", "length": 32}],
+                keyVault={"publicNetworkAccess": "Disabled"},
+            ),
+            "secretless-aks:keyVault.publicNetworkAccess: Disabled cannot go with seeded secrets "
+            "(secretless-aks:secrets or generatedSecrets): Pulumi deletes a secret through the "
+            "vault's data plane, which then refuses the deployer. Seed the secrets another way, "
+            "or keep access Enabled and close it with allowedIpRanges (listing the deployer's "
+            "egress)",
+            id="generated-secrets-behind-a-closed-vault",
+        ),
+        pytest.param(
+            stack_config(generatedSecrets=[{"path": "Identity:Secret", "length": 15}]),
+            "secretless-aks:generatedSecrets[0].length: expected at least 16, found 15",
+            id="generated-secret-too-short",
+        ),
+        pytest.param(
+            stack_config(generatedSecrets=[{"path": "Identity:Secret"}]),
+            "secretless-aks:generatedSecrets[0].length: required key is missing",
+            id="generated-secret-without-length",
+        ),
+        pytest.param(
+            stack_config(generatedSecrets=[{"path": "Identity::Secret", "length": 32}]),
+            "secretless-aks:generatedSecrets[0].path: config path 'Identity::Secret' has an "
+            "empty segment, found 'Identity::Secret'",
+            id="generated-secret-path-with-an-empty-segment",
+        ),
+        pytest.param(
+            stack_config(
+                secrets={"Identity": {"Secret": SECRET}},
+                generatedSecrets=[{"path": "identity:secret", "length": 32}],
+            ),
+            "secretless-aks:generatedSecrets[0].path: 'identity:secret' maps to the secret name "
+            "'identity--secret', as secrets path 'Identity:Secret' does (Key Vault names are "
+            "case-insensitive); keep one of them",
+            id="generated-secret-twin-of-a-config-secret",
+        ),
+        pytest.param(
+            stack_config(
+                generatedSecrets=[
+                    {"path": "Api:Key", "length": 32},
+                    {"path": "API:KEY", "length": 64},
+                ]
+            ),
+            "secretless-aks:generatedSecrets[1].path: 'API:KEY' maps to the secret name "
+            "'API--KEY', as generatedSecrets path 'Api:Key' does (Key Vault names are "
+            "case-insensitive); keep one of them",
+            id="generated-secrets-twins",
         ),
     ],
 )
@@ -1324,6 +1383,7 @@ def test_mistakes_in_every_area_are_reported_in_one_round() -> None:
             {"name": "orders", "binding": "pod"},
             {"name": "billing", "secretScope": []},
         ],
+        generatedSecrets=None,
     )
     assert rejected(config) == (
         "invalid configuration in Pulumi.dev.yaml (9 problems):\n"

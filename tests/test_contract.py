@@ -24,7 +24,7 @@ STACK_CONFIGS = {
             {"name": "legacy", "binding": "podIdentity", "secretScope": ["Identity--Secret"]},
         ],
     ),
-    "seeded-secrets": stack_config(secrets={"Identity": {"Secret": SECRET}}),
+    "seeded-secrets": stack_config(secrets={"Identity": {"Secret": SECRET}}, generatedSecrets=None),
     "app-teams": stack_config(
         appTeams=[
             {

@@ -119,8 +119,9 @@ def test_plan_is_a_preview_table_in_program_order_with_counts_and_aligned_output
     ]
     names = [row[2] for row in rows]
     assert names.index("network-vnet") < names.index("network-nodes") < names.index("cluster-aks")
-    # 17, the user pool and its two maintenance configurations.
-    assert lines[lines.index("Resources:") + 1] == "    + 22 to create"
+    # 18 (the control plane's grants' propagation wait among them), the user pool and its two
+    # maintenance configurations.
+    assert lines[lines.index("Resources:") + 1] == "    + 23 to create"
     outputs = lines[lines.index("Outputs:") + 1 :]
     assert "    oidcIssuerUrl       : output<string>" in outputs
     assert '    clusterName         : "aks-secretless-prod"' in outputs
@@ -290,9 +291,9 @@ def test_a_region_move_replaces_everything_regional_and_cascades_to_what_hangs_o
     assert document["summary"] == {
         "create": 0,
         "update": 0,
-        "replace": 34,
+        "replace": 36,
         "delete": 0,
-        "same": 9,
+        "same": 10,
     }
 
 
@@ -313,7 +314,7 @@ def test_a_region_move_reads_as_a_teardown_in_text(
     assert lines[lines.index(row) + 1].strip() == '+- location: "westeurope" => "northeurope"'
     # Pulumi's own words: one kind of change prints no total, and `+-` has no space after it.
     summary = lines.index("Resources:")
-    assert lines[summary : summary + 3] == ["Resources:", "    +-34 to replace", "    9 unchanged"]
+    assert lines[summary : summary + 3] == ["Resources:", "    +-36 to replace", "    10 unchanged"]
     # The outputs other projects read change too, and the diff ends by saying so.
     outputs = lines[summary + 4 :]
     assert outputs[0] == "Outputs:"
@@ -337,7 +338,7 @@ def test_a_service_rename_deletes_the_old_and_creates_the_new(
         "update": 0,
         "replace": 0,
         "delete": 10,
-        "same": 33,
+        "same": 36,
     }
 
 
@@ -360,7 +361,7 @@ def test_a_namespace_change_replaces_the_kubernetes_objects_in_it(
     )
     assert by_name["kubernetes-namespace-shop"]["op"] == "create"
     assert by_name["kubernetes-namespace-orders"]["op"] == "delete"
-    assert document["summary"] == {"create": 3, "update": 0, "replace": 4, "delete": 3, "same": 36}
+    assert document["summary"] == {"create": 3, "update": 0, "replace": 4, "delete": 3, "same": 39}
 
 
 def test_an_image_change_is_one_update(
@@ -383,7 +384,7 @@ def test_an_image_change_is_one_update(
         '~ spec.template.spec.containers[0].image: "ghcr.io/contoso/orders:1.0" => '
         '"ghcr.io/contoso/orders:1.1"'
     )
-    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    42 unchanged"]
+    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    45 unchanged"]
 
 
 def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
@@ -404,7 +405,7 @@ def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
         "Resources:",
         "    + 1 to create",
         "    ~ 1 to update",
-        "    2 changes. 42 unchanged",
+        "    2 changes. 45 unchanged",
     ]
 
 

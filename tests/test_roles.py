@@ -333,6 +333,8 @@ CONFIGURATIONS = {
                     "platformVaultSecrets": ["Search--ApiKey"],
                 }
             ],
+            # dev's generated setting would be seeded, which a vault elsewhere refuses.
+            generatedSecrets=None,
         ),
     ),
     "subnet-in-another-subscription": (
@@ -513,7 +515,11 @@ class _VaultInAnotherSubscription(AzureMocks):
 def test_a_scope_outside_the_subscription_given_for_it_is_refused() -> None:
     # The role definition would name a role of another subscription than the scope's.
     with pytest.raises(ProgramFailedError) as failure:
-        run_program("dev", mocks=_VaultInAnotherSubscription(preview=False))
+        run_program(
+            "dev",
+            config=stack_config(generatedSecrets=None),
+            mocks=_VaultInAnotherSubscription(preview=False),
+        )
     assert (
         f"role assignment scope '/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/"
         "rg-secretless-dev/providers/Microsoft.KeyVault/vaults/kv-dev-fntfzfndspv3gg9x3/secrets/"

@@ -152,7 +152,7 @@ def test_the_offline_plan_takes_a_stand_in_for_a_ciphertext_and_says_it_never_de
             "secretScope": ["Identity--Secret"],
         }
     ]
-    config = stack_config(secrets=secrets, services=services)
+    config = stack_config(secrets=secrets, services=services, generatedSecrets=None)
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
     assert main(["dev"], project_dir=project) == 0
     out, err = capsys.readouterr()

@@ -6,7 +6,13 @@ import pytest
 
 from secretless_aks.offline.harness import RecordedGraph, run_program
 from secretless_aks.offline.mocks import MOCK_SUBSCRIPTION_ID
-from tests.graph_queries import DEPLOYER_CLUSTER_ADMIN, IDENTITY, ROLE_ASSIGNMENT, grants_to
+from tests.graph_queries import (
+    DEPLOYER_CLUSTER_ADMIN,
+    DEPLOYER_SECRETS_OFFICER,
+    IDENTITY,
+    ROLE_ASSIGNMENT,
+    grants_to,
+)
 from tests.stack_configs import stack_config
 
 SHARED_VAULT_ID = (
@@ -76,6 +82,7 @@ def test_exactly_the_expected_assignments_exist(three_services: RecordedGraph) -
     assert names == [
         "cluster-controlplane-managed-identity-operator-on-kubelet-identity",
         "cluster-controlplane-network-contributor-on-node-subnet",
+        DEPLOYER_SECRETS_OFFICER,  # dev seeds its generated setting
         DEPLOYER_CLUSTER_ADMIN,
         "registry-kubelet-acrpull",
         "svc-orders-key-vault-secrets-user-on-secret-orders--dbpassword",
@@ -83,7 +90,7 @@ def test_exactly_the_expected_assignments_exist(three_services: RecordedGraph) -
         "svc-payments-key-vault-secrets-officer-on-vault",
     ]
     for assignment in three_services.by_type(ROLE_ASSIGNMENT):
-        if assignment.name != DEPLOYER_CLUSTER_ADMIN:
+        if assignment.name not in (DEPLOYER_CLUSTER_ADMIN, DEPLOYER_SECRETS_OFFICER):
             assert assignment.inputs["principalType"] == "ServicePrincipal", assignment.name
 
 

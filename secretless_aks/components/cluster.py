@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import containerservice, managedidentity
+from pulumi_azure_native import authorization, containerservice, managedidentity
 
 from secretless_aks.components import azure_limits, roles
 from secretless_aks.components.config import (
@@ -20,6 +20,10 @@ from secretless_aks.components.config import (
 )
 from secretless_aks.components.naming import EnvironmentNames
 from secretless_aks.components.outputs import required
+from secretless_aks.components.propagation_wait import (
+    CONTROL_PLANE_GRANT_WAIT_SECONDS,
+    PropagationWait,
+)
 
 SYSTEM_POOL_NAME = "system"
 USER_POOL_NAME_PREFIX = "user"
@@ -89,6 +93,14 @@ class Cluster(pulumi.ComponentResource):
         self.control_plane_identity = self._identity(name, "controlplane", args, child)
         self.kubelet_identity = self._identity(name, "kubelet", args, child)
         control_plane_roles = self._grant_control_plane_roles(name, args)
+        # AKS checks these rights while it creates the cluster, and does not retry a check
+        # that a just-written assignment fails: the cluster waits for them to propagate.
+        self.control_plane_grants_applied = PropagationWait(
+            f"{name}-controlplane-grants-propagation",
+            seconds=CONTROL_PLANE_GRANT_WAIT_SECONDS,
+            triggers={key: grant.id for key, grant in control_plane_roles.items()},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         self.managed_cluster = self._managed_cluster(
             name,
@@ -96,7 +108,7 @@ class Cluster(pulumi.ComponentResource):
             # Data links cannot express this order: AKS checks the control-plane identity's
             # rights on the kubelet identity and subnet while it creates the cluster.
             pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=control_plane_roles)
+                child, pulumi.ResourceOptions(depends_on=[self.control_plane_grants_applied])
             ),
         )
 
@@ -154,7 +166,10 @@ class Cluster(pulumi.ComponentResource):
             opts=opts,
         )
 
-    def _grant_control_plane_roles(self, name: str, args: ClusterArgs) -> list[pulumi.Resource]:
+    def _grant_control_plane_roles(
+        self, name: str, args: ClusterArgs
+    ) -> dict[str, authorization.RoleAssignment]:
+        """The control plane's grants, by `<role>-on-<target>`."""
         principal = self.control_plane_identity.principal_id
         grants = [
             (
@@ -172,8 +187,8 @@ class Cluster(pulumi.ComponentResource):
                 "AKS control plane joins nodes and load balancers to the node subnet.",
             ),
         ]
-        return [
-            roles.assign_role(
+        return {
+            f"{role.slug}-on-{target}": roles.assign_role(
                 f"{name}-controlplane-{role.slug}-on-{target}",
                 role=role,
                 scope=scope,
@@ -184,7 +199,7 @@ class Cluster(pulumi.ComponentResource):
                 parent=self,
             )
             for role, scope, subscription, target, description in grants
-        ]
+        }
 
     def _managed_cluster(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions

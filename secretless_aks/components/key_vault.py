@@ -15,6 +15,7 @@ from secretless_aks.components.config import (
     DEFAULT_PUBLIC_NETWORK_ACCESS,
     DEFAULT_SOFT_DELETE_RETENTION_DAYS,
     DeployerConfig,
+    GeneratedSecretConfig,
     KeyVaultConfig,
 )
 from secretless_aks.components.config_secrets import ConfigSecret
@@ -40,6 +41,8 @@ class KeyVaultArgs:
     # None for a project without a cluster subnet of its own (an application's vault).
     node_subnet_id: pulumi.Input[str] | None = None
     protect: bool = False
+    # Settings whose values `random` makes (config `generatedSecrets`), seeded like `secrets`.
+    generated_secrets: tuple[GeneratedSecretConfig, ...] = ()
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -141,7 +144,21 @@ class KeyVault(pulumi.ComponentResource):
     def _seed_secrets(
         self, name: str, args: KeyVaultArgs, group: pulumi.Input[str]
     ) -> dict[str, pulumi.Output[str]]:
-        if not args.secrets:
+        values = {
+            secret.name: pulumi.Output.secret(secret.value.reveal()) for secret in args.secrets
+        }
+        for generated in args.generated_secrets:
+            # Made once and kept in state (encrypted): later runs seed the same value; a new
+            # length makes a new one.
+            password = random.RandomPassword(
+                f"{name}-generated-{generated.name.lower()}",
+                length=generated.length,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            # Secret by the provider's schema already; said here, so no path can lose it.
+            values[generated.name] = pulumi.Output.secret(password.result)
+        if not values:
             return {}
         # Officer, not just the ARM write Contributor would allow: azure-native writes a secret
         # through ARM but deletes it through the vault's data plane (custom_keyvault.go in
@@ -159,19 +176,17 @@ class KeyVault(pulumi.ComponentResource):
             parent=self,
         )
         secret_ids: dict[str, pulumi.Output[str]] = {}
-        for secret in args.secrets:
+        for secret_name, value in values.items():
             created = keyvault.Secret(
-                f"{name}-secret-{secret.name.lower()}",
+                f"{name}-secret-{secret_name.lower()}",
                 resource_group_name=group,
                 vault_name=self.vault_name,
-                secret_name=secret.name,
-                properties=keyvault.SecretPropertiesArgs(
-                    value=pulumi.Output.secret(secret.value.reveal())
-                ),
+                secret_name=secret_name,
+                properties=keyvault.SecretPropertiesArgs(value=value),
                 # No data link says the writers' role must exist before the write.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(writers)),
             )
-            secret_ids[secret.name] = created.id
+            secret_ids[secret_name] = created.id
         return secret_ids
 
 

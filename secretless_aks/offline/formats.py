@@ -25,11 +25,27 @@ LEGEND = (
 )
 
 
+# Resources whose result is a value made at deploy time: a secret input built from one is
+# marked generated in the plan (generatedSecrets), so a reviewer knows nobody typed it.
+GENERATORS = frozenset({"random:index/randomPassword:RandomPassword"})
+
+
 def to_json(graph: RecordedGraph) -> dict[str, Any]:
     """The whole graph in program order: what `--format json` prints and `--against` reads."""
+    generators = {r.urn for r in graph.resources if r.type in GENERATORS}
 
     def encode(value: Any) -> Any:
         return plan_values.encode(value, graph.secret_digests)
+
+    def inputs(resource: RecordedResource) -> dict[str, Any]:
+        return {
+            key: plan_values.encode(
+                value,
+                graph.secret_digests,
+                generated=not generators.isdisjoint(resource.property_dependencies.get(key, ())),
+            )
+            for key, value in resource.inputs.items()
+        }
 
     return {
         "format": PLAN_FORMAT,
@@ -49,7 +65,7 @@ def to_json(graph: RecordedGraph) -> dict[str, Any]:
                 "propertyDependencies": {
                     key: sorted(urns) for key, urns in sorted(r.property_dependencies.items())
                 },
-                "inputs": encode(dict(r.inputs)),
+                "inputs": inputs(r),
                 "aliases": renamed_from(r),
             }
             for r in graph.resources

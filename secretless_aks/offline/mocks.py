@@ -313,6 +313,7 @@ _OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, A
     "azure-native:storage:BlobContainer": _blob_service("containers"),
     "azure-native:containerregistry:Registry": _registry,
     "random:index/randomString:RandomString": _random_string,
+    "random:index/randomPassword:RandomPassword": _random_string,
 }
 
 

@@ -8,6 +8,9 @@ cannot contain `$`):
     {"$plan": "secret", "digest": "..."}     a secret; text: [secret]. The digest, of the
                                              stack file's ciphertext, is only there for a
                                              secret from an encrypted config value
+    {"$plan": "secret", "generated": true}   a secret made from a generator's result
+                                             (`random`, for generatedSecrets); text:
+                                             [secret, generated]
     {"$plan": "mocked", "value": "..."}      holds the mocked signed-in account (tenant,
                                              subscription, deployer) or the stand-in for the
                                              deployer CI sets; the value names it, as in
@@ -33,6 +36,7 @@ from secretless_aks.offline.mocks import (
 MARKER = "$plan"
 UNKNOWN_TEXT = "output<string>"
 SECRET_TEXT = "[secret]"
+GENERATED_SECRET_TEXT = "[secret, generated]"
 # Each invented value of the signed-in account, and how a plan names it.
 _MOCKED = {
     SIGNED_IN_ACCOUNT["subscriptionId"]: "<mocked subscription id>",
@@ -50,8 +54,12 @@ def unknown() -> dict[str, Any]:
     return {MARKER: "unknown"}
 
 
-def secret(digest: str | None = None) -> dict[str, Any]:
-    return {MARKER: "secret"} | ({"digest": digest} if digest else {})
+def secret(digest: str | None = None, *, generated: bool = False) -> dict[str, Any]:
+    return (
+        {MARKER: "secret"}
+        | ({"digest": digest} if digest else {})
+        | ({"generated": True} if generated else {})
+    )
 
 
 def marker(value: Any) -> str | None:
@@ -61,22 +69,26 @@ def marker(value: Any) -> str | None:
     return None
 
 
-def encode(value: Any, secret_digests: Mapping[str, str]) -> Any:
-    """A recorded value (UNKNOWN, Secret, the mocked account) as plan JSON with markers."""
+def encode(value: Any, secret_digests: Mapping[str, str], *, generated: bool = False) -> Any:
+    """A recorded value (UNKNOWN, Secret, the mocked account) as plan JSON with markers;
+    `generated`: the value comes from a generator, so its secrets are marked generated."""
     if value is UNKNOWN:
         return unknown()
     if isinstance(value, Secret):
         inner = value.value
-        return secret(secret_digests.get(inner) if isinstance(inner, str) else None)
+        digest = secret_digests.get(inner) if isinstance(inner, str) else None
+        return secret(digest, generated=generated)
     if isinstance(value, str):
         named = value
         for invented, name in _MOCKED.items():
             named = named.replace(invented, name)
         return value if named == value else {MARKER: "mocked", "value": named}
     if isinstance(value, dict):
-        return {key: encode(item, secret_digests) for key, item in value.items()}
+        return {
+            key: encode(item, secret_digests, generated=generated) for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [encode(item, secret_digests) for item in value]
+        return [encode(item, secret_digests, generated=generated) for item in value]
     return value
 
 
@@ -88,7 +100,7 @@ def render(value: Any, indent: str = "", *, sort: bool = False) -> list[str]:
     if kind == "unknown":
         return [UNKNOWN_TEXT]
     if kind == "secret":
-        return [SECRET_TEXT]
+        return [GENERATED_SECRET_TEXT if value.get("generated") else SECRET_TEXT]
     if kind == "mocked":
         text = value["value"]
         return [text if text in _MOCKED.values() else json.dumps(text)]

@@ -167,6 +167,23 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
             "provider/resource_string.go: RequiresReplace on every attribute",
         ),
     ),
+    # This project's own dynamic resource: its provider's diff replaces it on new triggers.
+    "pulumi-python:dynamic/rbac:PropagationWait": (
+        Rule(
+            ("triggers",),
+            "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/"
+            "__main__.py: Diff returns the provider's replaces, which _WaitProvider.diff "
+            "(components/propagation_wait.py) gives for triggers only",
+        ),
+    ),
+    # random_password is random_string with a sensitive result (its docs); the same schema.
+    "random:index/randomPassword:RandomPassword": (
+        Rule(
+            (ALL,),
+            "https://github.com/hashicorp/terraform-provider-random/blob/main/internal/"
+            "provider/resource_password.go: RequiresReplace on every attribute",
+        ),
+    ),
     # The bootstrap's GitHub side (pulumi-github 6.15, bridged from integrations/
     # terraform-provider-github): the repository, the environment and the variable's name are
     # ForceNew; reviewers, branch policy flags, patterns and values are updates.

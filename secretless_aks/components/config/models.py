@@ -27,7 +27,7 @@ from secretless_aks.components import azure_limits
 from secretless_aks.components.azure_limits import NameLimit
 from secretless_aks.components.config_secrets import ConfigSecret
 from secretless_aks.components.naming import MAX_STACK_NAME_LENGTH
-from secretless_aks.components.secret_names import validate_secret_name
+from secretless_aks.components.secret_names import secret_name, validate_secret_name
 
 PROJECT = "secretless-aks"
 LOCATION_KEY = "azure-native:location"
@@ -418,6 +418,33 @@ class RegistryConfig(ConfigModel):
     login_server: Annotated[str, Field(pattern=LOGIN_SERVER_PATTERN)]
 
 
+def _config_path(path: str) -> str:
+    secret_name(path)  # raises SecretNameError (a ValueError) naming what is wrong
+    return path
+
+
+# An application config path (`Identity:Secret`) that maps to a Key Vault secret name.
+ConfigPath = Annotated[str, Field(max_length=512), AfterValidator(_config_path)]
+# A generated value's length in letters and digits: 16 carry 95 bits, enough for a credential;
+# 1024 is far above any setting's need and far below Key Vault's 25 KB for a value.
+GENERATED_SECRET_LENGTH = (16, 1024)
+
+
+class GeneratedSecretConfig(ConfigModel):
+    """One entry of `generatedSecrets`: an application setting whose value `random` makes
+    (letters and digits), kept secret in state and seeded into the vault like `secrets`."""
+
+    path: ConfigPath
+    length: Annotated[
+        StrictInt, Field(ge=GENERATED_SECRET_LENGTH[0], le=GENERATED_SECRET_LENGTH[1])
+    ]
+
+    @property
+    def name(self) -> str:
+        """The Key Vault secret name: `Identity:Secret` -> `Identity--Secret`."""
+        return secret_name(self.path)
+
+
 # The principal types ARM accepts for a principal that already exists (a deployer).
 DeployerPrincipalType = Literal["ServicePrincipal", "User", "Group"]
 
@@ -451,6 +478,10 @@ class StackConfig(ConfigModel):
     services: Annotated[tuple[ServiceConfig, ...], Field(max_length=MAX_SERVICES)] = ()
     app_teams: Annotated[tuple[AppTeamConfig, ...], Field(max_length=MAX_APP_TEAMS)] = ()
     secrets: Annotated[tuple[ConfigSecret, ...], Field(max_length=MAX_SECRETS)] = ()
+    # Settings whose values `random` makes, seeded like `secrets`.
+    generated_secrets: Annotated[
+        tuple[GeneratedSecretConfig, ...], Field(max_length=MAX_SECRETS)
+    ] = ()
 
     @classmethod
     def with_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -467,6 +498,11 @@ class StackConfig(ConfigModel):
             return service
         resolved = self.registry.login_server + "/" + image.removeprefix(PLATFORM_REGISTRY_PREFIX)
         return service.model_copy(update={"image": resolved})
+
+    @property
+    def seeds_secrets(self) -> bool:
+        """Whether the stack writes secrets into the vault (from config or generated)."""
+        return bool(self.secrets or self.generated_secrets)
 
     @property
     def purge_protection(self) -> bool:

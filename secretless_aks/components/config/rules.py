@@ -560,14 +560,17 @@ def _protected_vaults_keep_purge_protection(stack: StackConfig) -> None:
         )
 
 
+SEEDED_SECRETS_KEYS = "secretless-aks:secrets or generatedSecrets"
+
+
 def _seeded_secrets_can_be_deleted(stack: StackConfig) -> None:
     # azure-native writes a secret through ARM but deletes it through the vault's data plane
     # (custom_keyvault.go in pulumi-azure-native): with public access disabled, removing a
     # secret from config or destroying the stack fails from anywhere but a private endpoint.
-    if stack.secrets and stack.key_vault.public_network_access == "Disabled":
+    if stack.seeds_secrets and stack.key_vault.public_network_access == "Disabled":
         raise KeyRuleError(
             "keyVault.publicNetworkAccess",
-            "Disabled cannot go with seeded secrets (secretless-aks:secrets): Pulumi deletes "
+            f"Disabled cannot go with seeded secrets ({SEEDED_SECRETS_KEYS}): Pulumi deletes "
             "a secret through the vault's data plane, which then refuses the deployer. Seed "
             "the secrets another way, or keep access Enabled and close it with allowedIpRanges "
             "(listing the deployer's egress)",
@@ -578,13 +581,28 @@ def _seeded_secrets_go_to_this_subscription(stack: StackConfig) -> None:
     # The deployment's azure-native provider writes a seeded secret, and names its own
     # subscription in the secret's ARM id: a vault in another one is not found there.
     existing = stack.key_vault.existing
-    if stack.secrets and existing is not None and existing.subscription_id is not None:
+    if stack.seeds_secrets and existing is not None and existing.subscription_id is not None:
         raise KeyRuleError(
             "keyVault.existing.subscriptionId",
-            "cannot go with seeded secrets (secretless-aks:secrets), which are written in this "
+            f"cannot go with seeded secrets ({SEEDED_SECRETS_KEYS}), which are written in this "
             "deployment's subscription: seed them from a stack in the vault's subscription, or "
             "leave subscriptionId out when the vault is in this one",
         )
+
+
+def _generated_secrets_are_distinct(stack: StackConfig) -> None:
+    # Key Vault names are case-insensitive: two entries, or an entry and a config secret, that
+    # map to one name would write the same secret twice.
+    seeded = {secret.name.lower(): f"secrets path {secret.path!r}" for secret in stack.secrets}
+    for index, generated in enumerate(stack.generated_secrets):
+        twin = seeded.get(generated.name.lower())
+        if twin is not None:
+            raise KeyRuleError(
+                ("generatedSecrets", index, "path"),
+                f"{generated.path!r} maps to the secret name {generated.name!r}, as {twin} "
+                "does (Key Vault names are case-insensitive); keep one of them",
+            )
+        seeded[generated.name.lower()] = f"generatedSecrets path {generated.path!r}"
 
 
 RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
@@ -628,6 +646,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _protected_vaults_keep_purge_protection,
         _seeded_secrets_can_be_deleted,
         _seeded_secrets_go_to_this_subscription,
+        _generated_secrets_are_distinct,
     ),
 }
 

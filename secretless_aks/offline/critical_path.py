@@ -13,9 +13,9 @@ also waits for an untainted agent pool (`pod_pools`): no edge links them, the sc
 The floor is the chain no program can avoid (FLOOR, `floor_seconds`): the resource group; the
 cluster's identities and, in parallel, its network; the control-plane role assignments AKS
 checks while it creates the cluster, and the wait for them to propagate (AKS does not retry
-that check: components/propagation_wait.py); the cluster; then, in parallel, what can only exist once
-the cluster does (pools, maintenance configurations, grants inside the cluster or its node
-resource group, federated credentials on its OIDC issuer — one after another on one
+that check: components/propagation_wait.py); the cluster; then, in parallel, what can only
+exist once the cluster does (pools, maintenance configurations, grants inside the cluster or
+its node resource group, federated credentials on its OIDC issuer — one after another on one
 identity — and Kubernetes objects: a Namespace then what lives in it, AAD Pod Identity's Helm
 release then its objects; pods, after a pool they may run on). It is computed from which
 resources the stack has, not from the graph's edges, so an edge that makes anything else wait
@@ -113,8 +113,9 @@ CREATE_SECONDS: Mapping[str, float] = {
 # The floor, as docs/performance.md states it (`floor_seconds` computes it).
 FLOOR = (
     "resource group → cluster identities | virtual network → subnet → control-plane role "
-    "assignments → their propagation wait → cluster → the longest of: agent pool, maintenance configuration, a grant "
-    "inside the cluster or its node resource group, federated credentials of one identity in turn, "
+    "assignments → their propagation wait → cluster → the longest of: agent pool, "
+    "maintenance configuration, a grant inside the cluster or its node resource group, "
+    "federated credentials of one identity in turn, "
     "Namespace → a Kubernetes object, Helm release → an AAD Pod Identity object; a Deployment "
     "or Helm release after an untainted pool, where the cluster's own pools are all tainted"
 )

@@ -23,7 +23,7 @@ PLAN  ?=
 PROJECT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint checkov lock plan pr-comment policy bench preview up
+.PHONY: help test lint checkov lock plan pr-comment policy bench preview up app-contract
 
 help: ## List the targets (this one is the default)
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -125,6 +125,11 @@ STACKS ?= dev prod
 BASE   ?= origin/main
 pr-comment: $(VENV)/.runtime ## The pull request comment's plan against BASE, for STACKS (Markdown)
 	@$(PY) -m secretless_aks.offline.pr_comment --base $(BASE) --stacks $(STACKS)
+
+# The dev stack's Deployment of the sample app, which app/'s tests run it with exactly; a test
+# fails when the committed file is not what the dev stack renders now.
+app-contract: $(VENV)/.runtime ## Rewrite app/tests/fixtures/dev-deployment.json from the dev stack
+	$(PY) -m secretless_aks.offline.app_contract
 
 # Without a plan, `make policy` says how to save one before it builds anything.
 ifneq ($(filter policy,$(MAKECMDGOALS)),)

@@ -146,6 +146,8 @@ def test_a_secret_scope_change_moves_that_services_grants_only(before: dict[str,
     assert changes == {
         "svc-orders-key-vault-secrets-user-on-secret-payments--apikey": "create",
         "svc-orders-key-vault-secrets-user-on-secret-orders--dbpassword": "delete",
+        # Its pods are told the new scope (KEY_VAULT_GRANTED_NAMES): a rollout of its own.
+        "svc-orders-deployment": "update",
     }
 
 

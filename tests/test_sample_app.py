@@ -4,6 +4,7 @@ secret, and what the app and the platform assume of each other agrees."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from secretless_aks.components import secret_names
+from secretless_aks.offline import app_contract
 from secretless_aks.offline.harness import (
     OFFLINE_STAND_IN,
     PROJECT_DIR,
@@ -115,16 +117,38 @@ def test_the_dev_plan_shows_the_whole_secretless_path(dev: RecordedGraph) -> Non
     account = dev.named(f"svc-{SERVICE}-service-account")
     annotations = account.inputs["metadata"]["annotations"]
     assert annotations["azure.workload.identity/client-id"] == identity.outputs["clientId"]
-    # ... and pods that use it, told where the vault is and nothing else.
+    # ... and pods that use it, told where the vault is and which secrets they may read there
+    # (the app reads no other: Key Vault would answer 403), and nothing else.
     pod = dev.named(f"svc-{SERVICE}-deployment").inputs["spec"]["template"]
     assert pod["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     assert pod["spec"]["serviceAccountName"] == SERVICE
     (container,) = pod["spec"]["containers"]
     assert container["env"] == [
-        {"name": "KEY_VAULT_URL", "value": vault.outputs["properties"]["vaultUri"]}
+        {"name": "KEY_VAULT_URL", "value": vault.outputs["properties"]["vaultUri"]},
+        {"name": "KEY_VAULT_GRANTED_NAMES", "value": "Identity--Secret"},
     ]
-    assert not isinstance(container["env"][0]["value"], Secret)
+    assert not any(isinstance(variable["value"], Secret) for variable in container["env"])
     assert container["ports"] == [{"name": "http", "containerPort": 8080}]
+
+
+@pytest.mark.parametrize(
+    ("scope", "granted"),
+    [
+        (["Orders--DbPassword", "Shared--ApiKey"], "Orders--DbPassword,Shared--ApiKey"),
+        (["*"], None),  # the whole vault: every name may be read
+        (None, None),
+    ],
+)
+def test_pods_are_told_the_secrets_their_identity_is_granted(
+    scope: list[str] | None, granted: str | None
+) -> None:
+    service = {"name": "orders", "image": "ghcr.io/contoso/orders:1.0", "secretScope": scope}
+    graph = run_program("dev", config=stack_config(services=[service]))
+    (container,) = graph.named("svc-orders-deployment").inputs["spec"]["template"]["spec"][
+        "containers"
+    ]
+    told = {variable["name"]: variable["value"] for variable in container["env"]}
+    assert told.get("KEY_VAULT_GRANTED_NAMES") == granted
 
 
 def test_a_service_without_a_key_vault_role_is_not_told_of_a_vault() -> None:
@@ -164,6 +188,16 @@ def test_the_offline_plan_takes_a_stand_in_for_a_ciphertext_and_says_it_never_de
     )
     assert "keyvault-secret-identity--secret" in out
     assert f"svc-{SERVICE}-key-vault-secrets-user-on-secret-identity--secret" in out
+
+
+def test_the_apps_tests_run_it_as_the_dev_stack_deploys_it_now(dev: RecordedGraph) -> None:
+    # app/tests/test_dev_deployment.py starts the app with this file's Deployment and grants.
+    assert app_contract.CONTRACT_FILE.read_text() == app_contract.render(dev), (
+        "app/tests/fixtures/dev-deployment.json is not what the dev stack renders: run "
+        "`make app-contract` and commit it"
+    )
+    contract = json.loads(app_contract.CONTRACT_FILE.read_text())
+    assert contract["grantedSecrets"] == ["Identity--Secret"] == contract["seededSecrets"]
 
 
 def test_the_dev_deployment_probes_the_app_and_waits_out_its_startup_grace(

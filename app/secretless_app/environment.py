@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .failures import ExitCode, FatalStartupError
+from .secret_names import SecretNameError, config_path
 
 DEFAULT_PORT = 8080
 # How long a starting app waits for a role assignment to take effect before a 403 stops it:
@@ -32,6 +33,13 @@ class AppEnvironment:
     forbidden_grace_seconds: int = (
         DEFAULT_FORBIDDEN_GRACE_SECONDS  # STARTUP_FORBIDDEN_GRACE_SECONDS
     )
+    # KEY_VAULT_GRANTED_NAMES: the secrets the identity is granted one by one, lower-cased (Key
+    # Vault names are case-insensitive); None when it may read the whole vault.
+    secret_scope: frozenset[str] | None = None
+
+    def may_read(self, secret_name: str) -> bool:
+        """Whether the identity is granted `secret_name`: any other read would get 403."""
+        return self.secret_scope is None or secret_name.lower() in self.secret_scope
 
     @property
     def identity_name(self) -> str:
@@ -48,6 +56,7 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
     problems.extend(_vault_url_problems(key_vault_url))
     port = _parse_port(environ.get("PORT", ""), problems)
     grace = _parse_grace(environ.get("STARTUP_FORBIDDEN_GRACE_SECONDS", ""), problems)
+    scope = _parse_scope(environ.get("KEY_VAULT_GRANTED_NAMES", ""), problems)
     if problems:
         raise FatalStartupError(ExitCode.CONFIGURATION, "; ".join(problems))
     return AppEnvironment(
@@ -55,6 +64,7 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
         port=port,
         client_id=environ.get("AZURE_CLIENT_ID") or None,
         forbidden_grace_seconds=grace,
+        secret_scope=scope,
     )
 
 
@@ -100,3 +110,16 @@ def _parse_grace(raw: str, problems: list[str]) -> int:
         )
         return 0
     return int(raw)
+
+
+def _parse_scope(raw: str, problems: list[str]) -> frozenset[str] | None:
+    """Comma-separated secret names, as the platform renders a service's `secretScope`."""
+    if not raw.strip():
+        return None
+    names = [name.strip() for name in raw.split(",")]
+    for name in names:
+        try:
+            config_path(name)  # a name this app could declare: it round-trips
+        except SecretNameError as error:
+            problems.append(f"KEY_VAULT_GRANTED_NAMES: {error}")
+    return frozenset(name.lower() for name in names)

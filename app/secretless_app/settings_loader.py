@@ -3,6 +3,11 @@
 Only `get_secret` is called, never a list: the identity may hold Key Vault Secrets User on its
 own secrets alone, and a list call would get 403. An optional setting whose secret does not exist
 keeps its default; every missing required setting is reported in one failure.
+
+Where the platform says which secrets the identity is granted (KEY_VAULT_GRANTED_NAMES), a
+secret outside them is not read at all: Key Vault would answer 403 whether or not it exists,
+which at startup looks exactly like a grant still taking effect. An optional setting there
+keeps its default; a required one is reported with the scope to widen.
 """
 
 from __future__ import annotations
@@ -49,7 +54,14 @@ def load_settings(
     values: dict[str, str] = {}
     sources: list[SettingSource] = []
     missing: list[DeclaredSetting] = []
+    ungranted: list[DeclaredSetting] = []
     for setting in declared:
+        if not environment.may_read(setting.secret_name):
+            if setting.required:
+                ungranted.append(setting)
+            else:
+                sources.append(SettingSource(setting.key, DEFAULT_SOURCE))
+            continue
         value = _read_secret(client, setting, environment)
         if value is None:
             if setting.required:
@@ -61,6 +73,8 @@ def load_settings(
             redactor.register(value)
         values[setting.config_path] = value
         sources.append(SettingSource(setting.key, setting.secret_name))
+    if ungranted:
+        raise _ungranted_settings(ungranted, environment)
     if missing:
         raise _missing_settings(missing, environment)
     try:
@@ -108,6 +122,24 @@ def _missing_settings(
         {
             "settings": ", ".join(setting.key for setting in missing),
             "secret_names": ", ".join(setting.secret_name for setting in missing),
+            "vault_url": environment.key_vault_url,
+        },
+    )
+
+
+def _ungranted_settings(
+    ungranted: Sequence[DeclaredSetting], environment: AppEnvironment
+) -> FatalStartupError:
+    listed = ", ".join(f"{setting.key} (secret {setting.secret_name})" for setting in ungranted)
+    noun = "setting is" if len(ungranted) == 1 else "settings are"
+    return FatalStartupError(
+        ExitCode.CONFIGURATION,
+        f"required {noun} outside KEY_VAULT_GRANTED_NAMES, the secrets this identity is "
+        f"granted: {listed}; add the secret to the service's secretScope in the platform's "
+        "stack config",
+        {
+            "settings": ", ".join(setting.key for setting in ungranted),
+            "secret_names": ", ".join(setting.secret_name for setting in ungranted),
             "vault_url": environment.key_vault_url,
         },
     )

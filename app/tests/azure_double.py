@@ -13,7 +13,8 @@ One server on 127.0.0.1, with a certificate made at test time by trustme, answer
 The request and response shapes follow what azure-identity 1.27.0 and azure-keyvault-secrets
 4.12.0 send and parse (read from their sources). Every request is recorded for the tests to
 inspect, and a `Script` sets what each test needs: which secrets exist, which are forbidden,
-which fail transiently first, whether the vault or an identity exists at all.
+which the identity is granted and from when, which fail transiently first, whether the vault or
+an identity exists at all.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,6 +51,15 @@ class Script:
 
     secrets: dict[str, str] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)
+    # The secrets the identity holds a role on one by one, as a per-secret grant gives: Key
+    # Vault answers 403 for any other name, existing or not. None: a vault-wide role.
+    granted: set[str] | None = None
+    # The grants take effect only from this time on (`clock`): 403 for every secret before,
+    # as while a new role assignment propagates.
+    granted_from: float = float("-inf")
+    clock: Callable[[], float] = time.monotonic
+    # The tenant: the one Entra ID's token endpoint answers for and the vault's challenge names.
+    tenant_id: str = TENANT_ID
     # Forbidden by the vault's network rules rather than by RBAC.
     firewalled: bool = False
     # Statuses to answer for a secret, one per authenticated GET, before its real answer.
@@ -169,7 +180,7 @@ class AzureDouble:
 
     def _entra_token(self, tenant: str, form: dict[str, str]) -> _Answer:
         well_formed = (
-            tenant == TENANT_ID
+            tenant == self.script.tenant_id
             and form.get("grant_type") == "client_credentials"
             and form.get("client_assertion_type") == JWT_BEARER
             and form.get("client_assertion")
@@ -228,7 +239,7 @@ class AzureDouble:
             401,
             {"error": {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer"}},
             {
-                "WWW-Authenticate": f'Bearer authorization="{self.url}/{TENANT_ID}", '
+                "WWW-Authenticate": f'Bearer authorization="{self.url}/{self.script.tenant_id}", '
                 f'resource="{self.script.challenge_resource or self.resource}"'
             },
         )
@@ -243,6 +254,13 @@ class AzureDouble:
         if not self._authenticated(headers):
             return self._challenge()
         return _forbidden("Microsoft.KeyVault/vaults/secrets/readMetadata/action")
+
+    def _granted(self, name: str) -> bool:
+        script = self.script
+        if script.clock() < script.granted_from:
+            return False
+        # Key Vault names are case-insensitive.
+        return script.granted is None or name.lower() in {g.lower() for g in script.granted}
 
     def _key_vault_secret(self, name: str, headers: dict[str, str]) -> _Answer:
         if not self.script.vault_exists:
@@ -261,7 +279,7 @@ class AzureDouble:
             )
         if self.script.firewalled:
             return _FIREWALLED
-        if name in self.script.forbidden:
+        if name in self.script.forbidden or not self._granted(name):
             return _forbidden("Microsoft.KeyVault/vaults/secrets/getSecret/action")
         value = self.script.secrets.get(name)
         if value is None:

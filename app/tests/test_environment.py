@@ -104,3 +104,21 @@ def test_every_problem_is_reported_together() -> None:
         "https://<vault-name>.vault.azure.net/; "
         "PORT must be a TCP port number from 1 to 65535, got 'x'"
     )
+
+
+def test_the_granted_names_are_read_case_insensitively_and_absent_means_the_whole_vault() -> None:
+    whole_vault = read_environment({"KEY_VAULT_URL": VAULT})
+    assert whole_vault.secret_scope is None and whole_vault.may_read("Anything--At-All")
+    scoped = read_environment(
+        {"KEY_VAULT_URL": VAULT, "KEY_VAULT_GRANTED_NAMES": "Identity--Secret, Orders--Db"}
+    )
+    assert scoped.secret_scope == frozenset({"identity--secret", "orders--db"})
+    assert scoped.may_read("IDENTITY--SECRET") and scoped.may_read("Orders--Db")
+    assert not scoped.may_read("Greeting--Message")
+
+
+def test_a_granted_name_that_no_setting_could_have_is_refused() -> None:
+    failure = _failure({"KEY_VAULT_URL": VAULT, "KEY_VAULT_GRANTED_NAMES": "Identity--Secret,a_b"})
+    assert failure.message == (
+        "KEY_VAULT_GRANTED_NAMES: secret name 'a_b' must be 1-127 letters, digits and hyphens"
+    )

@@ -123,3 +123,49 @@ def test_a_forbidden_secret_names_the_identity_and_stops_at_once(
     identity_gets = [r for r in double.requests("keyvault") if "authorization" in r.headers]
     assert len(identity_gets) == 1  # not retried by the SDK: web.py waits out the startup grace
     assert failure.until_granted
+
+
+def test_with_granted_names_an_optional_setting_outside_them_keeps_its_default_unread(
+    double: AzureDouble, credential: DoubleToken
+) -> None:
+    # As the platform deploys a service whose secretScope names Identity--Secret only: Key
+    # Vault would answer 403 for Greeting--Message, so it is not asked.
+    double.script.secrets = {"Identity--Secret": SECRET, "Greeting--Message": "Hi"}
+    double.script.granted = {"Identity--Secret"}
+    scoped = AppEnvironment(
+        double.url, 8080, CLIENT_ID, secret_scope=frozenset({"identity--secret"})
+    )
+    loaded = _load(AppSettings, double, credential, scoped)
+    assert isinstance(loaded.settings, AppSettings)
+    assert loaded.settings.greeting.message == DEFAULT_GREETING
+    assert SettingSource("greeting.message", "default") in loaded.sources
+    asked = {
+        r.path.rstrip("/") for r in double.requests("keyvault") if "authorization" in r.headers
+    }
+    assert asked == {"/secrets/Identity--Secret"}
+
+
+def test_without_granted_names_a_secret_outside_the_grant_is_a_403(
+    double: AzureDouble, credential: DoubleToken, environment: AppEnvironment
+) -> None:
+    double.script.secrets = {"Identity--Secret": SECRET}
+    double.script.granted = {"Identity--Secret"}
+    failure = _failure(AppSettings, double, credential, environment)
+    assert failure.exit_code is ExitCode.FORBIDDEN
+    assert failure.fields["secret_name"] == "Greeting--Message"
+
+
+def test_a_required_setting_outside_the_granted_names_stops_at_once_naming_the_scope(
+    double: AzureDouble, credential: DoubleToken
+) -> None:
+    double.script.secrets = {"Identity--Secret": SECRET}
+    scoped = AppEnvironment(double.url, 8080, CLIENT_ID, secret_scope=frozenset({"other--name"}))
+    failure = _failure(AppSettings, double, credential, scoped)
+    assert failure.exit_code is ExitCode.CONFIGURATION
+    assert not failure.until_granted
+    assert failure.message == (
+        "required setting is outside KEY_VAULT_GRANTED_NAMES, the secrets this identity is "
+        "granted: identity.secret (secret Identity--Secret); add the secret to the service's "
+        "secretScope in the platform's stack config"
+    )
+    assert not [r for r in double.requests("keyvault") if "authorization" in r.headers]

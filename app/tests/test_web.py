@@ -15,6 +15,7 @@ from secretless_app.failures import ExitCode, FatalStartupError
 from secretless_app.settings import AppSettings, GreetingSettings, IdentitySettings
 from secretless_app.settings_loader import LoadedSettings, SettingSource
 from secretless_app.web import create_app
+from tests.fake_time import FakeTime
 
 SECRET = "value-that-never-leaves"
 GREETING = "greeting-that-never-leaves"
@@ -120,21 +121,6 @@ def test_a_bug_in_loading_is_unexpected_and_keeps_its_traceback(
     assert failure.message == "unexpected KeyError while loading settings: 'oops'"
     (error,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert error.exc_info is not None
-
-
-class FakeTime:
-    """A clock that moves only when the app sleeps; records each sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def _role_not_yet(message: str = "client id c may not read secret Identity--Secret") -> Any:

@@ -41,6 +41,9 @@ POD_SECURITY_LABELS = {
 POD_IDENTITY_BEHAVIOR_ANNOTATION = "aadpodidentity.k8s.io/Behavior"
 # Where a service finds its vault; the sample application (app/) reads it.
 KEY_VAULT_URL_VARIABLE = "KEY_VAULT_URL"
+# The secrets a service's identity is granted one by one (its secretScope), comma-separated:
+# the sample app reads no other, since Key Vault answers 403 for any other name, existing or not.
+KEY_VAULT_GRANTED_NAMES_VARIABLE = "KEY_VAULT_GRANTED_NAMES"
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -205,8 +208,9 @@ def probes(config: ProbesConfig) -> dict[str, Any]:
 
 
 def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict[str, Any]:
-    """The service's pods. A service with a Key Vault role is told its vault's URL (not a
-    secret); the identity that reads it comes from the binding, never from the environment."""
+    """The service's pods. A service with a Key Vault role is told its vault's URL and, when
+    its role is on named secrets, which ones (neither is a secret); the identity that reads
+    them comes from the binding, never from the environment."""
     assert service.image is not None, "only a service with an image has a Deployment"
     container: dict[str, Any] = {
         "name": service.name,
@@ -225,6 +229,9 @@ def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict
     }
     if service.key_vault_role != "none":
         container["env"] = [{"name": KEY_VAULT_URL_VARIABLE, "value": key_vault_url}]
+        if service.named_secrets:
+            scope = ",".join(service.named_secrets)
+            container["env"].append({"name": KEY_VAULT_GRANTED_NAMES_VARIABLE, "value": scope})
     if service.port is not None:
         container["ports"] = [{"name": "http", "containerPort": service.port}]
     if service.probes is not None:

@@ -20,7 +20,7 @@ from secretless_aks.offline.critical_path import (
     report,
     waits_for,
 )
-from secretless_aks.offline.harness import RecordedGraph, RecordedResource, run_program
+from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, RecordedResource, run_program
 from tests.graph_queries import DEPLOYER_CLUSTER_ADMIN, ROLE_ASSIGNMENT, grant
 from tests.stack_configs import stack_config
 
@@ -201,3 +201,18 @@ def test_a_type_without_a_create_time_is_named() -> None:
     )  # fmt: skip
     with pytest.raises(KeyError, match="no create time for azure-native:cdn:Profile"):
         create_seconds(unknown)
+
+
+def test_the_performance_page_states_the_figures_the_model_computes(
+    dev: RecordedGraph, prod: RecordedGraph
+) -> None:
+    text = (PROJECT_DIR / "docs" / "performance.md").read_text()
+    for path in (critical_path(dev), critical_path(prod)):
+        minutes, seconds = divmod(round(path.estimate), 60)
+        row = (
+            f"| {path.stack} | {path.estimate:g} s ({minutes} min {seconds:02d} s) "
+            f"| {path.floor:g} s |"
+        )
+        assert row in text, row
+    wait_done = dict((r.name, done) for r, done in critical_path(dev).chain)[WAIT]
+    assert f"propagation wait {wait_done:g} s" in text

@@ -74,9 +74,9 @@ def load_settings(
         values[setting.config_path] = value
         sources.append(SettingSource(setting.key, setting.secret_name))
     if ungranted:
-        raise _ungranted_settings(ungranted, environment)
+        raise _required_settings_failure(ungranted, environment, granted=False)
     if missing:
-        raise _missing_settings(missing, environment)
+        raise _required_settings_failure(missing, environment, granted=True)
     try:
         settings = model.model_validate(_nest(values))
     except ValidationError as error:
@@ -110,36 +110,30 @@ def _nest(values: dict[str, str]) -> dict[str, Any]:
     return nested
 
 
-def _missing_settings(
-    missing: Sequence[DeclaredSetting], environment: AppEnvironment
+def _required_settings_failure(
+    settings: Sequence[DeclaredSetting], environment: AppEnvironment, *, granted: bool
 ) -> FatalStartupError:
-    listed = ", ".join(f"{setting.key} (secret {setting.secret_name})" for setting in missing)
-    noun = "setting is" if len(missing) == 1 else "settings are"
+    """Required settings the vault does not have (`granted`), or that the identity may not
+    read there (outside KEY_VAULT_GRANTED_NAMES)."""
+    listed = ", ".join(f"{setting.key} (secret {setting.secret_name})" for setting in settings)
+    noun = "setting is" if len(settings) == 1 else "settings are"
+    if granted:
+        message = (
+            f"required {noun} missing from Key Vault {environment.key_vault_url}: {listed}; "
+            "seed the secret through the platform's stack config"
+        )
+    else:
+        message = (
+            f"required {noun} outside KEY_VAULT_GRANTED_NAMES, the secrets this identity is "
+            f"granted: {listed}; add the secret to the service's secretScope in the platform's "
+            "stack config"
+        )
     return FatalStartupError(
         ExitCode.CONFIGURATION,
-        f"required {noun} missing from Key Vault {environment.key_vault_url}: {listed}; "
-        "seed the secret through the platform's stack config",
+        message,
         {
-            "settings": ", ".join(setting.key for setting in missing),
-            "secret_names": ", ".join(setting.secret_name for setting in missing),
-            "vault_url": environment.key_vault_url,
-        },
-    )
-
-
-def _ungranted_settings(
-    ungranted: Sequence[DeclaredSetting], environment: AppEnvironment
-) -> FatalStartupError:
-    listed = ", ".join(f"{setting.key} (secret {setting.secret_name})" for setting in ungranted)
-    noun = "setting is" if len(ungranted) == 1 else "settings are"
-    return FatalStartupError(
-        ExitCode.CONFIGURATION,
-        f"required {noun} outside KEY_VAULT_GRANTED_NAMES, the secrets this identity is "
-        f"granted: {listed}; add the secret to the service's secretScope in the platform's "
-        "stack config",
-        {
-            "settings": ", ".join(setting.key for setting in ungranted),
-            "secret_names": ", ".join(setting.secret_name for setting in ungranted),
+            "settings": ", ".join(setting.key for setting in settings),
+            "secret_names": ", ".join(setting.secret_name for setting in settings),
             "vault_url": environment.key_vault_url,
         },
     )

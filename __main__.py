@@ -94,6 +94,7 @@ key_vault = KeyVault(
         purge_protection=config.purge_protection,
         secrets=config.secrets,
         generated_secrets=config.generated_secrets,
+        region=config.location,
         deployers=config.deployers,
         protect=config.protect,
     ),

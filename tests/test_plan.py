@@ -272,9 +272,13 @@ def test_a_region_move_replaces_everything_regional_and_cascades_to_what_hangs_o
         because_of="location",
     )
     # A vault's location is not create-only in its REST specification (azure-native plans a
-    # move as an update, which Azure refuses); it is replaced because its group is.
+    # move as an update, which Azure refuses); it is replaced because its group is, and under a
+    # new name: the old one stays reserved while the deleted vault is soft-deleted.
     vault = by_name["keyvault-vault"]
-    assert vault["op"] == "replace" and vault["replaceReasons"] == ["resourceGroupName"]
+    assert vault["op"] == "replace"
+    assert vault["replaceReasons"] == ["resourceGroupName", "vaultName"]
+    assert by_name["keyvault-suffix-northeurope"]["op"] == "create"
+    assert by_name["keyvault-suffix-westeurope"]["op"] == "delete"
     location = next(p for p in vault["properties"] if p["path"] == "location")
     assert location["forcesReplacement"] is False
     # Cascades: a new identity's principal id replaces its grants, a new identity's name
@@ -287,13 +291,13 @@ def test_a_region_move_replaces_everything_regional_and_cascades_to_what_hangs_o
     assert credential["op"] == "replace" and "resourceName" in credential["replaceReasons"]
     assert by_name["kubernetes-provider"]["op"] == "replace"
     assert by_name["svc-orders-deployment"]["replaceReasons"] == ["provider"]
-    assert set(ops(document).values()) == {"replace"}
+    assert set(ops(document).values()) == {"create", "replace", "delete"}
     assert document["summary"] == {
-        "create": 0,
+        "create": 1,
         "update": 0,
         "replace": 36,
-        "delete": 0,
-        "same": 10,
+        "delete": 1,
+        "same": 9,
     }
 
 
@@ -314,9 +318,16 @@ def test_a_region_move_reads_as_a_teardown_in_text(
     assert lines[lines.index(row) + 1].strip() == '+- location: "westeurope" => "northeurope"'
     # Pulumi's own words: one kind of change prints no total, and `+-` has no space after it.
     summary = lines.index("Resources:")
-    assert lines[summary : summary + 3] == ["Resources:", "    +-36 to replace", "    10 unchanged"]
+    assert lines[summary : summary + 6] == [
+        "Resources:",
+        "    + 1 to create",
+        "    - 1 to delete",
+        "    +-36 to replace",
+        "    38 changes. 9 unchanged",
+        "",
+    ]
     # The outputs other projects read change too, and the diff ends by saying so.
-    outputs = lines[summary + 4 :]
+    outputs = lines[summary + 6 :]
     assert outputs[0] == "Outputs:"
     assert outputs[1:] == ['  ~ location: "westeurope" => "northeurope"']
 

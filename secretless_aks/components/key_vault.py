@@ -43,6 +43,9 @@ class KeyVaultArgs:
     protect: bool = False
     # Settings whose values `random` makes (config `generatedSecrets`), seeded like `secrets`.
     generated_secrets: tuple[GeneratedSecretConfig, ...] = ()
+    # The region as config names it, when the program knows it: a created vault's name then
+    # changes exactly when a region move replaces the vault (see _create_vault).
+    region: str | None = None
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -104,12 +107,23 @@ class KeyVault(pulumi.ComponentResource):
     def _create_vault(self, name: str, args: KeyVaultArgs) -> keyvault.Vault:
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # A deleted vault's name stays reserved while it is soft-deleted (up to 90 days), so a
+        # vault a region move replaces needs a new one. The suffix is kept per region: a move
+        # creates the new region's suffix, hence a new name, while every vault already
+        # deployed keeps its own (its suffix, once `<name>-suffix`, is taken over by alias).
+        # Keepers would do it too, but adding them replaces the random resource, and so every
+        # deployed vault.
         suffix = random.RandomString(
-            f"{name}-suffix",
+            f"{name}-suffix-{args.region}" if args.region else f"{name}-suffix",
             length=args.names.key_vault_suffix_length,
             special=False,
             upper=False,
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{name}-suffix")])
+                if args.region
+                else None,
+            ),
         )
         network_acls = None
         if settings.allowed_ip_ranges:

@@ -522,7 +522,7 @@ def test_a_scope_outside_the_subscription_given_for_it_is_refused() -> None:
         )
     assert (
         f"role assignment scope '/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/"
-        "rg-secretless-dev/providers/Microsoft.KeyVault/vaults/kv-dev-fntfzfndspv3gg9x3/secrets/"
+        "rg-secretless-dev/providers/Microsoft.KeyVault/vaults/kv-dev-i3q751py14353ar66/secrets/"
         "Identity--Secret' is not "
         f"in subscription {MOCK_SUBSCRIPTION_ID}, where its role definition is named; pass the "
         "scope's own subscription"

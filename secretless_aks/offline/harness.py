@@ -159,6 +159,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded.sort(key=lambda resource: position[id(resource)])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.type != "pulumi:pulumi:Stack":
+            urn = self.make_urn(request.parent, request.type, request.name)
+            # Which resource the mocks are about to answer for, and the URNs it was known by
+            # (name-only aliases), for mocks that answer from an earlier deploy's state.
+            self.mocks.registering(urn, _alias_urns(urn, request.aliases))
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._record(request, response.urn, read=False)
@@ -204,6 +209,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 read=read,
             )
         )
+
+
+def _alias_urns(urn: str, aliases: Any) -> tuple[str, ...]:
+    """The URNs of a resource's name-only aliases (a rename within the same parent)."""
+    head, _, _ = urn.rpartition("::")
+    names = (alias.spec.name for alias in aliases if alias.HasField("spec"))
+    return tuple(f"{head}::{name}" for name in names if name)
 
 
 def _custom_timeouts(request: Any) -> dict[str, Any]:

@@ -436,6 +436,9 @@ class AzureMocks(pulumi.runtime.Mocks):
             "secretOutputNames": sorted(stack.secret_output_names),
         }
 
+    def registering(self, urn: str, aliases: tuple[str, ...]) -> None:
+        """Told, before `new_resource`, which resource it is for; these mocks need not know."""
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         if args.typ == "pulumi:pulumi:StackReference":
             return self._stack_reference(str(args.inputs.get("name") or args.resource_id))

@@ -130,7 +130,8 @@ services = {
             namespace=platform.namespaces[service.namespace],
             pod_identity_release=platform.pod_identity_release,
             image_pull_grant=registry.grant if registry else None,
-            protect=config.protect,
+            # A retired service keeps its resources unprotected, for the deploy that removes it.
+            protect=config.protect and not service.retire,
         ),
     )
     for service in config.services

@@ -4,6 +4,7 @@ its user node pool and its maintenance windows."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pulumi
@@ -65,6 +66,27 @@ class ClusterArgs:
     # Keep `pulumi destroy` and accidental replacements away from the cluster and its
     # identities (prod): a new kubelet identity means new client ids everywhere downstream.
     protect: bool = False
+
+
+# The cluster's own pool list: the system pool, inline (AKS takes inline pools only at
+# creation), then each pool declared as an AgentPool resource, which AKS lists there too.
+SEPARATE_POOLS_FROM = 1
+
+
+def changed_by_aks(settings: ClusterConfig) -> Iterator[str]:
+    """The ManagedCluster inputs AKS changes after creation, which a refresh reads back and the
+    next deploy must leave alone (ignoreChanges). Never what config sets: the system pool's
+    count and size, and a version pinned under the `patch` or `none` channel, are not here."""
+    if settings.upgrade_channel != "none":
+        # Auto-upgrade moves every pool's version; config never sets the system pool's.
+        yield "agentPoolProfiles[*].orchestratorVersion"
+    if settings.upgrade_channel in ("stable", "rapid"):
+        # These channels move the minor version: the cluster's version is AKS's from then on.
+        yield "kubernetesVersion"
+    if settings.user_pool is not None:
+        # The user pool is an AgentPool of its own; the cluster's list shows it after a
+        # refresh, and a deploy that sent the list without it would try to remove it.
+        yield f"agentPoolProfiles[{SEPARATE_POOLS_FROM}]"
 
 
 class Cluster(pulumi.ComponentResource):
@@ -287,13 +309,16 @@ class Cluster(pulumi.ComponentResource):
                 ),
             ),
             # Only these ranges reach the API server: `pulumi up` (its Kubernetes provider) and
-            # kubectl from anywhere else are refused before they can sign in.
+            # kubectl from anywhere else are refused before they can sign in. Always sent, an
+            # empty list when none are configured: a PUT without the list leaves AKS's as it
+            # was, so removing the key would not open the API server again (an empty list is
+            # how `az aks update --api-server-authorized-ip-ranges ""` clears it).
             api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
                 authorized_ip_ranges=authorized_ranges
-            )
-            if authorized_ranges
-            else None,
-            opts=opts,
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(ignore_changes=list(changed_by_aks(settings)))
+            ),
         )
 
     def _user_pool(
@@ -319,7 +344,15 @@ class Cluster(pulumi.ComponentResource):
             upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(
                 max_surge=str(NODE_POOL_MAX_SURGE)
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # Unpinned, the version is AKS's to move (auto-upgrade): a refresh reads it back,
+            # and the next deploy must not send it back.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["orchestratorVersion"]
+                if args.settings.kubernetes_version is None
+                and args.settings.upgrade_channel != "none"
+                else None,
+            ),
         )
 
     def _maintenance_windows(

@@ -17,10 +17,12 @@ output --json --show-secrets` prints). Values only Azure can know print as outpu
 encrypted config values as [secret] (never decrypted), and the signed-in account (tenant,
 subscription, deployer), which the mocks invent, as <mocked ...>.
 A diff says, as `pulumi preview` would, what is created, updated, replaced (and which input
-forces it) or deleted. Under it, the policy pack's verdict (policy/): every rule over the
-planned graph, as `pulumi preview --policy-pack policy` would judge it. Exit codes: 0 done,
-1 error or a mandatory policy violation, and with --detailed-exitcode 2 when the diff has
-changes.
+forces it) or deleted, and refuses what `pulumi up` would not carry through (a protected
+resource deleted or replaced, a federated credential created beside an equal one, a Kubernetes
+version downgrade or skipped minor version: secretless_aks/offline/refusals.py). Under it, the
+policy pack's verdict (policy/): every rule over the planned graph, as `pulumi preview
+--policy-pack policy` would judge it. Exit codes: 0 done, 1 error, a refused change or a
+mandatory policy violation, and with --detailed-exitcode 2 when the diff has changes.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from secretless_aks.offline.harness import (
     run_program,
 )
 from secretless_aks.offline.mocks import AzureMocks, OutputsFileError, ReferencedStack
+from secretless_aks.offline.refusals import cautions, refusals
 from secretless_aks.offline.stack_file import StackFileError
 from secretless_aks.offline.warnings import plan_warnings
 
@@ -168,10 +171,10 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
             print(f"warning: {warning}", file=sys.stderr)
         # One plan document for the table or diff and for the policy pack.
         document = to_json(graph)
-        text, changed = (
+        text, changed, refused = (
             _diff(document, args, project_dir)
             if args.against
-            else (_plan(graph, document, args), False)
+            else (_plan(graph, document, args), False, [])
         )
     except USER_ERRORS as error:
         return report(error)
@@ -185,7 +188,9 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text)
-    if any(violation.mandatory for violation in violations):
+    for refusal in refused:
+        print(f"error: refused: {refusal}", file=sys.stderr)
+    if refused or any(violation.mandatory for violation in violations):
         return EXIT_ERROR
     return EXIT_CHANGES if args.detailed_exitcode and changed else 0
 
@@ -225,15 +230,18 @@ def _plan(graph: RecordedGraph, document: dict[str, Any], args: argparse.Namespa
 
 def _diff(
     document: dict[str, Any], args: argparse.Namespace, project_dir: Path
-) -> tuple[str, bool]:
-    """The diff's text and whether it has changes."""
+) -> tuple[str, bool, list[str]]:
+    """The diff's text, whether it has changes, and the changes `pulumi up` would not carry
+    through (each printed as an error); what only works in steps is printed as a warning."""
     before = baseline(args.against, args.stack, repo=project_dir, outputs=args.platform_outputs)
     diff = diff_plans(before, document)
+    for caution in cautions(before, document):
+        print(f"warning: {caution}", file=sys.stderr)
     if args.format == "json":
         text = json.dumps(diff_as_json(diff, against=args.against), indent=2)
     else:
         text = render_diff(diff, against=args.against, details=args.details)
-    return text, bool(diff.changes)
+    return text, bool(diff.changes), refusals(before, diff)
 
 
 if __name__ == "__main__":

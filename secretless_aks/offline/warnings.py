@@ -14,6 +14,8 @@ from typing import Any
 from secretless_aks.offline.harness import OFFLINE_STAND_IN, offline_stand_ins
 
 SERVICES_KEY = "secretless-aks:services"
+SECRETS_KEY = "secretless-aks:secrets"
+GENERATED_SECRETS_KEY = "secretless-aks:generatedSecrets"
 APP_TEAMS_KEY = "secretless-aks:appTeams"
 POD_IDENTITY_BINDINGS = ("podIdentity", "both")
 
@@ -68,7 +70,35 @@ def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
         for index, service in enumerate(services)
         if isinstance(service, dict) and str(service.get("image", "")).endswith(NO_IMAGE_YET)
     ]
+    seeded = _seeded_names(stack_config)
+    warnings += [
+        f"{SERVICES_KEY}[{index}] ({service.get('name')}) secretScope names {name}, which this "
+        "stack does not seed: it must already be in the vault (Azure refuses a role on a "
+        "secret that does not exist), put there some other way, or the grant fails and the "
+        "app gets 403"
+        for index, service in enumerate(services)
+        if isinstance(service, dict) and isinstance(service.get("secretScope"), list)
+        for name in service["secretScope"]
+        if name != "*" and str(name).lower() not in seeded
+    ]
     return warnings
+
+
+def _seeded_names(stack_config: Mapping[str, Any]) -> set[str]:
+    """The secret names (lower-cased) this stack seeds: `secrets` paths and generated ones."""
+    paths = [str(g.get("path")) for g in stack_config.get(GENERATED_SECRETS_KEY) or []]
+
+    def leaves(tree: Any, trail: tuple[str, ...] = ()) -> None:
+        for key, value in tree.items():
+            if isinstance(value, dict) and value and set(value) != {"secure"}:
+                leaves(value, (*trail, str(key)))
+            else:
+                paths.append(":".join((*trail, str(key))))
+
+    secrets = stack_config.get(SECRETS_KEY)
+    if isinstance(secrets, dict):
+        leaves(secrets)
+    return {"--".join(path.split(":")).lower() for path in paths}
 
 
 def _team_warnings(stack_config: Mapping[str, Any]) -> list[str]:

@@ -329,6 +329,9 @@ class ServiceConfig(ConfigModel):
     # Namespaces whose pods may reach `port`, besides the service's own.
     allow_ingress_from: Annotated[tuple[Namespace, ...], EntryList] = ()
     additional_service_accounts: tuple[ServiceAccountRef, ...] = ()
+    # The first of the two steps that remove a service from a protected stack: it keeps the
+    # service, without protection, so that the next deploy can remove it.
+    retire: StrictBool = False
 
     @property
     def uses_workload_identity(self) -> bool:

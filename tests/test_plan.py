@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from secretless_aks.offline.baseline import plan_at_revision
+from secretless_aks.offline.diff import diff_plans
 from secretless_aks.offline.formats import render_dot, render_mermaid, to_json
 from secretless_aks.offline.harness import PROJECT_DIR, UNKNOWN, Secret, run_program
 from secretless_aks.offline.mocks import SIGNED_IN_ACCOUNT
@@ -632,3 +633,73 @@ def test_adding_a_service_shows_what_it_creates_and_the_output_it_adds(
     outputs = lines[lines.index("Outputs:") :]
     assert outputs[1].startswith("  + services.billing: {")
     assert '        namespace         : "billing"' in outputs
+
+
+def test_the_plan_refuses_removing_a_protected_service_and_names_the_two_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    protected = {**BASE, "protect": True, "services": [THREE_SERVICES[1]]}
+    before = Project(tmp_path / "before")
+    before.configure(**protected)
+    saved = tmp_path / "before.json"
+    assert before.plan(capsys, "--format", "json", "--output", str(saved))[0] == 0
+    after = Project(tmp_path / "after")
+    after.configure(**{**protected, "services": []})
+    code, _, err = after.plan(capsys, "--against", str(saved))
+    assert code == 1
+    refusals = [line for line in err.splitlines() if line.startswith("error: refused: ")]
+    assert refusals == [
+        "error: refused: svc-payments-identity (azure-native:managedidentity:"
+        "UserAssignedIdentity) is protected (protect: true), and this change would delete it: "
+        "`pulumi up` would stop there, half-way. Take two steps: first set retire: true on "
+        "service payments and deploy, which only drops its protection; then make this change "
+        "(docs/operations.md, Removing a protected service)"
+    ]
+    retiring = Project(tmp_path / "retiring")
+    retiring.configure(**{**protected, "services": [{**THREE_SERVICES[1], "retire": True}]})
+    assert retiring.plan(capsys, "--against", str(saved))[0] == 0
+
+
+def test_the_plan_warns_of_a_scope_entry_this_stack_does_not_seed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = Project(tmp_path / "project")
+    project.configure(
+        services=[{"name": "orders", "secretScope": ["Orders--Db", "Identity--Secret"]}]
+    )
+    _, _, err = project.plan(capsys)
+    assert (
+        "warning: secretless-aks:services[0] (orders) secretScope names Orders--Db, which this "
+        "stack does not seed: it must already be in the vault (Azure refuses a role on a "
+        "secret that does not exist), put there some other way, or the grant fails and the "
+        "app gets 403"
+    ) in err.splitlines()
+    assert "Identity--Secret, which this stack does not seed" not in err
+
+
+# The last commit before the vault's suffix was kept per region (issue 29).
+BEFORE_THE_REGIONAL_SUFFIX = "e3e24fc5ba3fbcf89f118285a2fd5d50bee8e086"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_upgrading_the_program_replaces_no_deployed_vault(stack: str) -> None:
+    present = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(PROJECT_DIR),
+            "cat-file",
+            "-e",
+            f"{BEFORE_THE_REGIONAL_SUFFIX}^{{commit}}",
+        ],
+        check=False,
+    )
+    if present.returncode != 0:
+        pytest.skip(f"{BEFORE_THE_REGIONAL_SUFFIX} is not in this clone (a shallow one)")
+    before = plan_at_revision(BEFORE_THE_REGIONAL_SUFFIX, stack)
+    diff = diff_plans(before, to_json(run_program(stack, preview=True)))
+    ops = {change.resource["name"]: change.op for change in diff.resources}
+    # The suffix is taken over by alias: the vault and its name stay as they are.
+    assert ops["keyvault-vault"] == "same"
+    assert ops["keyvault-suffix-westeurope"] == "same"
+    assert "keyvault-suffix" not in ops

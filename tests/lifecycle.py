@@ -26,6 +26,7 @@ What it enforces, and where each rule comes from:
   conflict).
 - One federated credential per (identity, issuer, subject): Entra answers 400 "Issuer and
   subject combination already exists for this Managed Identity".
+- AKS upgrades one minor version at a time and never downgrades: OperationNotAllowed.
 - The API server's authorized ranges: a PUT without them leaves AKS's list as it was (an empty
   list clears it, as `az aks update --api-server-authorized-ip-ranges ""` sends).
 - `refresh` reads back what AKS changed itself: the versions its auto-upgrade moved, and the
@@ -313,6 +314,7 @@ class Lifecycle:
     def _update(self, resource: dict[str, Any], live: dict[str, dict[str, Any]]) -> None:
         old = self._previous(resource, live)
         if resource["type"] == MANAGED_CLUSTER:
+            _upgrade_allowed(old["inputs"], resource["inputs"])
             self._set_ranges(resource["inputs"])
         if old["urn"] != resource["urn"]:
             del live[old["urn"]]
@@ -354,6 +356,23 @@ class Lifecycle:
             if (theirs["resourceName"], theirs["issuer"], theirs["subject"]) == key:
                 return str(other["name"])
         return None
+
+
+def _minor(version: Any) -> tuple[int, ...] | None:
+    return tuple(int(part) for part in version.split(".")[:2]) if isinstance(version, str) else None
+
+
+def _upgrade_allowed(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """AKS upgrades one minor version at a time and never downgrades (its upgrade rules);
+    it answers OperationNotAllowed otherwise."""
+    then, now = _minor(before.get("kubernetesVersion")), _minor(after.get("kubernetesVersion"))
+    if then is None or now is None or now == then:
+        return
+    if now < then or now[1] > then[1] + 1:
+        raise LifecycleError(
+            f"updating the cluster: OperationNotAllowed: Upgrading Kubernetes version "
+            f"{before['kubernetesVersion']} to {after['kubernetesVersion']} is not allowed"
+        )
 
 
 def _ignoring(diff: Diff) -> Diff:

@@ -93,6 +93,25 @@ def test_upgrading_one_minor_version_works_and_a_skip_or_a_downgrade_is_refused(
     upgrade = config("dev", cluster={"kubernetesVersion": "1.35"})
     assert refused(lifecycle, upgrade) == []
     assert changes(lifecycle.up(upgrade)) == {"cluster-aks": "update"}
+    # What the refusals prevent: AKS refuses the update itself.
+    for version in ("1.37", "1.34"):
+        with pytest.raises(LifecycleError, match="OperationNotAllowed"):
+            lifecycle.up(config("dev", cluster={"kubernetesVersion": version}))
+
+
+def test_what_config_sets_is_never_ignored_after_a_refresh(prod: Lifecycle) -> None:
+    prod.refresh(aks_upgraded_to="1.35.2")
+    resized = config("prod", cluster={"nodeCount": 4, "nodeVmSize": "Standard_D8s_v5"})
+    changed = {
+        p.path
+        for c in prod.plan(resized)[0].changes
+        if c.resource["name"] == "cluster-aks"
+        for p in c.properties
+    }
+    assert changed == {"agentPoolProfiles[0].count", "agentPoolProfiles[0].vmSize"}
+    for channel in ("patch", "none"):
+        ignored = list(cluster_module.changed_by_aks(_cluster_settings(channel)))
+        assert "kubernetesVersion" not in ignored
 
 
 # --- prod, step by step ------------------------------------------------------------------------
@@ -231,3 +250,17 @@ def test_a_straight_switch_from_pod_identity_is_cautioned(dev: Lifecycle) -> Non
         "binding: both first, roll the pods, then workloadIdentity (docs/security.md, Moving a "
         "service from pod identity to workload identity)"
     ]
+
+
+def _cluster_settings(channel: str) -> Any:
+    from secretless_aks.components.config import ClusterConfig
+
+    return ClusterConfig.model_validate(
+        {
+            "nodeCount": 1,
+            "nodeVmSize": "Standard_D2s_v5",
+            "tier": "Free",
+            "kubernetesVersion": "1.35",
+            "upgradeChannel": channel,
+        }
+    )

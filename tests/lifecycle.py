@@ -36,13 +36,20 @@ What it enforces, and where each rule comes from:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
-from secretless_aks.offline.diff import PROVIDER_REASON, Diff, ResourceChange, diff_plans
+from secretless_aks.offline.diff import (
+    PROVIDER_REASON,
+    Diff,
+    ResourceChange,
+    diff_plans,
+    flatten,
+)
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import RecordedGraph, run_program
 from secretless_aks.offline.mocks import AzureMocks
@@ -84,30 +91,11 @@ class Azure:
     log: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _flat(value: Any, path: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(_flat(item, f"{path}.{key}" if path else str(key)))
-        return flat
-    if isinstance(value, list) and value:
-        flat = {}
-        for index, item in enumerate(value):
-            flat.update(_flat(item, f"{path}[{index}]"))
-        return flat
-    return {path: value}
-
-
-def _under(path: str, prefix: str) -> bool:
-    """`prefix` may hold `[*]`, as Pulumi's ignoreChanges paths do."""
-    pattern = prefix.replace("[*]", "[")
-    if "[*]" in prefix:
-        head, _, tail = prefix.partition("[*]")
-        if not path.startswith(head + "["):
-            return False
-        rest = path[len(head) + 1 :].partition("]")[2]
-        return rest == tail or rest.startswith((tail + ".", tail + "["))
-    return path == pattern or path.startswith((pattern + ".", pattern + "["))
+def _under(path: str, ignored: str) -> bool:
+    """Whether `path` is the ignoreChanges path `ignored` or inside it; `[*]` in it stands
+    for any index, as in Pulumi's property paths."""
+    pattern = re.escape(ignored).replace(re.escape("[*]"), r"\[[0-9]+\]")
+    return re.fullmatch(rf"{pattern}([.\[].*)?", path) is not None
 
 
 class _StateMocks(AzureMocks):
@@ -143,7 +131,7 @@ class _StateMocks(AzureMocks):
 
 
 def _replaces(previous: Mapping[str, Any], type_: str, inputs: dict[str, Any]) -> bool:
-    was, now = _flat(previous["inputs"]), _flat(inputs)
+    was, now = flatten(previous["inputs"]), flatten(inputs)
     changed = [path for path in set(was) | set(now) if was.get(path) != now.get(path)]
     return any(forces_replacement(type_, path) for path in changed)
 

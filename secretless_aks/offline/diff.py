@@ -93,17 +93,17 @@ class Diff:
         return sum(1 for change in self.resources if change.op == op)
 
 
-def _flatten(value: Any, path: str = "") -> dict[str, Any]:
+def flatten(value: Any, path: str = "") -> dict[str, Any]:
     """Leaves by path (`a.b[0].c`); a marker (unknown, secret, mocked) is one leaf."""
     if isinstance(value, dict) and value and plan_values.marker(value) is None:
         flat: dict[str, Any] = {}
         for key, item in value.items():
-            flat.update(_flatten(item, f"{path}.{key}" if path else str(key)))
+            flat.update(flatten(item, f"{path}.{key}" if path else str(key)))
         return flat
     if isinstance(value, list) and value:
         flat = {}
         for index, item in enumerate(value):
-            flat.update(_flatten(item, f"{path}[{index}]"))
+            flat.update(flatten(item, f"{path}[{index}]"))
         return flat
     return {path: value}
 
@@ -113,7 +113,7 @@ def _top_key(path: str) -> str:
 
 
 def _direct_changes(type_: str, before: Resource, after: Resource) -> list[PropertyChange]:
-    was, now = _flatten(before["inputs"]), _flatten(after["inputs"])
+    was, now = flatten(before["inputs"]), flatten(after["inputs"])
     changes = [
         PropertyChange(path, was.get(path), now.get(path), forces_replacement(type_, path))
         for path in sorted(set(was) | set(now))
@@ -155,7 +155,7 @@ def _cascaded_changes(
             continue
         unknown_leaves = [
             path
-            for path, value in _flatten(new, key).items()
+            for path, value in flatten(new, key).items()
             if plan_values.marker(value) == "unknown"
         ]
         replaces = any(forces_replacement(type_, path) for path in unknown_leaves)

@@ -72,8 +72,7 @@ def _protected(old: Mapping[str, Resource], diff: Diff) -> Iterator[str]:
             f"set retire: true on service {service['service']} and deploy, which only drops "
             "its protection"
             if service
-            else "set secretless-aks:protect: false and deploy, which only drops the "
-            "protection"
+            else "set secretless-aks:protect: false and deploy, which only drops the protection"
         )
         yield (
             f"{name} ({was['type']}) is protected (protect: true), and this change would "

@@ -169,7 +169,8 @@ service = ServiceIdentity(
         kubelet_principal_id=platform.kubelet_identity.object_id,
         provider=provider,
         namespace=namespace,
-        protect=config.protect,
+        # app.retire: the first of the two deploys that remove the app from a protected stack.
+        protect=config.protect and not app.retire,
     ),
 )
 

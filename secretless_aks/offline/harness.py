@@ -134,8 +134,9 @@ class ProgramFailedError(Exception):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: AzureMocks) -> None:
         super().__init__(mocks)
+        self.azure_mocks = mocks
         self.recorded: list[RecordedResource] = []
         self.invokes: list[RecordedInvoke] = []
         # (type, name) -> when the program constructed it; registrations arrive in the order
@@ -163,7 +164,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             urn = self.make_urn(request.parent, request.type, request.name)
             # Which resource the mocks are about to answer for, and the URNs it was known by
             # (name-only aliases), for mocks that answer from an earlier deploy's state.
-            self.mocks.registering(urn, _alias_urns(urn, request.aliases))
+            self.azure_mocks.registering(urn, _alias_urns(urn, request.aliases))
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._record(request, response.urn, read=False)

@@ -25,9 +25,10 @@ PAGES = (
 MARKDOWN = sorted(
     path
     for path in PROJECT_DIR.rglob("*.md")
-    if not {"venv", ".venv", "node_modules", "build", ".git"}
-    & set(path.relative_to(PROJECT_DIR).parts)
-    and not any(part.startswith(".venv") for part in path.relative_to(PROJECT_DIR).parts)
+    if not {"venv", "node_modules", "build"} & set(path.relative_to(PROJECT_DIR).parts)
+    # Nor what tools write under hidden directories (.venv*, .pytest_cache, .git), which
+    # would make the count of tests depend on what ran before.
+    and not any(part.startswith(".") for part in path.relative_to(PROJECT_DIR).parts[:-1])
 )
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 

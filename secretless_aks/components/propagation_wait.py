@@ -13,8 +13,10 @@ dynamic resource, which runs in the program's own Python and needs no plugin:
   and so sleeps again;
 - a new `seconds` is an update that takes no time, and a delete takes none either.
 
-The provider is pickled by reference (this module's path), so the dynamic provider host, which
-the engine starts in the project's directory, imports this same code.
+The provider is pickled by reference (this module's path): the dynamic provider host
+(`pulumi-resource-pulumi-python`, which runs `python -u -m pulumi.dynamic` from the project's
+directory, whose `requirements.txt` its own error message names) imports this same code, as
+`tests/test_propagation_wait.py` does from the state's `__provider`.
 """
 
 from __future__ import annotations

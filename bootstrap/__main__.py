@@ -58,7 +58,15 @@ state = StateBackend(
         location=group.location,
         tenant_id=client.tenant_id,
         runner_object_id=client.object_id,
-        stacks=[settings.stack for settings in config.environments.values()],
+        # Each platform stack's, and each application team's in each of its environments.
+        stacks=[
+            *(settings.stack for settings in config.environments.values()),
+            *(
+                naming.team_stack(team.name, config.environments[environment].stack)
+                for team in config.app_teams
+                for environment in team.environments
+            ),
+        ],
         retain_shared_state=config.retain_shared_state,
     ),
     opts=in_subscription,
@@ -66,16 +74,21 @@ state = StateBackend(
 
 
 def ci_identity(
-    component: str, identity_name: str, environment: str, grants: list[Grant]
+    component: str,
+    identity_name: str,
+    environment: str,
+    grants: list[Grant],
+    in_repository: github.Repository = repository,
 ) -> GitHubIdentity:
-    """An identity in the bootstrap's resource group that jobs of `environment` sign in as."""
+    """An identity in the bootstrap's resource group that jobs of `environment` (of this
+    repository, or an application team's) sign in as."""
     return GitHubIdentity(
         component,
         GitHubIdentityArgs(
             identity_name=identity_name,
             resource_group_name=group.name,
             location=group.location,
-            repository=repository,
+            repository=in_repository,
             claim=f"environment:{environment}",
             credential=naming.federated_credential(environment),
             grants=grants,
@@ -142,6 +155,63 @@ for environment, settings in config.environments.items():
             "REGISTRY_ID": registry.id,
             "REGISTRY_LOGIN_SERVER": registry.login_server,
         }
+# Application teams: per team and environment, in the environment's subscription a resource
+# group for the team's resources, and in the management subscription a deploy identity that
+# the team repository's environment of that name signs in as.
+environment_providers = {
+    environment: azure_native.Provider(
+        f"subscription-{environment}", subscription_id=settings.subscription_id
+    )
+    for environment, settings in config.environments.items()
+    if config.teams_in(environment)
+}
+team_variables: dict[str, dict[str, dict[str, pulumi.Input[str]]]] = {}
+for team in config.app_teams:
+    team_repository = github.Repository.parse(
+        team.github_repository,
+        team.github_owner_id,
+        team.github_repository_id,
+        team.github_subject_format,
+    )
+    for environment in team.environments:
+        settings = config.environments[environment]
+        team_stack = naming.team_stack(team.name, settings.stack)
+        team_group = resources.ResourceGroup(
+            f"{team_stack}-group",
+            resource_group_name=naming.team_resource_group(team.name, settings.stack),
+            location=config.location,
+            # Kept, in a protected environment, as the platform's own resources are.
+            opts=pulumi.ResourceOptions(
+                provider=environment_providers[environment], protect=settings.protected
+            ),
+        )
+        team_deployer = ci_identity(
+            f"deploy-{team_stack}",
+            naming.team_deploy_identity(team.name, settings.stack),
+            environment,
+            access.team_deploy_grants(
+                team=team.name,
+                resource_group_id=team_group.id,
+                environment_subscription_id=settings.subscription_id,
+                management_subscription_id=config.subscription_id,
+                container_id=state.container_ids[team_stack],
+                key_id=state.key_ids[team_stack],
+                key_role=state.deploy_key_role,
+                key_role_definition=state.deploy_key_definition,
+            ),
+            in_repository=team_repository,
+        )
+        # The team repository's environment variables, as the platform's (githubVariables).
+        team_variables.setdefault(team.name, {})[environment] = {
+            "AZURE_CLIENT_ID": team_deployer.client_id,
+            "AZURE_TENANT_ID": client.tenant_id,
+            "AZURE_SUBSCRIPTION_ID": settings.subscription_id,
+            "PULUMI_BACKEND_URL": state.backend_urls[team_stack],
+            "PULUMI_SECRETS_PROVIDER": state.secrets_providers[team_stack],
+            "DEPLOYER_OBJECT_ID": team_deployer.principal_id,
+            "RESOURCE_GROUP": team_group.name,
+        }
+
 # The image build (build.yml) runs in no environment: the repository's own variables.
 build_variables: dict[str, pulumi.Input[str]] = {
     "BUILD_CLIENT_ID": registry.builder.client_id,
@@ -175,6 +245,9 @@ else:
         ),
     )
 pulumi.export("githubVariables", variables)
+# Per team and environment: its repository's environment variables. DEPLOYER_OBJECT_ID is also
+# what the platform stack's appTeams entry takes as deployerObjectId.
+pulumi.export("teamVariables", team_variables)
 pulumi.export("prPreviews", pr_previews)
 pulumi.export("buildVariables", build_variables)
 pulumi.export("registry", {"id": registry.id, "loginServer": registry.login_server})

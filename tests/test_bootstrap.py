@@ -69,6 +69,12 @@ PREVIEW_KEY_ROLE = naming.custom_role(MANAGEMENT, key_roles.PREVIEW.purpose)
 TEAM_GROUPS = ["2B7C9E4F-1A3D-4C5E-8F6A-9B0C1D2E3F40", "3c8d0f5a-2b4e-4d6f-9a7b-0c1d2e3f4a51"]
 
 
+def team_in(*environments: str, **changes: Any) -> dict[str, Any]:
+    """An appTeams entry (the example's first team) deploying to `environments`."""
+    team = {**EXAMPLE["bootstrap:appTeams"][0], "environments": list(environments)}
+    return {**team, **changes}
+
+
 def bootstrap(*, preview: bool = False, **changes: Any) -> RecordedGraph:
     """The example stack with `changes` (config keys without `bootstrap:`; None removes)."""
     return run_program(
@@ -94,14 +100,15 @@ def with_environment(name: str, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def first_run() -> RecordedGraph:
-    """Before any platform stack exists: the example as it is."""
-    return bootstrap()
+    """Before any platform stack exists: the example, its application teams left out
+    (tests/test_bootstrap_teams.py has them)."""
+    return bootstrap(appTeams=None)
 
 
 @pytest.fixture(scope="module")
 def deployed() -> RecordedGraph:
-    """Run again after the first `pulumi up` of both platform stacks, with two team groups."""
-    return bootstrap(deployedStacks=["dev", "prod"], appTeamGroupObjectIds=TEAM_GROUPS)
+    """Run again after the first `pulumi up` of both platform stacks, without teams."""
+    return bootstrap(deployedStacks=["dev", "prod"], appTeams=None)
 
 
 def identity(graph: RecordedGraph, name: str) -> RecordedResource:
@@ -165,9 +172,7 @@ def test_the_bootstraps_resources_live_in_the_management_subscription_through_on
 def test_every_grant_names_its_role_in_its_scopes_own_subscription(
     deployed: RecordedGraph,
 ) -> None:
-    previewed = bootstrap(
-        preview=True, deployedStacks=["dev", "prod"], appTeamGroupObjectIds=TEAM_GROUPS
-    )
+    previewed = bootstrap(preview=True, deployedStacks=["dev", "prod"], appTeams=None)
     definitions = {}
     for assignment in deployed.by_type(ROLE_ASSIGNMENT):
         inputs = assignment.inputs
@@ -419,26 +424,37 @@ def test_the_preview_identities_hold_no_role_that_writes(deployed: RecordedGraph
             assert grant(assignment).role.name in read_only, assignment.urn
 
 
-@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+@pytest.fixture(scope="module")
+def with_teams() -> RecordedGraph:
+    """The example as it is: two application teams, one of them in both environments."""
+    return bootstrap(deployedStacks=["dev", "prod"])
+
+
+@pytest.mark.parametrize(
+    ("environment", "groups"),
+    [("dev", TEAM_GROUPS), ("production", TEAM_GROUPS[:1])],
+)
 def test_the_rbac_administrators_condition_comes_from_the_catalogue_table(
-    deployed: RecordedGraph, environment: str
+    with_teams: RecordedGraph, environment: str, groups: list[str]
 ) -> None:
-    deployer = identity(deployed, f"deploy-{environment}")
+    deployer = identity(with_teams, f"deploy-{environment}")
     administrator = administrator_on(
-        deployed, environment, f"/subscriptions/{SUBSCRIPTIONS[environment]}"
+        with_teams, environment, f"/subscriptions/{SUBSCRIPTIONS[environment]}"
     )
+    # The groups of the teams that deploy to this environment, and no other team's.
     assert administrator.inputs["condition"] == roles.deploy_identity_condition(
         {
             roles.DEPLOYER: (deployer.outputs["principalId"],),
             roles.ADMIN_GROUPS: (ADMIN_GROUP,),
-            roles.TEAM_GROUPS: tuple(group.lower() for group in TEAM_GROUPS),
+            roles.TEAM_GROUPS: tuple(group.lower() for group in groups),
             roles.DEVELOPERS: (),
         }
     )
     assert administrator.inputs["conditionVersion"] == "2.0"
-    conditioned = [a for a in deployed.by_type(ROLE_ASSIGNMENT) if "condition" in a.inputs]
+    conditioned = [a for a in with_teams.by_type(ROLE_ASSIGNMENT) if "condition" in a.inputs]
     assert {grant(a).role for a in conditioned} == {roles.RBAC_ADMINISTRATOR}
-    assert len(conditioned) == 2 * len(ENVIRONMENTS)  # the subscription, and the registry
+    # The subscription and the registry per environment, and each team's own resource group.
+    assert len(conditioned) == 2 * len(ENVIRONMENTS) + 3
 
 
 def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_refused() -> None:
@@ -447,7 +463,7 @@ def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_re
         environments=with_environment(
             "dev", adminGroupObjectIds=groups[2:], developersGroupObjectId=groups[0]
         ),
-        appTeamGroupObjectIds=groups[1:2],
+        appTeams=[team_in("dev", groupObjectId=groups[1])],
     )
     administrator = administrator_on(graph, "dev", f"/subscriptions/{SUBSCRIPTIONS['dev']}")
     assert len(administrator.inputs["condition"]) <= roles.CONDITION_MAX_LENGTH
@@ -457,11 +473,11 @@ def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_re
         environments=with_environment(
             "dev", adminGroupObjectIds=more, developersGroupObjectId=groups[0]
         ),
-        appTeamGroupObjectIds=groups[1:2],
+        appTeams=[team_in("dev", groupObjectId=groups[1])],
     )
     assert message.splitlines()[1] == (
         "  - bootstrap:environments.dev.adminGroupObjectIds: with "
-        f"bootstrap:appTeamGroupObjectIds and developersGroupObjectId this environment names "
+        f"bootstrap:appTeams and developersGroupObjectId this environment names "
         f"{MAX_CONDITION_GROUPS + 1} groups; the deploy identity's condition fits at most "
         f"{MAX_CONDITION_GROUPS} in Azure's 8 KB (nest groups in fewer)"
     )
@@ -503,7 +519,7 @@ def test_each_identity_trusts_its_own_github_environment_in_the_immutable_form(
 
 
 def test_a_repository_on_name_subjects_is_trusted_by_name() -> None:
-    graph = bootstrap(githubSubjectFormat="name")
+    graph = bootstrap(githubSubjectFormat="name", appTeams=None)
     subjects = sorted(c.inputs["subject"] for c in graph.by_type(CREDENTIAL))
     assert subjects == sorted(
         [
@@ -917,24 +933,45 @@ def refused(**changes: Any) -> str:
             "bootstrap:deployedStacks: expected a list of platform stacks, found 'dev'",
         ),
         (
-            {"appTeamGroupObjectIds": ["payments"]},
-            "bootstrap:appTeamGroupObjectIds[0]: expected an Entra group's object id, a GUID "
+            {"appTeamGroupObjectIds": TEAM_GROUPS},
+            "bootstrap:appTeamGroupObjectIds: replaced by bootstrap:appTeams, which lists each "
+            "team with its name, groupObjectId, GitHub repository and environments "
+            "(docs/ci-and-bootstrap.md, Application teams)",
+        ),
+        (
+            {"appTeams": [team_in("dev", groupObjectId="payments")]},
+            "bootstrap:appTeams[0].groupObjectId: expected an Entra group's object id, a GUID "
             "(az ad group show -g <group> --query id -o tsv), found 'payments'",
         ),
         (
-            {"appTeamGroupObjectIds": [TEAM_GROUPS[0], TEAM_GROUPS[0].lower()]},
-            "bootstrap:appTeamGroupObjectIds[1]: 2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40 is "
-            "listed twice",
+            {"appTeams": [team_in("dev"), team_in("dev", groupObjectId=TEAM_GROUPS[1])]},
+            "bootstrap:appTeams[1].name: team 'payments' is listed twice",
         ),
         (
-            {"appTeamGroupObjectIds": TEAM_GROUPS[0]},
-            "bootstrap:appTeamGroupObjectIds: expected a list of Entra group object ids, found "
-            "'2B7C9E4F-1A3D-4C5E-8F6A-9B0C1D2E3F40'",
+            {"appTeams": [team_in("dev"), team_in("dev", name="other")]},
+            "bootstrap:appTeams[1].groupObjectId: 2b7c9e4f-1a3d-4c5e-8f6a-9b0c1d2e3f40 is "
+            "another team's group; each team has a group of its own",
+        ),
+        (
+            {"appTeams": [team_in("qa")]},
+            "bootstrap:appTeams[0].environments[0]: 'qa' is not a GitHub environment of "
+            "bootstrap:environments (dev, production)",
+        ),
+        (
+            {"appTeams": [team_in("dev", name="p" * 50)]},
+            f"bootstrap:appTeams[0].name: {'p' * 50!r} makes the state container "
+            f"'state-team-{'p' * 50}-dev' for stack dev, 65 characters; Azure allows 63: "
+            "shorten the team's name",
+        ),
+        (
+            {"appTeams": [team_in("dev", environments=[])]},
+            "bootstrap:appTeams[0].environments: expected at least one GitHub environment to "
+            "deploy from",
         ),
         ({"enviroments": {}}, "bootstrap:enviroments: unknown key (did you mean 'environments'?)"),
         (
             {"namePrefix": "x"},
-            "bootstrap:namePrefix: unknown key; known keys: appTeamGroupObjectIds, "
+            "bootstrap:namePrefix: unknown key; known keys: appTeams, "
             "deployedStacks, environments, github, githubOwnerId, githubRepository, "
             "githubRepositoryId, githubSubjectFormat, retainSharedState, subscriptionId",
         ),
@@ -996,7 +1033,7 @@ def test_the_project_file_declares_every_key_the_program_reads() -> None:
         by_alias=True
     ) | {"requiredReviewers": []}
     assert project["config"]["deployedStacks"]["default"] == []
-    assert project["config"]["appTeamGroupObjectIds"]["default"] == []
+    assert project["config"]["appTeams"]["default"] == []
     assert project["config"]["retainSharedState"]["default"] is False
     integers = {"githubOwnerId", "githubRepositoryId"}
     assert {key for key, d in project["config"].items() if d["type"] == "integer"} == integers
@@ -1040,7 +1077,8 @@ def test_the_offline_plan_shows_the_bootstrap_as_pulumi_preview_would(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].startswith("Plan for stack example of bootstrap")
-    assert lines[lines.index("Resources:") + 1] == "    + 93 to create"
+    # 93 for the platform's CI, 35 for the example's two teams in three environments.
+    assert lines[lines.index("Resources:") + 1] == "    + 128 to create"
     cells = [
         [token for token in line.split() if token not in ("├─", "└─", "│")]
         for line in lines

@@ -309,8 +309,10 @@ def test_bootstraps_deployer_reaches_the_platform_and_every_platform_grant_is_al
     # The platform's richest stack, its groups approved in bootstrap.
     platform = dict(RICH_CONFIG)
     admin_groups = platform["secretless-aks:cluster"]["adminGroupObjectIds"]
-    teams = [team["groupObjectId"] for team in platform["secretless-aks:appTeams"]]
     example = yaml.safe_load((BOOTSTRAP / "Pulumi.example.yaml").read_text())["config"]
+    # One list of teams: bootstrap's names them as the platform stacks' appTeams do.
+    teams = {team["name"]: team["groupObjectId"] for team in platform["secretless-aks:appTeams"]}
+    assert {t["name"]: t["groupObjectId"] for t in example["bootstrap:appTeams"]} == teams
     environments = example["bootstrap:environments"]
     environments["dev"]["adminGroupObjectIds"] = admin_groups
     bootstrap = run_program(
@@ -318,7 +320,6 @@ def test_bootstraps_deployer_reaches_the_platform_and_every_platform_grant_is_al
         config={
             **example,
             "bootstrap:environments": environments,
-            "bootstrap:appTeamGroupObjectIds": teams,
         },
         project_dir=BOOTSTRAP,
     )

@@ -491,8 +491,8 @@ def test_the_plan_warns_that_a_teams_delegation_needs_its_group_listed_in_bootst
     assert [line for line in err.splitlines() if "names no image yet" not in line] == [
         "warning: secretless-aks:appTeams[1] (payments) sets platformVaultSecrets: CI's deploy "
         f"identity may make group {group} a Role Based Access Control Administrator only once "
-        "bootstrap:appTeamGroupObjectIds lists it (an Owner runs the bootstrap again); until "
-        "then pulumi up fails with AuthorizationFailed",
+        "bootstrap:appTeams lists the team, with this group, for this stack's environment (an "
+        "Owner runs the bootstrap again); until then pulumi up fails with AuthorizationFailed",
     ]
 
 

@@ -176,3 +176,55 @@ def preview_grants(
         Grant(role, scope, environment_subscription_id, scope_name, why)
         for role, scope, scope_name, why in reads
     ]
+
+
+def team_deploy_grants(
+    *,
+    team: str,
+    resource_group_id: pulumi.Input[str],
+    environment_subscription_id: str,
+    management_subscription_id: str,
+    container_id: pulumi.Input[str],
+    key_id: pulumi.Input[str],
+    key_role: roles.CustomRole,
+    key_role_definition: pulumi.Resource,
+) -> list[Grant]:
+    """An application team's deploy identity in one environment: its own resource group, its
+    own state container and key, and nothing of the platform's or another team's. What it
+    gets inside the cluster and on the platform's vault, the platform stack grants."""
+    return [
+        Grant(
+            roles.CONTRIBUTOR,
+            resource_group_id,
+            environment_subscription_id,
+            "team-group",
+            f"The {team} team's pulumi up creates its application's resources in its own "
+            "resource group, and nowhere else.",
+        ),
+        Grant(
+            roles.RBAC_ADMINISTRATOR,
+            resource_group_id,
+            environment_subscription_id,
+            "team-group",
+            f"The {team} team's pulumi up grants its application's identity (and itself) Key "
+            "Vault Secrets User or Officer on its own vault; the condition allows nothing else.",
+            condition=lambda _: roles.rbac_administrator_condition(roles.TEAM_DEPLOY_DELEGATION),
+        ),
+        Grant(
+            roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
+            container_id,
+            management_subscription_id,
+            "state",
+            f"The {team} team's pulumi up reads and writes its own stacks' state.",
+        ),
+        Grant(
+            key_role,
+            key_id,
+            management_subscription_id,
+            "stacks-key",
+            f"The {team} team's pulumi up encrypts and decrypts its own stacks' data keys, on "
+            "its own key only.",
+            after=(key_role_definition,),
+        ),
+    ]
+

@@ -36,6 +36,7 @@ from pydantic.alias_generators import to_camel
 from secretless_aks.components import azure_limits, roles
 from secretless_aks.components.azure_limits import NameLimit
 from secretless_aks.components.config import STACK_NAME_LENGTH, STACK_NAME_PATTERN, ConfigError
+from secretless_aks.components.config.models import TeamName
 from secretless_aks.components.config.problems import misspelled_namespace
 from secretless_aks.components.naming import EnvironmentNames
 from secretless_bootstrap import naming
@@ -171,6 +172,24 @@ class EnvironmentConfig(_Settings):
     developers_group_object_id: GroupObjectId | None = None
 
 
+class AppTeamSettings(_Settings):
+    """One application team: its Entra group, the repository its CI runs in, and the
+    environments it deploys to. Its name is the platform stacks' appTeams name for it."""
+
+    name: TeamName
+    # The group the platform makes AKS RBAC Writer in the team's namespaces.
+    group_object_id: GroupObjectId
+    # The team's repository, in the forms its tokens' subjects take (as for the platform's).
+    github_repository: GitHubRepository
+    github_owner_id: GitHubId
+    github_repository_id: GitHubId
+    github_subject_format: Literal["immutable", "name"]
+    # GitHub environments of bootstrap:environments: per each, a deploy identity federated with
+    # the team repository's environment of that name, a resource group, a state container and
+    # a key.
+    environments: Annotated[tuple[GitHubEnvironment, ...], Field(min_length=1)]
+
+
 class Reviewer(_Settings):
     """A required reviewer as GitHub's environments API names one: a user's or team's id."""
 
@@ -208,10 +227,11 @@ class BootstrapConfig(_Settings):
     # the preview identity gets read access on them. Azure refuses a role assignment on a
     # scope that does not exist yet.
     deployed_stacks: tuple[StackName, ...] = ()
-    # The application teams' groups (the platform stacks' appTeams): the deploy identities may
-    # make them AKS RBAC Writer, and RBAC Administrator for platformVaultSecrets, and make no
-    # other principal either. An Owner approves each group here.
-    app_team_group_object_ids: tuple[GroupObjectId, ...] = ()
+    # The application teams (the platform stacks' appTeams, by name): each gets its own CI
+    # identity, resource group, state container and key per environment it deploys to, and
+    # the platform's deploy identities may make its group (and no other) AKS RBAC Writer, and
+    # RBAC Administrator for platformVaultSecrets. An Owner approves each team here.
+    app_teams: tuple[AppTeamSettings, ...] = ()
     # Keep the single `pulumi-state` container and `pulumi-stacks` key of the shared layout
     # while stacks move to their environment's own (docs/ci-and-bootstrap.md, Migration).
     retain_shared_state: StrictBool = False
@@ -223,9 +243,14 @@ class BootstrapConfig(_Settings):
         developers = settings.developers_group_object_id
         return {
             roles.ADMIN_GROUPS: settings.admin_group_object_ids,
-            roles.TEAM_GROUPS: self.app_team_group_object_ids,
+            roles.TEAM_GROUPS: tuple(team.group_object_id for team in self.teams_in(environment)),
             roles.DEVELOPERS: (developers,) if developers else (),
         }
+
+
+    def teams_in(self, environment: str) -> tuple[AppTeamSettings, ...]:
+        """The teams that deploy to `environment`."""
+        return tuple(team for team in self.app_teams if environment in team.environments)
 
 
 def _longest_condition(groups: int) -> str:
@@ -281,8 +306,24 @@ _EXPECTED = {
     "githubRepositoryId": "the repository's numeric id (gh api repos/<owner>/<repo> --jq .id)",
     "githubSubjectFormat": "immutable or name",
     "deployedStacks": "a list of platform stacks",
-    "appTeamGroupObjectIds": "a list of Entra group object ids",
+    "appTeams": "a list of teams ({name, groupObjectId, githubRepository, githubOwnerId, "
+    "githubRepositoryId, githubSubjectFormat, environments})",
+    "appTeams.*": "a team ({name, groupObjectId, githubRepository, githubOwnerId, "
+    "githubRepositoryId, githubSubjectFormat, environments})",
+    "appTeams.*.groupObjectId": "an Entra group's object id, a GUID",
+    "appTeams.*.githubRepository": "owner/repository",
+    "appTeams.*.githubOwnerId": "the owner's numeric id (gh api repos/<owner>/<repo> --jq "
+    ".owner.id)",
+    "appTeams.*.githubRepositoryId": "the repository's numeric id (gh api repos/<owner>/<repo> "
+    "--jq .id)",
+    "appTeams.*.environments": "a list of GitHub environments of bootstrap:environments",
     "retainSharedState": "true or false",
+}
+# Keys of earlier releases, and what took their place.
+REPLACED_KEYS = {
+    f"{PROJECT}:appTeamGroupObjectIds": f"replaced by {PROJECT}:appTeams, which lists each "
+    "team with its name, groupObjectId, GitHub repository and environments "
+    "(docs/ci-and-bootstrap.md, Application teams)",
 }
 # GitHub takes at most six required reviewers per environment (REST API, "Create or update
 # an environment": reviewers).
@@ -313,7 +354,9 @@ def parse_bootstrap_config(
             continue
         if key != LOCATION_KEY and not key.startswith(f"{PROJECT}:"):
             continue  # another package's settings (the provider's, say)
-        if key not in _FIELDS:
+        if key in REPLACED_KEYS:
+            problems.append((key, f"{key}: {REPLACED_KEYS[key]}"))
+        elif key not in _FIELDS:
             problems.append((key, f"{key}: unknown key{_suggestion(key)}"))
         elif key in secret_keys:
             refused.add(_FIELDS[key])
@@ -341,7 +384,7 @@ def parse_bootstrap_config(
     config = BootstrapConfig.model_validate({_KEYS[n].partition(":")[2]: v for n, v in raw.items()})
     problems += _environment_problems(config)
     problems += _deployed_problems(config)
-    problems += _listed_twice(_KEYS["app_team_group_object_ids"], config.app_team_group_object_ids)
+    problems += _team_problems(config)
     reviewers = [(r.type, r.id) for r in config.github.required_reviewers]
     problems += _listed_twice(f"{_KEYS['github']}.requiredReviewers", reviewers)
     if len(reviewers) > MAX_REVIEWERS:
@@ -438,6 +481,12 @@ def _environment_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:
                 "already; each platform stack has one deploy environment",
             )
         deployed_from.setdefault(stack, environment)
+        if stack.startswith(naming.TEAM_PREFIX):
+            yield (
+                f"{where}.stack",
+                f"{where}.stack: {stack!r} starts with {naming.TEAM_PREFIX!r}, which names "
+                "application teams' state containers and keys; choose another stack name",
+            )
         names = EnvironmentNames(stack)
         if naming.RESOURCE_GROUP in (names.resource_group, names.node_resource_group):
             yield (
@@ -461,16 +510,51 @@ def _environment_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:
             )
         groups = f"{where}.adminGroupObjectIds"
         yield from _listed_twice(groups, settings.admin_group_object_ids)
-        count = len(settings.admin_group_object_ids) + len(config.app_team_group_object_ids)
+        count = len(settings.admin_group_object_ids) + len(config.teams_in(environment))
         count += 1 if settings.developers_group_object_id else 0
         if count > MAX_CONDITION_GROUPS:
             yield (
                 groups,
-                f"{groups}: with {_KEYS['app_team_group_object_ids']} and "
+                f"{groups}: with {_KEYS['app_teams']} and "
                 f"developersGroupObjectId this environment names {count} groups; the deploy "
                 f"identity's condition fits at most {MAX_CONDITION_GROUPS} in Azure's "
                 f"{roles.CONDITION_MAX_LENGTH // 1024} KB (nest groups in fewer)",
             )
+
+
+def _team_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:
+    key = _KEYS["app_teams"]
+    names = [team.name for team in config.app_teams]
+    groups = [team.group_object_id.lower() for team in config.app_teams]
+    for index, team in enumerate(config.app_teams):
+        where = f"{key}[{index}]"
+        if team.name in names[:index]:
+            yield (f"{where}.name", f"{where}.name: team {team.name!r} is listed twice")
+        if team.group_object_id.lower() in groups[:index]:
+            yield (
+                f"{where}.groupObjectId",
+                f"{where}.groupObjectId: {team.group_object_id} is another team's group; "
+                "each team has a group of its own",
+            )
+        for slot, environment in enumerate(team.environments):
+            if environment not in config.environments:
+                yield (
+                    f"{where}.environments[{slot}]",
+                    f"{where}.environments[{slot}]: {environment!r} is not a GitHub "
+                    f"environment of {_KEYS['environments']} "
+                    f"({', '.join(config.environments)})",
+                )
+                continue
+            stack = config.environments[environment].stack
+            container = naming.state_container(naming.team_stack(team.name, stack))
+            if len(container) > naming.MAX_CONTAINER_NAME_LENGTH:
+                yield (
+                    f"{where}.name",
+                    f"{where}.name: {team.name!r} makes the state container {container!r} "
+                    f"for stack {stack}, {len(container)} characters; Azure allows "
+                    f"{naming.MAX_CONTAINER_NAME_LENGTH}: shorten the team's name",
+                )
+        yield from _listed_twice(f"{where}.environments", team.environments)
 
 
 def _deployed_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:

@@ -76,6 +76,30 @@ def preview_identity(stack: str) -> str:
     return EnvironmentNames(stack).identity("preview")
 
 
+# Azure's limit for a blob container's name (3-63 characters).
+MAX_CONTAINER_NAME_LENGTH = 63
+# What an application team's resources in an environment are named after:
+# `team-<team>-<stack>`. No platform stack may start with it (the config refuses one), so a
+# team's container and key are never a platform stack's.
+TEAM_PREFIX = "team-"
+
+
+def team_stack(team: str, stack: str) -> str:
+    """`team-<team>-<stack>`: the team's state container and key in the environment of
+    `stack` are named after it, as a platform stack's are after the stack."""
+    return f"{TEAM_PREFIX}{team}-{stack}"
+
+
+def team_deploy_identity(team: str, stack: str) -> str:
+    return EnvironmentNames(stack).identity(f"{TEAM_PREFIX}{team}-deploy")
+
+
+def team_resource_group(team: str, stack: str) -> str:
+    """`rg-team-<team>-<stack>`, in the environment's subscription: never a platform group's
+    name (`rg-secretless-<stack>`), whatever the team is called."""
+    return f"rg-{TEAM_PREFIX}{team}-{stack}"
+
+
 def state_container(stack: str) -> str:
     """`state-<stack>`: 3-63 lowercase letters, digits and single hyphens, as a stack name is."""
     return f"state-{stack}"

@@ -342,6 +342,15 @@ class Delegation:
 TEAM_SECRETS_DELEGATION = Delegation((KEY_VAULT_SECRETS_USER,), (SERVICE_PRINCIPAL,))
 
 
+# What a team's deploy identity may do with its RBAC Administrator on its own resource group:
+# the roles the consumer template assigns there, Key Vault Secrets User and Secrets Officer on
+# the team's own vault, to service principals (its application's identity, and itself as
+# the vault's deployer); nothing else.
+TEAM_DEPLOY_DELEGATION = Delegation(
+    (KEY_VAULT_SECRETS_USER, KEY_VAULT_SECRETS_OFFICER), (SERVICE_PRINCIPAL,)
+)
+
+
 def rbac_administrator_condition(*delegations: Delegation) -> str:
     """The ABAC condition that holds a Role Based Access Control Administrator to `delegations`.
 

@@ -110,8 +110,9 @@ def _team_warnings(stack_config: Mapping[str, Any]) -> list[str]:
     return [
         f"{APP_TEAMS_KEY}[{index}] ({team.get('name')}) sets platformVaultSecrets: CI's deploy "
         f"identity may make group {team.get('groupObjectId')} a Role Based Access Control "
-        "Administrator only once bootstrap:appTeamGroupObjectIds lists it (an Owner runs the "
-        "bootstrap again); until then pulumi up fails with AuthorizationFailed"
+        "Administrator only once bootstrap:appTeams lists the team, with this group, for this "
+        "stack's environment (an Owner runs the bootstrap again); until then pulumi up fails "
+        "with AuthorizationFailed"
         for index, team in enumerate(teams)
         if isinstance(team, dict) and team.get("platformVaultSecrets")
     ]

@@ -161,3 +161,37 @@ def test_the_contract_lists_each_teams_namespaces(teams: RecordedGraph) -> None:
     assert teams.outputs["appTeams"] == {team["name"]: team["namespaces"] for team in TEAMS}
     assert teams.outputs["contractVersion"] == 1
     assert teams.outputs["contractMinorVersion"] == 2
+
+
+PAYMENTS_CI = "6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+
+
+def test_the_teams_ci_identity_gets_what_its_group_gets_and_no_more() -> None:
+    teams = [{**TEAMS[0], "deployerObjectId": PAYMENTS_CI}, TEAMS[1]]
+    graph = run_program(
+        "dev", config=stack_config(appTeams=teams, secrets={"Payments": {"ApiKey": SECRET}})
+    )
+    held = {
+        name: grant(a)
+        for a in graph.by_type(ROLE_ASSIGNMENT)
+        if (name := a.name).startswith("team-")
+    }
+    group = {(g.role, g.scope) for g in held.values() if g.principal_id == PAYMENTS_GROUP}
+    ci = {(g.role, g.scope) for g in held.values() if g.principal_id == PAYMENTS_CI}
+    assert ci == group and len(ci) == 4  # two namespaces, two secrets
+    for name, given in held.items():
+        if given.principal_id == PAYMENTS_CI:
+            # An identity bootstrap made: ARM looks its type up.
+            assert given.principal_type is None
+            assert name.startswith("team-payments-deployer-"), name
+    delegations = [
+        a
+        for a in graph.by_type(ROLE_ASSIGNMENT)
+        if a.inputs["principalId"] == PAYMENTS_CI and grant(a).role == roles.RBAC_ADMINISTRATOR
+    ]
+    for delegation in delegations:
+        assert delegation.inputs["condition"] == roles.rbac_administrator_condition(
+            roles.TEAM_SECRETS_DELEGATION
+        )
+    # The group's grants keep their names: a stack that adds the CI identity changes nothing else.
+    assert "team-payments-azure-kubernetes-service-rbac-writer-on-namespace-payments" in held

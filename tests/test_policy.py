@@ -702,7 +702,10 @@ def test_team_groups_are_known_principals_because_the_stack_configures_them(rich
 def test_a_stranger_beside_the_team_groups_is_still_flagged(rich: Plan) -> None:
     messages = known_principal_violations(broken(rich, stranger_grant), settings_of("rich"))
     assert messages
-    assert all("the application teams' groups (appTeams)" in message for message in messages)
+    assert all(
+        "the application teams' groups and deploy identities (appTeams)" in message
+        for message in messages
+    )
     assert all(PAYMENTS_GROUP not in message for message in messages)
 
 
@@ -914,3 +917,22 @@ def test_the_policy_page_says_who_else_judges_each_rule() -> None:
         cell = f"config: `{source.key}`" if source.kind == CONFIG else source.kind
         (row,) = [line for line in page.splitlines() if line.startswith(f"| `{name}` |")]
         assert row.endswith(f"| {cell} |"), row
+
+
+def test_a_teams_ci_identity_is_a_known_principal_because_the_stack_configures_it() -> None:
+    settings = Settings.from_config(
+        {
+            "secretless-aks:appTeams": [
+                {
+                    "name": "payments",
+                    "groupObjectId": PAYMENTS_GROUP,
+                    "namespaces": ["payments"],
+                    "deployerObjectId": "6D1E2F3A-4B5C-4D6E-8F70-8192A3B4C5D6",
+                }
+            ]
+        }
+    )
+    assert settings.app_team_groups == {
+        PAYMENTS_GROUP.lower(),
+        "6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+    }

@@ -100,7 +100,8 @@ class Settings:
     protect: bool = False
     key_vault_public_network_access: str | None = None
     key_vault_allowed_ip_ranges: tuple[str, ...] = ()
-    # The application teams' Entra groups (appTeams), lower-cased: principals the stack names.
+    # The application teams' Entra groups and CI deploy identities (appTeams groupObjectId and
+    # deployerObjectId), lower-cased: principals the stack names.
     app_team_groups: frozenset[str] = frozenset()
     # The services whose secretScope is ["*"]: vault-wide on purpose.
     vault_wide_services: frozenset[str] = frozenset()
@@ -147,9 +148,10 @@ class Settings:
             if isinstance(ranges, list)
             else (),
             app_team_groups=frozenset(
-                team["groupObjectId"].lower()
+                team[key].lower()
                 for team in (teams if isinstance(teams, list) else ())
-                if isinstance(team, Mapping) and isinstance(team.get("groupObjectId"), str)
+                for key in ("groupObjectId", "deployerObjectId")
+                if isinstance(team, Mapping) and isinstance(team.get(key), str)
             ),
             vault_wide_services=frozenset(
                 str(service.get("name"))

@@ -167,7 +167,7 @@ def _known_principals(stack: Stack, settings: Settings) -> Iterator[tuple[Resour
                 (
                     "grant roles only to identities this stack declares, its deployers "
                     "(deployers), the cluster's admin groups (aadProfile.adminGroupObjectIDs) "
-                    "and the application teams' groups (appTeams); "
+                    "and the application teams' groups and deploy identities (appTeams); "
                     f"{len(outside)} other principal"
                     f"{'s get' if len(outside) > 1 else ' gets'} roles here ({principals})"
                 ),

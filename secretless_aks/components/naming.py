@@ -109,6 +109,8 @@ class TeamNames:
     def namespace(self, namespace: str) -> str:
         return f"{self.component}-namespace-{namespace}"
 
-    def grant(self, role_slug: str, target: str) -> str:
-        """A role assignment's name: `<component>-<role>-on-<target>`."""
-        return f"{self.component}-{role_slug}-on-{target}"
+    def grant(self, role_slug: str, target: str, holder: str = "") -> str:
+        """A role assignment's name: `<component>-<role>-on-<target>`, the group's; with a
+        `holder`, `<component>-<holder>-<role>-on-<target>` (the team's deploy identity)."""
+        who = f"{self.component}-{holder}" if holder else self.component
+        return f"{who}-{role_slug}-on-{target}"

@@ -381,6 +381,10 @@ class AppTeamConfig(ConfigModel):
     namespaces: Annotated[tuple[Namespace, ...], EntryList]
     # None: the team gets no right on the platform's vault (its applications bring their own).
     platform_vault_secrets: Annotated[tuple[SecretName, ...], EntryList] | None = None
+    # The team's CI deploy identity in this environment (bootstrap's teamVariables
+    # DEPLOYER_OBJECT_ID, which CI sets): it gets what the group gets, so the team's pipeline
+    # deploys without a person. None: only the group's people do.
+    deployer_object_id: uuid.UUID | None = None
 
 
 # `image: registry/<repository>@sha256:<digest>` names an image in the platform's registry.

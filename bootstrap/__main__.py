@@ -16,6 +16,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization, resources
 
+from secretless_aks.components import roles
 from secretless_bootstrap import access, github, naming, providers
 from secretless_bootstrap.config import config_warnings, load_bootstrap_config
 from secretless_bootstrap.github_environments import GitHubEnvironments, GitHubEnvironmentsArgs
@@ -103,58 +104,6 @@ registry = ContainerRegistry(
     opts=in_subscription,
 )
 
-variables: dict[str, dict[str, pulumi.Input[str]]] = {}
-rules: dict[str, github.EnvironmentRules] = {}
-reviewers = [(reviewer.type, reviewer.id) for reviewer in config.github.required_reviewers]
-for environment, settings in config.environments.items():
-    stack = settings.stack
-    where = {
-        "environment_subscription_id": settings.subscription_id,
-        "management_subscription_id": config.subscription_id,
-        "container_id": state.container_ids[stack],
-        "key_id": state.key_ids[stack],
-    }
-    deployer = ci_identity(
-        f"deploy-{environment}",
-        naming.deploy_identity(stack),
-        environment,
-        access.deploy_grants(
-            **where,
-            key_role=state.deploy_key_role,
-            key_role_definition=state.deploy_key_definition,
-            condition_principals=config.condition_principals(environment),
-            registry_id=registry.id,
-        ),
-    )
-    preview_environment = naming.preview_environment(environment)
-    previewer = ci_identity(
-        f"preview-{environment}",
-        naming.preview_identity(stack),
-        preview_environment,
-        access.preview_grants(
-            **where,
-            stack=stack,
-            deployed=stack in config.deployed_stacks,
-            key_role=state.preview_key_role,
-            key_role_definition=state.preview_key_definition,
-        ),
-    )
-    rules |= github.environment_rules(
-        environment, protected=settings.protected, reviewers=reviewers
-    )
-    for name, identity in ((environment, deployer), (preview_environment, previewer)):
-        variables[name] = {
-            "AZURE_CLIENT_ID": identity.client_id,
-            "AZURE_TENANT_ID": client.tenant_id,
-            "AZURE_SUBSCRIPTION_ID": settings.subscription_id,
-            "PULUMI_BACKEND_URL": state.backend_urls[stack],
-            "PULUMI_SECRETS_PROVIDER": state.secrets_providers[stack],
-            # Previews name the deployer too, or they would plan its grants replaced.
-            "DEPLOYER_OBJECT_ID": deployer.principal_id,
-            # The registry the kubelet identity pulls from (secretless-aks:registry).
-            "REGISTRY_ID": registry.id,
-            "REGISTRY_LOGIN_SERVER": registry.login_server,
-        }
 # Application teams: per team and environment, in the environment's subscription a resource
 # group for the team's resources, and in the management subscription a deploy identity that
 # the team repository's environment of that name signs in as.
@@ -166,6 +115,9 @@ environment_providers = {
     if config.teams_in(environment)
 }
 team_variables: dict[str, dict[str, dict[str, pulumi.Input[str]]]] = {}
+# Each environment's teams' CI identities, by team: the platform's deploy identity may give
+# them what it gives the teams' groups, and CI sets them as appTeams[].deployerObjectId.
+team_deployers: dict[str, dict[str, pulumi.Output[str]]] = {}
 for team in config.app_teams:
     team_repository = github.Repository.parse(
         team.github_repository,
@@ -201,6 +153,7 @@ for team in config.app_teams:
             ),
             in_repository=team_repository,
         )
+        team_deployers.setdefault(environment, {})[team.name] = team_deployer.principal_id
         # The team repository's environment variables, as the platform's (githubVariables).
         team_variables.setdefault(team.name, {})[environment] = {
             "AZURE_CLIENT_ID": team_deployer.client_id,
@@ -212,6 +165,71 @@ for team in config.app_teams:
             "RESOURCE_GROUP": team_group.name,
         }
 
+
+def condition_principals(environment: str) -> dict[str, tuple[pulumi.Input[str], ...]]:
+    """Who the environment's deploy identity may grant to, by kind: config's groups, and the
+    CI identities of the teams that deploy there."""
+    principals: dict[str, tuple[pulumi.Input[str], ...]] = dict(
+        config.condition_principals(environment)
+    )
+    principals[roles.TEAM_GROUPS] += tuple(team_deployers.get(environment, {}).values())
+    return principals
+
+
+variables: dict[str, dict[str, pulumi.Input[str]]] = {}
+rules: dict[str, github.EnvironmentRules] = {}
+reviewers = [(reviewer.type, reviewer.id) for reviewer in config.github.required_reviewers]
+for environment, settings in config.environments.items():
+    stack = settings.stack
+    where = {
+        "environment_subscription_id": settings.subscription_id,
+        "management_subscription_id": config.subscription_id,
+        "container_id": state.container_ids[stack],
+        "key_id": state.key_ids[stack],
+    }
+    deployer = ci_identity(
+        f"deploy-{environment}",
+        naming.deploy_identity(stack),
+        environment,
+        access.deploy_grants(
+            **where,
+            key_role=state.deploy_key_role,
+            key_role_definition=state.deploy_key_definition,
+            condition_principals=condition_principals(environment),
+            registry_id=registry.id,
+        ),
+    )
+    preview_environment = naming.preview_environment(environment)
+    previewer = ci_identity(
+        f"preview-{environment}",
+        naming.preview_identity(stack),
+        preview_environment,
+        access.preview_grants(
+            **where,
+            stack=stack,
+            deployed=stack in config.deployed_stacks,
+            key_role=state.preview_key_role,
+            key_role_definition=state.preview_key_definition,
+        ),
+    )
+    rules |= github.environment_rules(
+        environment, protected=settings.protected, reviewers=reviewers
+    )
+    for name, identity in ((environment, deployer), (preview_environment, previewer)):
+        variables[name] = {
+            "AZURE_CLIENT_ID": identity.client_id,
+            "AZURE_TENANT_ID": client.tenant_id,
+            "AZURE_SUBSCRIPTION_ID": settings.subscription_id,
+            "PULUMI_BACKEND_URL": state.backend_urls[stack],
+            "PULUMI_SECRETS_PROVIDER": state.secrets_providers[stack],
+            # Previews name the deployer too, or they would plan its grants replaced.
+            "DEPLOYER_OBJECT_ID": deployer.principal_id,
+            # The registry the kubelet identity pulls from (secretless-aks:registry).
+            "REGISTRY_ID": registry.id,
+            "REGISTRY_LOGIN_SERVER": registry.login_server,
+            # {team: object id} of the teams' CI identities (appTeams[].deployerObjectId).
+            "TEAM_DEPLOYERS": pulumi.Output.json_dumps(team_deployers.get(environment, {})),
+        }
 # The image build (build.yml) runs in no environment: the repository's own variables.
 build_variables: dict[str, pulumi.Input[str]] = {
     "BUILD_CLIENT_ID": registry.builder.client_id,

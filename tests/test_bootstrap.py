@@ -431,25 +431,35 @@ def with_teams() -> RecordedGraph:
 
 
 @pytest.mark.parametrize(
-    ("environment", "groups"),
-    [("dev", TEAM_GROUPS), ("production", TEAM_GROUPS[:1])],
+    ("environment", "teams"),
+    [("dev", ["payments", "search"]), ("production", ["payments"])],
 )
 def test_the_rbac_administrators_condition_comes_from_the_catalogue_table(
-    with_teams: RecordedGraph, environment: str, groups: list[str]
+    with_teams: RecordedGraph, environment: str, teams: list[str]
 ) -> None:
     deployer = identity(with_teams, f"deploy-{environment}")
     administrator = administrator_on(
         with_teams, environment, f"/subscriptions/{SUBSCRIPTIONS[environment]}"
     )
-    # The groups of the teams that deploy to this environment, and no other team's.
+    # The groups and CI identities of the teams that deploy to this environment, and no other
+    # team's.
+    groups = [t["groupObjectId"] for t in EXAMPLE["bootstrap:appTeams"] if t["name"] in teams]
+    team_ci = [
+        identity(with_teams, f"deploy-team-{team}-{STACKS[environment]}").outputs["principalId"]
+        for team in teams
+    ]
     assert administrator.inputs["condition"] == roles.deploy_identity_condition(
         {
             roles.DEPLOYER: (deployer.outputs["principalId"],),
             roles.ADMIN_GROUPS: (ADMIN_GROUP,),
-            roles.TEAM_GROUPS: tuple(group.lower() for group in groups),
+            roles.TEAM_GROUPS: (*groups, *team_ci),
             roles.DEVELOPERS: (),
         }
     )
+    variables = with_teams.outputs["githubVariables"]
+    expected = dict(zip(teams, team_ci, strict=True))
+    for github_environment in (environment, f"preview-{environment}"):
+        assert json.loads(variables[github_environment]["TEAM_DEPLOYERS"]) == expected
     assert administrator.inputs["conditionVersion"] == "2.0"
     conditioned = [a for a in with_teams.by_type(ROLE_ASSIGNMENT) if "condition" in a.inputs]
     assert {grant(a).role for a in conditioned} == {roles.RBAC_ADMINISTRATOR}
@@ -458,17 +468,18 @@ def test_the_rbac_administrators_condition_comes_from_the_catalogue_table(
 
 
 def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_refused() -> None:
+    # A team names two principals: its group and its CI identity.
     groups = [f"00000000-0000-4000-8000-{index:012x}" for index in range(MAX_CONDITION_GROUPS)]
     graph = bootstrap(
         environments=with_environment(
-            "dev", adminGroupObjectIds=groups[2:], developersGroupObjectId=groups[0]
+            "dev", adminGroupObjectIds=groups[3:], developersGroupObjectId=groups[0]
         ),
         appTeams=[team_in("dev", groupObjectId=groups[1])],
     )
     administrator = administrator_on(graph, "dev", f"/subscriptions/{SUBSCRIPTIONS['dev']}")
     assert len(administrator.inputs["condition"]) <= roles.CONDITION_MAX_LENGTH
     assert len(administrator.inputs["condition"]) > roles.CONDITION_MAX_LENGTH - 200
-    more = [*groups[2:], "00000000-0000-4000-8000-ffffffffffff"]
+    more = [*groups[3:], "00000000-0000-4000-8000-ffffffffffff"]
     message = refused(
         environments=with_environment(
             "dev", adminGroupObjectIds=more, developersGroupObjectId=groups[0]
@@ -477,9 +488,9 @@ def test_the_longest_condition_allowed_fits_azures_8_kb_and_one_more_group_is_re
     )
     assert message.splitlines()[1] == (
         "  - bootstrap:environments.dev.adminGroupObjectIds: with "
-        f"bootstrap:appTeams and developersGroupObjectId this environment names "
-        f"{MAX_CONDITION_GROUPS + 1} groups; the deploy identity's condition fits at most "
-        f"{MAX_CONDITION_GROUPS} in Azure's 8 KB (nest groups in fewer)"
+        "bootstrap:appTeams (a group and a CI identity each) and developersGroupObjectId this "
+        f"environment names {MAX_CONDITION_GROUPS + 1} principals; the deploy identity's "
+        f"condition fits at most {MAX_CONDITION_GROUPS} in Azure's 8 KB (nest groups in fewer)"
     )
 
 
@@ -608,6 +619,7 @@ def test_each_environments_variables_name_its_identity_subscription_state_and_de
                 "DEPLOYER_OBJECT_ID": deployer["principalId"],
                 "REGISTRY_ID": registry_id(first_run),
                 "REGISTRY_LOGIN_SERVER": f"{naming.container_registry(MANAGEMENT)}.azurecr.io",
+                "TEAM_DEPLOYERS": "{}",  # no team in this run (tests/test_bootstrap_teams.py)
             }
         assert first_run.outputs["stacks"][stack] == {
             "backendUrl": f"azblob://state-{stack}?storage_account={account}",
@@ -655,12 +667,12 @@ def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
         "gh api --method POST repos/contoso/secretless-aks/environments/dev/"
         "deployment-branch-policies -f name=main -f type=branch"
     )
-    assert [shlex.split(line) for line in lines[2:10]] == [
+    assert [shlex.split(line) for line in lines[2:11]] == [
         ["gh", "variable", "set", name, "--env", "dev", "--body", value, "--repo", REPOSITORY]
         for name, value in variables["dev"].items()
     ]
-    # dev: its environment, branch policy and eight variables; preview-dev: no branch policy.
-    production = json.loads(shlex.split(lines[10 + 9])[1])
+    # dev: its environment, branch policy and nine variables; preview-dev: no branch policy.
+    production = json.loads(shlex.split(lines[11 + 10])[1])
     assert production["reviewers"] == [{"type": "Team", "id": 7}]
     assert lines[-5] == (
         'gh variable set PR_PREVIEWS --body \'[{"stack": "dev", "environment": '
@@ -672,7 +684,7 @@ def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
         ["gh", "variable", "set", name, "--body", build[name], "--repo", REPOSITORY]
         for name in github.BUILD_VARIABLES
     ]
-    assert len(lines) == (10 + 9) * 2 + 1 + 4
+    assert len(lines) == (11 + 10) * 2 + 1 + 4
 
 
 def test_environments_sharing_a_subscription_plan_with_a_warning() -> None:
@@ -1077,8 +1089,9 @@ def test_the_offline_plan_shows_the_bootstrap_as_pulumi_preview_would(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].startswith("Plan for stack example of bootstrap")
-    # 93 for the platform's CI, 35 for the example's two teams in three environments.
-    assert lines[lines.index("Resources:") + 1] == "    + 128 to create"
+    # 93 for the platform's CI and 35 for the example's two teams in three environments, and
+    # the platform environments' TEAM_DEPLOYERS variables.
+    assert lines[lines.index("Resources:") + 1] == "    + 132 to create"
     cells = [
         [token for token in line.split() if token not in ("├─", "└─", "│")]
         for line in lines

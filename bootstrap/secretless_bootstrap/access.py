@@ -25,7 +25,7 @@ DryRun), and meta.go writes `.pulumi/meta.yaml` only into an empty container, wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 
@@ -46,16 +46,24 @@ def deploy_grants(
     key_id: pulumi.Input[str],
     key_role: roles.CustomRole,
     key_role_definition: pulumi.Resource,
-    condition_principals: dict[str, tuple[str, ...]],
+    condition_principals: Mapping[str, Sequence[pulumi.Input[str]]],
     registry_id: pulumi.Input[str],
 ) -> list[Grant]:
-    """`condition_principals`: who the condition names, by kind; the deploy identity's own id
-    (roles.DEPLOYER) is added once Azure knows it."""
+    """`condition_principals`: who the condition names, by kind (the teams' CI identities'
+    ids are Outputs); the deploy identity's own id (roles.DEPLOYER) is added once Azure knows
+    it."""
     subscription = subscription_scope(environment_subscription_id)
+    kinds = list(condition_principals)
+    resolved = pulumi.Output.all(*(pulumi.Output.all(*condition_principals[k]) for k in kinds))
 
-    def condition(principal_id: str) -> str:
-        return roles.deploy_identity_condition(
-            {**condition_principals, roles.DEPLOYER: (principal_id,)}
+    def condition(principal_id: str) -> pulumi.Output[str]:
+        return resolved.apply(
+            lambda ids: roles.deploy_identity_condition(
+                {
+                    **{kind: tuple(found) for kind, found in zip(kinds, ids, strict=True)},
+                    roles.DEPLOYER: (principal_id,),
+                }
+            )
         )
 
     return [
@@ -227,4 +235,3 @@ def team_deploy_grants(
             after=(key_role_definition,),
         ),
     ]
-

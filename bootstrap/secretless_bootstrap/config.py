@@ -247,7 +247,6 @@ class BootstrapConfig(_Settings):
             roles.DEVELOPERS: (developers,) if developers else (),
         }
 
-
     def teams_in(self, environment: str) -> tuple[AppTeamSettings, ...]:
         """The teams that deploy to `environment`."""
         return tuple(team for team in self.app_teams if environment in team.environments)
@@ -510,13 +509,14 @@ def _environment_problems(config: BootstrapConfig) -> Iterator[tuple[str, str]]:
             )
         groups = f"{where}.adminGroupObjectIds"
         yield from _listed_twice(groups, settings.admin_group_object_ids)
-        count = len(settings.admin_group_object_ids) + len(config.teams_in(environment))
+        # A team counts twice: its group, and its CI identity.
+        count = len(settings.admin_group_object_ids) + 2 * len(config.teams_in(environment))
         count += 1 if settings.developers_group_object_id else 0
         if count > MAX_CONDITION_GROUPS:
             yield (
                 groups,
-                f"{groups}: with {_KEYS['app_teams']} and "
-                f"developersGroupObjectId this environment names {count} groups; the deploy "
+                f"{groups}: with {_KEYS['app_teams']} (a group and a CI identity each) and "
+                f"developersGroupObjectId this environment names {count} principals; the deploy "
                 f"identity's condition fits at most {MAX_CONDITION_GROUPS} in Azure's "
                 f"{roles.CONDITION_MAX_LENGTH // 1024} KB (nest groups in fewer)",
             )

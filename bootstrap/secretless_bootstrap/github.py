@@ -30,7 +30,9 @@ ISSUER = "https://token.actions.githubusercontent.com"
 
 # The variables each GitHub environment needs, in the order `gh` commands set them: the
 # identity azure/login signs in as, where it is, where Pulumi keeps the stack's state and its
-# key, and the deploy identity the platform names as its deployer (secretless-aks:deployers).
+# key, the deploy identity the platform names as its deployer (secretless-aks:deployers), the
+# registry, and the application teams' CI identities ({team: object id}, which the platform
+# names as appTeams[].deployerObjectId).
 VARIABLES = (
     "AZURE_CLIENT_ID",
     "AZURE_TENANT_ID",
@@ -40,6 +42,7 @@ VARIABLES = (
     "DEPLOYER_OBJECT_ID",
     "REGISTRY_ID",
     "REGISTRY_LOGIN_SERVER",
+    "TEAM_DEPLOYERS",
 )
 # The repository's own variables, for the image build (build.yml), which runs in no
 # environment: the build identity, where it signs in, and the registry it builds into.

@@ -24,8 +24,8 @@ class Grant:
     scope_name: str
     why: str
     # Role Based Access Control Administrator only: its ABAC condition, given the principal id
-    # of the identity that holds it.
-    condition: Callable[[str], str] | None = None
+    # of the identity that holds it (an Output where it names other identities too).
+    condition: Callable[[str], pulumi.Input[str]] | None = None
     # What the assignment waits for that no data link orders: a custom role's definition,
     # whose GUID (and so the assignment's roleDefinitionId) is known before it exists.
     after: Sequence[pulumi.Resource] = ()

@@ -235,8 +235,9 @@ def assign_role(
 
 # Who receives a role from the deploy identity, named by what bootstrap knows them as: the
 # environment's deploy identity itself (the platform's `deployers`), the environment's admin
-# groups, the application teams' groups and the developers group. Each kind is listed by
-# principal id in the deploy identity's condition.
+# groups, the application teams (their groups, and their CI deploy identities, which bootstrap
+# makes) and the developers group. Each kind is listed by principal id in the deploy identity's
+# condition.
 DEPLOYER = "deploy identity"
 ADMIN_GROUPS = "admin groups"
 TEAM_GROUPS = "team groups"
@@ -258,7 +259,7 @@ class Recipients:
 # declares goes to a principal this table admits.
 # - Admin roles (AKS RBAC Cluster Admin, Role Based Access Control Administrator) only by id: a
 #   service principal the deploy identity creates and federates itself must never get them.
-# - AKS RBAC Writer: the application teams' groups, on their namespaces.
+# - AKS RBAC Writer: the application teams' groups and CI identities, on their namespaces.
 # - Key Vault Secrets Officer: the deployers (azure-native deletes secrets through the data
 #   plane) and the managed identities of services configured as officers.
 # - Data roles: the services' managed identities, and the developers group.
@@ -404,7 +405,8 @@ def deploy_identity_condition(principals: Mapping[str, Sequence[str]]) -> str:
 
     Roles with the same recipients share one clause. A role whose recipients are all kinds with
     no principal (no team group, say) is left out: the deploy identity may give it to no one.
-    RBAC Administrator goes to the listed team groups only: a condition cannot see the
+    RBAC Administrator goes to the listed teams' groups and CI identities only (both made or
+    approved by an Owner in bootstrap): a condition cannot see the
     condition of the assignment it allows, so an identity that may assign RBAC Administrator
     may assign it unconditioned, which can grant Owner. Naming the groups keeps that to groups
     an Owner approved in bootstrap, never a principal the deploy identity could create or

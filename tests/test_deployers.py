@@ -4,6 +4,7 @@ platform hands the deploy identity's id through to grants its own condition allo
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -192,20 +193,35 @@ SET_DEPLOYER = "The stack's deployer and registry are this environment's"
 
 
 def run_set_deployer(
-    tmp_path: Path, stack: str, object_id: str, registry: dict[str, str] = CI_REGISTRY_STAND_IN
+    tmp_path: Path,
+    stack: str,
+    object_id: str,
+    registry: dict[str, str] = CI_REGISTRY_STAND_IN,
+    *,
+    team_deployers: str = "{}",
+    app_teams: list[dict[str, Any]] | None = None,
 ) -> tuple[int, str, list[str]]:
-    """The action's step with a stand-in `pulumi` that records its arguments, one per line."""
+    """The action's step with a stand-in `pulumi` that records the arguments of `config
+    set-all`, one per line, and answers `config get appTeams --json` with `app_teams` as the
+    CLI does (`objectValue`)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     recorded = tmp_path / "args"
+    answer = tmp_path / "app-teams.json"
+    answer.write_text(json.dumps({"objectValue": app_teams or [], "secret": False}))
     fake = bin_dir / "pulumi"
-    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {recorded}\n')
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1 $2" = "config get" ]; then cat {answer}; exit 0; fi\n'
+        f'printf "%s\\n" "$@" > {recorded}\n'
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     step = action_step(SET_DEPLOYER)
     environment = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": stack}
     environment["DEPLOYER_OBJECT_ID"] = object_id
     environment["REGISTRY_ID"] = registry["id"]
     environment["REGISTRY_LOGIN_SERVER"] = registry["loginServer"]
+    environment["TEAM_DEPLOYERS"] = team_deployers
     result = run_step(step["run"], environment)
     args = recorded.read_text().splitlines() if recorded.exists() else []
     return result.returncode, result.stdout + result.stderr, args
@@ -331,9 +347,21 @@ def test_bootstraps_deployer_reaches_the_platform_and_every_platform_grant_is_al
         "id": variables["dev"]["REGISTRY_ID"],
         "loginServer": variables["dev"]["REGISTRY_LOGIN_SERVER"],
     }
-    code, _, args = run_set_deployer(tmp_path, "rich", deployer, registry)
+    code, _, args = run_set_deployer(
+        tmp_path,
+        "rich",
+        deployer,
+        registry,
+        team_deployers=variables["dev"]["TEAM_DEPLOYERS"],
+        app_teams=platform["secretless-aks:appTeams"],
+    )
     assert code == 0
     graph = run_program("rich", config=set_by_path(platform, "secretless-aks", args))
+    # Each team's CI identity reached its appTeams entry, and holds what its group holds.
+    team_ci = json.loads(variables["dev"]["TEAM_DEPLOYERS"])
+    assert set(team_ci) == set(teams)
+    held = {grant(a).principal_id for a in graph.by_type(ROLE_ASSIGNMENT)}
+    assert set(team_ci.values()) <= held
     assignments = graph.by_type(ROLE_ASSIGNMENT)
     assert {grant(a).principal_id for a in assignments if grant(a).role.name.endswith("Admin")} >= {
         deployer
@@ -357,3 +385,31 @@ def test_bootstraps_deployer_reaches_the_platform_and_every_platform_grant_is_al
             inputs.get("principalType") or "User",
         )
         assert abac.allows(condition, request), assignment.urn
+
+
+TEAM_CI = "6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+
+
+def test_ci_sets_each_teams_ci_identity_on_its_appteams_entry_by_name(tmp_path: Path) -> None:
+    teams = [{"name": "search"}, {"name": "payments"}]
+    deployers = json.dumps({"payments": TEAM_CI, "billing": TEAM_CI})
+    code, output, args = run_set_deployer(
+        tmp_path, "dev", CI, team_deployers=deployers, app_teams=teams
+    )
+    assert code == 0
+    assert args[-2:] == ["--plaintext", f"appTeams[1].deployerObjectId={TEAM_CI}"]
+    assert not any(arg.startswith("appTeams[0]") for arg in args)
+    # Bootstrap lists a team this stack does not have yet: said, not set.
+    assert "::warning::team billing has a CI identity here but no appTeams entry" in output
+
+
+def test_ci_refuses_a_teams_ci_identity_that_is_not_an_object_id(tmp_path: Path) -> None:
+    code, output, args = run_set_deployer(
+        tmp_path,
+        "dev",
+        CI,
+        team_deployers=json.dumps({"payments": "not-an-id"}),
+        app_teams=[{"name": "payments"}],
+    )
+    assert code != 0 and args == []  # stopped before `config set-all`
+    assert "::error::TEAM_DEPLOYERS[payments] must be an object id" in output

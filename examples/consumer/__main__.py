@@ -15,7 +15,7 @@ from typing import Annotated
 
 import pulumi
 import pulumi_kubernetes as kubernetes
-from pulumi_azure_native import authorization, resources
+from pulumi_azure_native import authorization
 from pydantic import ConfigDict, Field, StrictBool
 from secretless_aks import (
     ConfigModel,
@@ -47,6 +47,9 @@ class AppStackConfig(ConfigModel):
 
     stack: StackName
     platform_stack: Annotated[str, Field(min_length=1)]
+    # The team's resource group in this environment (bootstrap's teamVariables RESOURCE_GROUP):
+    # Azure's rule, letters, digits, `_`, `-`, `.` and parentheses, not ending in `.`.
+    resource_group: Annotated[str, Field(max_length=90, pattern=r"^[-\w.()]*[-\w()]$")]
     # The platform's appTeams entry this application belongs to.
     team: Annotated[str, Field(min_length=1)]
     app: ServiceConfig
@@ -111,13 +114,10 @@ platform = PlatformStack(config.platform_stack)
 # The tenant and subscription `pulumi up` runs in: the application's own.
 client = authorization.get_client_config_output()
 
-# The application's Azure resources live in a resource group of its own, beside the platform.
-group = resources.ResourceGroup(
-    "app",
-    resource_group_name=f"rg-{app.name}-{config.stack}",
-    location=platform.location,
-    opts=pulumi.ResourceOptions(protect=config.protect),
-)
+# The application's Azure resources live in the team's resource group, which bootstrap made
+# (its teamVariables RESOURCE_GROUP): the team's CI may create resources there and nowhere
+# else, so it could not create a group of its own. They are placed in the platform's region.
+group_name = config.resource_group
 
 if config.use_platform_vault:
     vault_id, vault_uri = platform.key_vault_resource_id, platform.key_vault_uri
@@ -130,8 +130,8 @@ else:
         KeyVaultArgs(
             settings=KeyVaultConfig(),
             names=names,
-            resource_group_name=group.name,
-            location=group.location,
+            resource_group_name=group_name,
+            location=platform.location,
             tenant_id=client.tenant_id,
             subscription_id=client.subscription_id,
             purge_protection=config.protect,
@@ -157,8 +157,8 @@ service = ServiceIdentity(
     ServiceIdentityArgs(
         settings=app,
         names=names,
-        resource_group_name=group.name,
-        location=group.location,
+        resource_group_name=group_name,
+        location=platform.location,
         subscription_id=client.subscription_id,
         vault_id=vault_id,
         vault_uri=vault_uri,

@@ -61,8 +61,10 @@ def test_the_app_gets_its_identity_federated_with_the_platforms_cluster(
     document = plan(capsys)
     (identity,) = of_type(document, "azure-native:managedidentity:UserAssignedIdentity")
     assert identity["inputs"]["resourceName"] == "id-secretless-dev-svc-invoices"
-    assert identity["inputs"]["resourceGroupName"] == "rg-invoices-dev"
-    assert named(document, "app")["inputs"]["location"] == PLATFORM["location"]
+    assert identity["inputs"]["resourceGroupName"] == "rg-team-invoices-dev"
+    # The team's resource group, which bootstrap made: this project creates none.
+    assert not of_type(document, "azure-native:resources:ResourceGroup")
+    assert identity["inputs"]["location"] == PLATFORM["location"]
     (credential,) = of_type(document, "azure-native:managedidentity:FederatedIdentityCredential")
     assert credential["inputs"]["issuer"] == PLATFORM["oidcIssuerUrl"]
     assert credential["inputs"]["subject"] == "system:serviceaccount:invoices:invoices"
@@ -74,7 +76,7 @@ def test_the_app_reads_its_secret_from_a_vault_of_its_own(
 ) -> None:
     document = plan(capsys)
     (vault,) = of_type(document, "azure-native:keyvault:Vault")
-    assert vault["inputs"]["resourceGroupName"] == "rg-invoices-dev"
+    assert vault["inputs"]["resourceGroupName"] == "rg-team-invoices-dev"
     assert vault["inputs"]["properties"]["enableRbacAuthorization"] is True
     (secret,) = of_type(document, "azure-native:keyvault:Secret")
     assert secret["inputs"]["secretName"] == "PaymentGateway--ApiToken"

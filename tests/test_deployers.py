@@ -4,6 +4,7 @@ platform hands the deploy identity's id through to grants its own condition allo
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -232,7 +233,9 @@ def set_by_path(config: dict[str, Any], project: str, args: list[str]) -> dict[s
     config: lists and maps along the path, plain strings at the leaves (an object id and a
     principal type are neither numbers nor booleans, which --path would convert)."""
     assert args[:2] == ["config", "set-all"] and "--path" in args
-    updated = dict(config)
+    # A copy all the way down: a path into an existing list (appTeams[1]) must not change the
+    # caller's config (a module-level one, shared by other tests).
+    updated = copy.deepcopy(config)
     pairs = [args[i + 1] for i, arg in enumerate(args) if arg == "--plaintext"]
     for pair in pairs:
         path, _, value = pair.partition("=")

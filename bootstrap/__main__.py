@@ -98,6 +98,19 @@ def ci_identity(
     )
 
 
+def sign_in_variables(
+    identity: GitHubIdentity, subscription_id: str, stack: str
+) -> dict[str, pulumi.Input[str]]:
+    """What a job needs to sign in as `identity` and reach `stack`'s state and key."""
+    return {
+        "AZURE_CLIENT_ID": identity.client_id,
+        "AZURE_TENANT_ID": client.tenant_id,
+        "AZURE_SUBSCRIPTION_ID": subscription_id,
+        "PULUMI_BACKEND_URL": state.backend_urls[stack],
+        "PULUMI_SECRETS_PROVIDER": state.secrets_providers[stack],
+    }
+
+
 registry = ContainerRegistry(
     "images",
     ContainerRegistryArgs(config.subscription_id, group.name, group.location, repository),
@@ -156,11 +169,7 @@ for team in config.app_teams:
         team_deployers.setdefault(environment, {})[team.name] = team_deployer.principal_id
         # The team repository's environment variables, as the platform's (githubVariables).
         team_variables.setdefault(team.name, {})[environment] = {
-            "AZURE_CLIENT_ID": team_deployer.client_id,
-            "AZURE_TENANT_ID": client.tenant_id,
-            "AZURE_SUBSCRIPTION_ID": settings.subscription_id,
-            "PULUMI_BACKEND_URL": state.backend_urls[team_stack],
-            "PULUMI_SECRETS_PROVIDER": state.secrets_providers[team_stack],
+            **sign_in_variables(team_deployer, settings.subscription_id, team_stack),
             "DEPLOYER_OBJECT_ID": team_deployer.principal_id,
             "RESOURCE_GROUP": team_group.name,
         }
@@ -217,11 +226,7 @@ for environment, settings in config.environments.items():
     )
     for name, identity in ((environment, deployer), (preview_environment, previewer)):
         variables[name] = {
-            "AZURE_CLIENT_ID": identity.client_id,
-            "AZURE_TENANT_ID": client.tenant_id,
-            "AZURE_SUBSCRIPTION_ID": settings.subscription_id,
-            "PULUMI_BACKEND_URL": state.backend_urls[stack],
-            "PULUMI_SECRETS_PROVIDER": state.secrets_providers[stack],
+            **sign_in_variables(identity, settings.subscription_id, stack),
             # Previews name the deployer too, or they would plan its grants replaced.
             "DEPLOYER_OBJECT_ID": deployer.principal_id,
             # The registry the kubelet identity pulls from (secretless-aks:registry).

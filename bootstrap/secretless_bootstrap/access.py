@@ -84,21 +84,13 @@ def deploy_grants(
             "group), held by a condition to the catalogue's roles and recipients.",
             condition=condition,
         ),
-        Grant(
-            roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
-            container_id,
-            management_subscription_id,
-            "state",
-            "pulumi up reads and writes this stack's state: checkpoints, locks, history.",
-        ),
-        Grant(
-            key_role,
-            key_id,
-            management_subscription_id,
-            "stacks-key",
-            "pulumi up encrypts a new stack's data key and decrypts it on every run "
-            "(azurekeyvault secrets provider), on this stack's key only.",
-            after=(key_role_definition,),
+        *state_grants(
+            container_id=container_id,
+            key_id=key_id,
+            key_role=key_role,
+            key_role_definition=key_role_definition,
+            management_subscription_id=management_subscription_id,
+            whose="pulumi up",
         ),
         Grant(
             roles.RBAC_ADMINISTRATOR,
@@ -218,20 +210,42 @@ def team_deploy_grants(
             "Vault Secrets User or Officer on its own vault; the condition allows nothing else.",
             condition=lambda _: roles.rbac_administrator_condition(roles.TEAM_DEPLOY_DELEGATION),
         ),
+        *state_grants(
+            container_id=container_id,
+            key_id=key_id,
+            key_role=key_role,
+            key_role_definition=key_role_definition,
+            management_subscription_id=management_subscription_id,
+            whose=f"The {team} team's pulumi up",
+        ),
+    ]
+
+
+def state_grants(
+    *,
+    container_id: pulumi.Input[str],
+    key_id: pulumi.Input[str],
+    key_role: roles.CustomRole,
+    key_role_definition: pulumi.Resource,
+    management_subscription_id: str,
+    whose: str,
+) -> list[Grant]:
+    """What a deploy identity holds on its own state container and key, and nowhere else."""
+    return [
         Grant(
             roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
             container_id,
             management_subscription_id,
             "state",
-            f"The {team} team's pulumi up reads and writes its own stacks' state.",
+            f"{whose} reads and writes this stack's state: checkpoints, locks, history.",
         ),
         Grant(
             key_role,
             key_id,
             management_subscription_id,
             "stacks-key",
-            f"The {team} team's pulumi up encrypts and decrypts its own stacks' data keys, on "
-            "its own key only.",
+            f"{whose} encrypts a new stack's data key and decrypts it on every run "
+            "(azurekeyvault secrets provider), on this stack's key only.",
             after=(key_role_definition,),
         ),
     ]

@@ -43,11 +43,15 @@ class ConfigSecret:
     value: SecretText = field(repr=False)
 
 
-def _leaves(tree: Mapping[str, Any], trail: tuple[str, ...] = ()) -> Iterator[tuple[tuple, Any]]:
+def config_leaves(
+    tree: Mapping[str, Any], trail: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple, Any]]:
+    """(path segments, value) of each leaf of a `secrets` object; an encrypted value
+    ({secure: ...}) is a leaf."""
     for key, value in tree.items():
         # An empty object is a leaf, so that it is reported rather than silently skipped.
         if isinstance(value, dict) and value and not _is_encrypted(value):
-            yield from _leaves(value, (*trail, str(key)))
+            yield from config_leaves(value, (*trail, str(key)))
         else:
             yield (*trail, str(key)), value
 
@@ -86,7 +90,7 @@ def parse_config_secrets(
         if stack_file_value is None:
             return (), []
         return (), [f"{key}: an empty object seeds no secret; remove the key"]
-    written = dict(_leaves(stack_file_value)) if isinstance(stack_file_value, dict) else None
+    written = dict(config_leaves(stack_file_value)) if isinstance(stack_file_value, dict) else None
 
     def encrypted(trail: tuple[str, ...]) -> bool:
         if written is None:
@@ -95,7 +99,7 @@ def parse_config_secrets(
 
     secrets: list[ConfigSecret] = []
     seen: dict[str, str] = {}
-    for trail, value in _leaves(raw):
+    for trail, value in config_leaves(raw):
         path = CONFIG_DELIMITER.join(trail)
         below = _path_below(trail)
         where = f"{key}{below}"

@@ -30,12 +30,9 @@ def app_contract(graph: RecordedGraph, service: str = SERVICE) -> dict[str, Any]
     """The service's Deployment and ServiceAccount (whose annotations the workload-identity
     webhook reads), the secrets its identity holds a Key Vault role on (None for the whole
     vault), and the secrets the stack seeds."""
+    objects = kubernetes_objects(graph)
     deployment, account = (
-        next(
-            manifest
-            for manifest in kubernetes_objects(graph)
-            if manifest["kind"] == kind and manifest["metadata"]["name"] == service
-        )
+        next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == service)
         for kind in ("Deployment", "ServiceAccount")
     )
     (vault,) = graph.by_type("azure-native:keyvault:Vault")

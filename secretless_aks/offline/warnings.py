@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from secretless_aks.components.config_secrets import config_leaves
+from secretless_aks.components.secret_names import CONFIG_DELIMITER, VAULT_DELIMITER
 from secretless_aks.offline.harness import OFFLINE_STAND_IN, offline_stand_ins
 
 SERVICES_KEY = "secretless-aks:services"
@@ -85,20 +87,17 @@ def _service_warnings(stack_config: Mapping[str, Any]) -> list[str]:
 
 
 def _seeded_names(stack_config: Mapping[str, Any]) -> set[str]:
-    """The secret names (lower-cased) this stack seeds: `secrets` paths and generated ones."""
-    paths = [str(g.get("path")) for g in stack_config.get(GENERATED_SECRETS_KEY) or []]
-
-    def leaves(tree: Any, trail: tuple[str, ...] = ()) -> None:
-        for key, value in tree.items():
-            if isinstance(value, dict) and value and set(value) != {"secure"}:
-                leaves(value, (*trail, str(key)))
-            else:
-                paths.append(":".join((*trail, str(key))))
-
+    """The secret names (lower-cased) this stack seeds: `secrets` paths (a key may hold `:`
+    itself) and generated ones."""
+    paths = [
+        str(g.get("path"))
+        for g in stack_config.get(GENERATED_SECRETS_KEY) or []
+        if isinstance(g, dict)
+    ]
     secrets = stack_config.get(SECRETS_KEY)
     if isinstance(secrets, dict):
-        leaves(secrets)
-    return {"--".join(path.split(":")).lower() for path in paths}
+        paths += [CONFIG_DELIMITER.join(trail) for trail, _ in config_leaves(secrets)]
+    return {VAULT_DELIMITER.join(path.split(CONFIG_DELIMITER)).lower() for path in paths}
 
 
 def _team_warnings(stack_config: Mapping[str, Any]) -> list[str]:

@@ -6,11 +6,12 @@ This file only loads the stack's configuration, builds the components and export
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from secretless_aks import contract
+from secretless_aks import contract, published_contract
 from secretless_aks.components import collector
 from secretless_aks.components.app_teams import AppTeam, AppTeamArgs
 from secretless_aks.components.cluster import Cluster, ClusterArgs
 from secretless_aks.components.config import load_stack_config
+from secretless_aks.components.contract_publication import ContractPublication
 from secretless_aks.components.key_vault import KeyVault, KeyVaultArgs
 from secretless_aks.components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
 from secretless_aks.components.naming import EnvironmentNames, TeamNames
@@ -153,39 +154,52 @@ teams = {
     for team in config.app_teams
 }
 
-contract.export(
-    {
-        "contractVersion": contract.CONTRACT_VERSION,
-        "contractMinorVersion": contract.CONTRACT_MINOR_VERSION,
-        "resourceGroupName": resource_group.name,
-        "location": resource_group.location,
-        "tenantId": tenant_id,
-        "subscriptionId": subscription_id,
-        "clusterName": cluster.cluster_name,
-        "clusterResourceId": cluster.cluster_id,
-        "nodeResourceGroup": cluster.node_resource_group,
-        "oidcIssuerUrl": cluster.oidc_issuer_url,
-        "kubeletIdentity": {
-            "clientId": cluster.kubelet_identity.client_id,
-            "objectId": cluster.kubelet_identity.principal_id,
-            "resourceId": cluster.kubelet_identity.id,
-        },
-        "keyVaultName": key_vault.vault_name,
-        "keyVaultUri": key_vault.vault_uri,
-        "keyVaultResourceId": key_vault.vault_id,
-        "services": {
-            service.name: {
-                "clientId": services[service.name].client_id,
-                "principalId": services[service.name].principal_id,
-                "identityResourceId": services[service.name].identity_resource_id,
-                "namespace": service.namespace,
-                "serviceAccount": service.service_account,
-                "binding": service.binding,
-            }
-            for service in config.services
-        },
-        "appTeams": {name: team.namespaces for name, team in teams.items()},
-        "kubeconfig": platform.kubeconfig,
-        "registryLoginServer": config.registry.login_server if config.registry else "",
-    }
-)
+outputs: dict[str, object] = {
+    "contractVersion": contract.CONTRACT_VERSION,
+    "contractMinorVersion": contract.CONTRACT_MINOR_VERSION,
+    "resourceGroupName": resource_group.name,
+    "location": resource_group.location,
+    "tenantId": tenant_id,
+    "subscriptionId": subscription_id,
+    "clusterName": cluster.cluster_name,
+    "clusterResourceId": cluster.cluster_id,
+    "nodeResourceGroup": cluster.node_resource_group,
+    "oidcIssuerUrl": cluster.oidc_issuer_url,
+    "kubeletIdentity": {
+        "clientId": cluster.kubelet_identity.client_id,
+        "objectId": cluster.kubelet_identity.principal_id,
+        "resourceId": cluster.kubelet_identity.id,
+    },
+    "keyVaultName": key_vault.vault_name,
+    "keyVaultUri": key_vault.vault_uri,
+    "keyVaultResourceId": key_vault.vault_id,
+    "services": {
+        service.name: {
+            "clientId": services[service.name].client_id,
+            "principalId": services[service.name].principal_id,
+            "identityResourceId": services[service.name].identity_resource_id,
+            "namespace": service.namespace,
+            "serviceAccount": service.service_account,
+            "binding": service.binding,
+        }
+        for service in config.services
+    },
+    "appTeams": {name: team.namespaces for name, team in teams.items()},
+    "kubeconfig": platform.kubeconfig,
+    "registryLoginServer": config.registry.login_server if config.registry else "",
+}
+contract.export(outputs)
+
+# What the environment's application teams read instead of this stack's state: written once
+# the cluster, the vault and the teams' namespaces and grants exist.
+if config.publish_contract_to:
+    published = published_contract.document(outputs)
+    # The kubeconfig signs in through kubelogin and Entra ID: it holds the cluster's address
+    # and CA certificate, and no token, password or key, so the document needs no secrecy.
+    published["kubeconfig"] = pulumi.Output.unsecret(platform.kubeconfig)
+    ContractPublication(
+        "contract",
+        url=config.publish_contract_to,
+        document=pulumi.Output.json_dumps(published, indent=2, sort_keys=True),
+        opts=pulumi.ResourceOptions(depends_on=[platform, *teams.values()]),
+    )

@@ -86,6 +86,10 @@ DYNAMIC = {
         "secretless_aks.components.propagation_wait",
         "PropagationWait",
     ),
+    "pulumi-python:dynamic/contract:Publication": (
+        "secretless_aks.components.contract_publication",
+        "ContractPublication",
+    ),
 }
 # The input a dynamic resource's constructor adds itself: its pickled provider.
 DYNAMIC_PROVIDER_INPUT = "__provider"

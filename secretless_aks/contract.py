@@ -54,6 +54,11 @@ class OutputSpec:
     secret: bool = False
     # The minor version of the contract that added it (0: version 1.0).
     since: int = 0
+    # In the published contract document too (published_contract.py), which application teams
+    # read without the platform's state: what a team's project needs, and nothing else.
+    published: bool = True
+    # A string that may be empty, and says what empty means in its description.
+    may_be_empty: bool = False
 
     @property
     def version(self) -> str:
@@ -78,7 +83,7 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         "Minor version: outputs added within the major version (absent, and so 0, on 1.0).",
         since=1,
     ),
-    OutputSpec("resourceGroupName", "string", "The environment's resource group."),
+    OutputSpec("resourceGroupName", "string", "The environment's resource group.", published=False),
     OutputSpec("location", "string", "Azure region of the environment."),
     OutputSpec("tenantId", "string", "Entra ID tenant of the identities."),
     OutputSpec("subscriptionId", "string", "Subscription the environment lives in."),
@@ -86,7 +91,9 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec(
         "clusterResourceId", "string", "AKS cluster resource id (scope for AKS RBAC roles)."
     ),
-    OutputSpec("nodeResourceGroup", "string", "The cluster's node resource group."),
+    OutputSpec(
+        "nodeResourceGroup", "string", "The cluster's node resource group.", published=False
+    ),
     OutputSpec(
         "oidcIssuerUrl",
         "string",
@@ -107,6 +114,7 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         "map",
         "Per configured service: its identity and where its pods run.",
         SERVICE_FIELDS,
+        published=False,
     ),
     OutputSpec(
         "appTeams",
@@ -125,9 +133,11 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         "string",
         "The platform registry's login server, which the kubelet pulls from (empty: none).",
         since=2,
+        may_be_empty=True,
     ),
 )
 OUTPUT_NAMES = tuple(spec.name for spec in OUTPUTS)
+PUBLISHED_NAMES = tuple(spec.name for spec in OUTPUTS if spec.published)
 _SPECS = {spec.name: spec for spec in OUTPUTS}
 
 
@@ -153,27 +163,53 @@ class ServiceIdentity:
 
 
 class PlatformStack:
-    """A secretless-aks platform stack, read through a StackReference."""
+    """A secretless-aks platform stack, read through a StackReference, or from the contract
+    document its environment publishes (`PlatformStack.published`)."""
 
     def __init__(self, stack_name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         self.stack_name = stack_name
-        self._reference = pulumi.StackReference(f"platform-{stack_name}", stack_name, opts=opts)
-        self._version = self._reference.get_output("contractVersion").apply(self._check_version)
-        self._minor = pulumi.Output.all(
-            self._version, self._reference.get_output("contractMinorVersion")
-        ).apply(lambda args: _whole(args[1] or 0))
+        reference = pulumi.StackReference(f"platform-{stack_name}", stack_name, opts=opts)
+        self._read(f"stack {stack_name!r}", reference.get_output, published=False)
+
+    @classmethod
+    def published(cls, url: str) -> PlatformStack:
+        """The platform as the contract document at `url` (its environment's, bootstrap's
+        PLATFORM_CONTRACT_URL) says: read once, signed in with DefaultAzureCredential (in a
+        GitHub job, with the job's own OIDC token), needing neither the platform's state nor
+        its key. It holds what an application project needs (PUBLISHED_NAMES); the other
+        outputs are read through a stack reference."""
+        from secretless_aks import published_contract
+
+        document = published_contract.fetch(url)
+        platform = cls.__new__(cls)
+        platform.stack_name = url
+        platform._read(
+            f"the published contract {url}",
+            lambda name: pulumi.Output.from_input(document.get(name)),
+            published=True,
+        )
+        return platform
+
+    def _read(
+        self, where: str, get: Callable[[str], pulumi.Output[Any]], *, published: bool
+    ) -> None:
+        self._where, self._get, self._published = where, get, published
+        self._version = get("contractVersion").apply(self._check_version)
+        self._minor = pulumi.Output.all(self._version, get("contractMinorVersion")).apply(
+            lambda args: _whole(args[1] or 0)
+        )
 
     def _check_version(self, version: Any) -> int:
         if version is None:
             raise ContractError(
-                f"stack {self.stack_name!r} exports no contractVersion: it is not a "
+                f"{self._where} exports no contractVersion: it is not a "
                 "secretless-aks platform stack, or it predates the output contract"
             )
         version = _whole(version)
         if version not in SUPPORTED_CONTRACT_VERSIONS:
             supported = ", ".join(str(v) for v in sorted(SUPPORTED_CONTRACT_VERSIONS))
             raise ContractError(
-                f"stack {self.stack_name!r} exports contract version {version}; this reader "
+                f"{self._where} exports contract version {version}; this reader "
                 f"understands version {supported}. Upgrade the secretless-aks package."
             )
         return int(version)
@@ -184,6 +220,11 @@ class PlatformStack:
         spec = _SPECS.get(name)
         if spec is None:
             raise ContractError(f"{name!r} is not a secretless-aks output; known: {OUTPUT_NAMES}")
+        if self._published and not spec.published:
+            raise ContractError(
+                f"{name!r} is not in the published contract, which holds "
+                f"{', '.join(PUBLISHED_NAMES)}: read it through a stack reference"
+            )
 
         def present(args: list[Any]) -> Any:
             minor, value = args
@@ -193,11 +234,14 @@ class PlatformStack:
                 return _ABSENT[spec.shape]()
             required = str(CONTRACT_VERSION) if spec.since == 0 else spec.version
             raise ContractError(
-                f"stack {self.stack_name!r} does not export {name!r}, which contract "
+                f"{self._where} does not export {name!r}, which contract "
                 f"version {required} requires"
             )
 
-        return pulumi.Output.all(self._minor, self._reference.get_output(name)).apply(present)
+        value = pulumi.Output.all(self._minor, self._get(name)).apply(present)
+        # The published kubeconfig is in clear (it holds no credential); kept secret here
+        # all the same, so that both sources hand a project the same.
+        return pulumi.Output.secret(value) if spec.secret and self._published else value
 
     @property
     def contract_version(self) -> pulumi.Output[int]:
@@ -299,7 +343,7 @@ class PlatformStack:
             minor, teams = args
             if minor < _SPECS["appTeams"].since:
                 pulumi.log.warn(
-                    f"stack {self.stack_name!r} exports contract version {CONTRACT_VERSION}."
+                    f"{self._where} exports contract version {CONTRACT_VERSION}."
                     f"{minor}, which lists no application teams: cannot check that "
                     f"{', '.join(wanted)} belong to team {team!r}; they must exist, and the "
                     "team must be allowed to write there"
@@ -308,13 +352,13 @@ class PlatformStack:
             if team not in teams:
                 known = ", ".join(sorted(teams)) or "none"
                 raise ContractError(
-                    f"stack {self.stack_name!r} has no application team {team!r} (appTeams: "
+                    f"{self._where} has no application team {team!r} (appTeams: "
                     f"{known}); ask the platform team to add it"
                 )
             foreign = [namespace for namespace in wanted if namespace not in teams[team]]
             if foreign:
                 raise ContractError(
-                    f"team {team!r} of stack {self.stack_name!r} may write only in namespaces "
+                    f"team {team!r} of {self._where} may write only in namespaces "
                     f"{', '.join(teams[team])}, not in {', '.join(foreign)}; use its own, or ask "
                     "the platform team to add it to the team"
                 )

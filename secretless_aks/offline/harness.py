@@ -34,7 +34,12 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from secretless_aks.components import fast_yaml
-from secretless_aks.offline.mocks import CI_DEPLOYER_STAND_IN, CI_REGISTRY_STAND_IN, AzureMocks
+from secretless_aks.offline.mocks import (
+    CI_CONTRACT_URL_STAND_IN,
+    CI_DEPLOYER_STAND_IN,
+    CI_REGISTRY_STAND_IN,
+    AzureMocks,
+)
 from secretless_aks.offline.stack_file import read_config
 
 # The repository's root, where the platform program is (secretless_aks/offline/ -> root).
@@ -394,16 +399,18 @@ def with_ci_stand_ins(
 def ci_stand_ins(
     project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Marked stand-ins where the project declares `deployers` or `registry` and the stack
-    leaves them to CI (which sets them from its environment's DEPLOYER_OBJECT_ID, REGISTRY_ID
-    and REGISTRY_LOGIN_SERVER): the committed stack files carry no fake ids, and a fresh
-    clone's `make plan` still shows those grants. They take the place of the project's
+    """Marked stand-ins where the project declares `deployers`, `registry` or
+    `publishContractTo` and the stack leaves them to CI (which sets them from its environment's
+    DEPLOYER_OBJECT_ID, REGISTRY_ID and REGISTRY_LOGIN_SERVER, and PLATFORM_CONTRACT_URL): the
+    committed stack files carry no fake ids, and a fresh clone's `make plan` still shows those
+    grants and the publication. They take the place of the project's
     defaults, and are never offered as what a misspelled key meant."""
     config: dict[str, Any] = {}
     declared = project_file.get("config") or {}
     stand_ins = {
         "deployers": [{"objectId": CI_DEPLOYER_STAND_IN, "principalType": "ServicePrincipal"}],
         "registry": dict(CI_REGISTRY_STAND_IN),
+        "publishContractTo": CI_CONTRACT_URL_STAND_IN,
     }
     for name, value in stand_ins.items():
         key = f"{project_file['name']}:{name}"

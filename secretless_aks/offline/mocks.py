@@ -45,6 +45,10 @@ CI_REGISTRY_STAND_IN = {
     "rg-secretless-bootstrap/providers/Microsoft.ContainerRegistry/registries/crsecretlessci",
     "loginServer": "crsecretlessci.azurecr.io",
 }
+# And for `publishContractTo`, which CI sets from PLATFORM_CONTRACT_URL.
+CI_CONTRACT_URL_STAND_IN = (
+    "https://stsecretlessci.blob.core.windows.net/contract/platform-contract.json"
+)
 _NAMESPACE = uuid.UUID("0f3f6f5e-35a4-4d8e-9a34-9c1b1f0a2e11")
 
 # The input that carries the Azure name, per resource type (azure-native autonames otherwise).

@@ -28,6 +28,7 @@ from typing import Any
 
 from secretless_aks.offline.harness import UNKNOWN, Secret
 from secretless_aks.offline.mocks import (
+    CI_CONTRACT_URL_STAND_IN,
     CI_DEPLOYER_STAND_IN,
     CI_REGISTRY_STAND_IN,
     SIGNED_IN_ACCOUNT,
@@ -46,6 +47,7 @@ _MOCKED = {
     CI_DEPLOYER_STAND_IN: "<set by CI from DEPLOYER_OBJECT_ID>",
     CI_REGISTRY_STAND_IN["id"]: "<set by CI from REGISTRY_ID>",
     CI_REGISTRY_STAND_IN["loginServer"]: "<set by CI from REGISTRY_LOGIN_SERVER>",
+    CI_CONTRACT_URL_STAND_IN: "<set by CI from PLATFORM_CONTRACT_URL>",
 }
 INDENT = "    "
 

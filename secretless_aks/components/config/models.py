@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from secretless_aks import published_contract
 from secretless_aks.components import azure_limits
 from secretless_aks.components.azure_limits import NameLimit
 from secretless_aks.components.config_secrets import ConfigSecret
@@ -465,6 +466,17 @@ class DeployerConfig(ConfigModel):
     principal_type: DeployerPrincipalType
 
 
+def _contract_blob_url(url: str) -> str:
+    problem = published_contract.url_problem(url)
+    if problem is not None:
+        raise ValueError(problem)
+    return url
+
+
+# Where the environment's contract is published: bootstrap's PLATFORM_CONTRACT_URL.
+ContractBlobUrl = Annotated[str, AfterValidator(_contract_blob_url)]
+
+
 class StackConfig(ConfigModel):
     """Everything one stack (environment) is configured with."""
 
@@ -478,6 +490,8 @@ class StackConfig(ConfigModel):
     deployers: Annotated[tuple[DeployerConfig, ...], EntryList] = ()
     # bootstrap's registry: the kubelet identity gets AcrPull there.
     registry: RegistryConfig | None = None
+    # The blob each `pulumi up` writes the published contract to (CI sets it); none: unpublished.
+    publish_contract_to: ContractBlobUrl | None = None
     # Registries (login servers) services' images may come from besides the platform's.
     allowed_registries: Annotated[tuple[RegistryHost, ...], EntryList] = ()
     protect: StrictBool = False
@@ -494,9 +508,13 @@ class StackConfig(ConfigModel):
     def with_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
         # `registry: {}` is Pulumi.yaml's default for a stack without one (the CLI hands the
         # declared default to the program): no registry.
-        if data.get("registry") == {}:
-            return {key: value for key, value in data.items() if key != "registry"}
-        return data
+        # `publishContractTo: ""` likewise: none.
+        defaults = {"registry": {}, "publishContractTo": ""}
+        return {
+            key: value
+            for key, value in data.items()
+            if key not in defaults or value != defaults[key]
+        }
 
     def with_registry_images(self, service: ServiceConfig) -> ServiceConfig:
         """`service` with `registry/...` in its image written as the registry's login server."""

@@ -191,7 +191,8 @@ outputs: dict[str, object] = {
 contract.export(outputs)
 
 # What the environment's application teams read instead of this stack's state: written once
-# the cluster, the vault and the teams' namespaces and grants exist.
+# the cluster and the vault exist, and the teams' namespaces and grants there, so that a team
+# never reads of a namespace it cannot yet write in.
 if config.publish_contract_to:
     published = published_contract.document(outputs)
     # The kubeconfig signs in through kubelogin and Entra ID: it holds the cluster's address
@@ -201,5 +202,5 @@ if config.publish_contract_to:
         "contract",
         url=config.publish_contract_to,
         document=pulumi.Output.json_dumps(published, indent=2, sort_keys=True),
-        opts=pulumi.ResourceOptions(depends_on=[platform, *teams.values()]),
+        opts=pulumi.ResourceOptions(depends_on=list(teams.values())),
     )

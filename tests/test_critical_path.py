@@ -116,11 +116,13 @@ def test_a_teams_grant_in_its_namespace_comes_after_the_cluster_and_nothing_else
     team = {"name": "search", "groupObjectId": SEARCH_GROUP, "namespaces": ["search"]}
     graph = run_program("dev", config=stack_config(services=None, appTeams=[team]))
     path = critical_path(graph)
-    assert (path.estimate, path.floor) == (355, 355)
-    assert (
-        path.chain[-1][0].name
-        == "team-search-azure-kubernetes-service-rbac-writer-on-namespace-search"
-    )
+    assert (path.estimate, path.floor) == (356, 356)
+    # The grant, then the published contract, which names the namespace only once the team
+    # may write there.
+    assert [resource.name for resource, _ in path.chain[-2:]] == [
+        "team-search-azure-kubernetes-service-rbac-writer-on-namespace-search",
+        "contract",
+    ]
 
 
 def test_the_aks_rbac_grants_run_beside_the_cluster_and_the_provider_waits_for_them(

@@ -55,6 +55,7 @@ MAINTENANCE_CONFIGURATION = "azure-native:containerservice:MaintenanceConfigurat
 VAULT = "azure-native:keyvault:Vault"
 SECRET = "azure-native:keyvault:Secret"
 PROPAGATION_WAIT = "pulumi-python:dynamic/rbac:PropagationWait"
+CONTRACT_PUBLICATION = "pulumi-python:dynamic/contract:Publication"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -108,6 +109,8 @@ CREATE_SECONDS: Mapping[str, float] = {
     "random:index/randomPassword:RandomPassword": 0,
     # The pause for the control plane's grants to propagate before AKS checks them.
     PROPAGATION_WAIT: CONTROL_PLANE_GRANT_WAIT_SECONDS,
+    # Typical: one blob PUT of a few kilobytes (components/contract_publication.py).
+    CONTRACT_PUBLICATION: 1,
 }
 
 # The floor, as docs/performance.md states it (`floor_seconds` computes it).
@@ -116,8 +119,9 @@ FLOOR = (
     "assignments → their propagation wait → cluster → the longest of: agent pool, "
     "maintenance configuration, a grant inside the cluster or its node resource group, "
     "federated credentials of one identity in turn, "
-    "Namespace → a Kubernetes object, Helm release → an AAD Pod Identity object; a Deployment "
-    "or Helm release after an untainted pool, where the cluster's own pools are all tainted"
+    "Namespace → a Kubernetes object, Helm release → an AAD Pod Identity object, the grants "
+    "inside the cluster → the published contract; a Deployment or Helm release after an "
+    "untainted pool, where the cluster's own pools are all tainted"
 )
 
 
@@ -222,8 +226,16 @@ def _after_the_cluster(
         f"/resourcegroups/{cluster.outputs['nodeResourceGroup']}/".lower(),
     )
     credentials: dict[str, int] = {}
+    # The published contract follows the teams' grants in their namespaces.
+    granted_inside = any(
+        resource.type == ROLE_ASSIGNMENT
+        and f"{resource.inputs['scope']}/".lower().startswith(inside[0])
+        for resource in present
+    )
     for resource in present:
-        if resource.type in (AGENT_POOL, MAINTENANCE_CONFIGURATION):
+        if resource.type == CONTRACT_PUBLICATION:
+            yield granted_inside * CREATE_SECONDS[ROLE_ASSIGNMENT] + CREATE_SECONDS[resource.type]
+        elif resource.type in (AGENT_POOL, MAINTENANCE_CONFIGURATION):
             yield CREATE_SECONDS[resource.type]
         elif resource.type == ROLE_ASSIGNMENT:
             scope = f"{resource.inputs['scope']}/".lower()

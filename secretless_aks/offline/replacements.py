@@ -176,6 +176,15 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
             "(components/propagation_wait.py) gives for triggers only",
         ),
     ),
+    # And the published contract's: a new URL replaces it (the new blob first).
+    "pulumi-python:dynamic/contract:Publication": (
+        Rule(
+            ("url",),
+            "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/"
+            "__main__.py: Diff returns the provider's replaces, which "
+            "_BlobDocumentProvider.diff (components/contract_publication.py) gives for url only",
+        ),
+    ),
     # random_password is random_string with a sensitive result (its docs); the same schema.
     "random:index/randomPassword:RandomPassword": (
         Rule(

@@ -122,7 +122,7 @@ def test_plan_is_a_preview_table_in_program_order_with_counts_and_aligned_output
     assert names.index("network-vnet") < names.index("network-nodes") < names.index("cluster-aks")
     # 18 (the control plane's grants' propagation wait among them), the user pool and its two
     # maintenance configurations.
-    assert lines[lines.index("Resources:") + 1] == "    + 23 to create"
+    assert lines[lines.index("Resources:") + 1] == "    + 24 to create"
     outputs = lines[lines.index("Outputs:") + 1 :]
     assert "    oidcIssuerUrl       : output<string>" in outputs
     assert '    clusterName         : "aks-secretless-prod"' in outputs
@@ -292,10 +292,12 @@ def test_a_region_move_replaces_everything_regional_and_cascades_to_what_hangs_o
     assert credential["op"] == "replace" and "resourceName" in credential["replaceReasons"]
     assert by_name["kubernetes-provider"]["op"] == "replace"
     assert by_name["svc-orders-deployment"]["replaceReasons"] == ["provider"]
-    assert set(ops(document).values()) == {"create", "replace", "delete"}
+    # The published contract names the new region: an update of the document.
+    assert by_name["contract"]["op"] == "update"
+    assert set(ops(document).values()) == {"create", "update", "replace", "delete"}
     assert document["summary"] == {
         "create": 1,
-        "update": 0,
+        "update": 1,
         "replace": 36,
         "delete": 1,
         "same": 9,
@@ -319,16 +321,17 @@ def test_a_region_move_reads_as_a_teardown_in_text(
     assert lines[lines.index(row) + 1].strip() == '+- location: "westeurope" => "northeurope"'
     # Pulumi's own words: one kind of change prints no total, and `+-` has no space after it.
     summary = lines.index("Resources:")
-    assert lines[summary : summary + 6] == [
+    assert lines[summary : summary + 7] == [
         "Resources:",
         "    + 1 to create",
+        "    ~ 1 to update",
         "    - 1 to delete",
         "    +-36 to replace",
-        "    38 changes. 9 unchanged",
+        "    39 changes. 9 unchanged",
         "",
     ]
     # The outputs other projects read change too, and the diff ends by saying so.
-    outputs = lines[summary + 6 :]
+    outputs = lines[summary + 7 :]
     assert outputs[0] == "Outputs:"
     assert outputs[1:] == ['  ~ location: "westeurope" => "northeurope"']
 
@@ -350,7 +353,7 @@ def test_a_service_rename_deletes_the_old_and_creates_the_new(
         "update": 0,
         "replace": 0,
         "delete": 10,
-        "same": 36,
+        "same": 37,
     }
 
 
@@ -373,7 +376,7 @@ def test_a_namespace_change_replaces_the_kubernetes_objects_in_it(
     )
     assert by_name["kubernetes-namespace-shop"]["op"] == "create"
     assert by_name["kubernetes-namespace-orders"]["op"] == "delete"
-    assert document["summary"] == {"create": 3, "update": 0, "replace": 4, "delete": 3, "same": 39}
+    assert document["summary"] == {"create": 3, "update": 0, "replace": 4, "delete": 3, "same": 40}
 
 
 def test_an_image_change_is_one_update(
@@ -396,7 +399,7 @@ def test_an_image_change_is_one_update(
         '~ spec.template.spec.containers[0].image: "ghcr.io/contoso/orders:1.0" => '
         '"ghcr.io/contoso/orders:1.1"'
     )
-    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    45 unchanged"]
+    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    46 unchanged"]
 
 
 def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
@@ -417,7 +420,7 @@ def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
         "Resources:",
         "    + 1 to create",
         "    ~ 1 to update",
-        "    2 changes. 45 unchanged",
+        "    2 changes. 46 unchanged",
     ]
 
 

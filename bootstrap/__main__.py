@@ -68,6 +68,7 @@ state = StateBackend(
                 for environment in team.environments
             ),
         ],
+        platform_stacks=[settings.stack for settings in config.environments.values()],
         retain_shared_state=config.retain_shared_state,
     ),
     opts=in_subscription,
@@ -163,6 +164,7 @@ for team in config.app_teams:
                 key_id=state.key_ids[team_stack],
                 key_role=state.deploy_key_role,
                 key_role_definition=state.deploy_key_definition,
+                contract_container_id=state.contract_container_ids[settings.stack],
             ),
             in_repository=team_repository,
         )
@@ -172,6 +174,8 @@ for team in config.app_teams:
             **sign_in_variables(team_deployer, settings.subscription_id, team_stack),
             "DEPLOYER_OBJECT_ID": team_deployer.principal_id,
             "RESOURCE_GROUP": team_group.name,
+            # What the team's project reads the platform from (platformContract).
+            "PLATFORM_CONTRACT_URL": state.contract_urls[settings.stack],
         }
 
 
@@ -206,6 +210,7 @@ for environment, settings in config.environments.items():
             key_role_definition=state.deploy_key_definition,
             condition_principals=condition_principals(environment),
             registry_id=registry.id,
+            contract_container_id=state.contract_container_ids[stack],
         ),
     )
     preview_environment = naming.preview_environment(environment)
@@ -234,6 +239,8 @@ for environment, settings in config.environments.items():
             "REGISTRY_LOGIN_SERVER": registry.login_server,
             # {team: object id} of the teams' CI identities (appTeams[].deployerObjectId).
             "TEAM_DEPLOYERS": pulumi.Output.json_dumps(team_deployers.get(environment, {})),
+            # Where pulumi up publishes the contract (secretless-aks:publishContractTo).
+            "PLATFORM_CONTRACT_URL": state.contract_urls[stack],
         }
 # The image build (build.yml) runs in no environment: the repository's own variables.
 build_variables: dict[str, pulumi.Input[str]] = {

@@ -124,6 +124,10 @@ def container_id(graph: RecordedGraph, stack: str) -> str:
     return graph.named(f"state-container-{stack}").outputs["id"]
 
 
+def contract_container_id(graph: RecordedGraph, stack: str) -> str:
+    return graph.named(f"state-contract-{stack}").outputs["id"]
+
+
 def key_id(graph: RecordedGraph, stack: str) -> str:
     return graph.named(f"state-key-{stack}").outputs["id"]
 
@@ -236,10 +240,17 @@ def test_every_state_file_stays_recoverable(first_run: RecordedGraph) -> None:
     assert service.inputs["deleteRetentionPolicy"] == {"enabled": True, "days": 30}
     assert service.inputs["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 30}
     containers = first_run.by_type("azure-native:storage:BlobContainer")
-    assert sorted(c.inputs["containerName"] for c in containers) == ["state-dev", "state-prod"]
+    assert sorted(c.inputs["containerName"] for c in containers) == [
+        "contract-dev",
+        "contract-prod",
+        "state-dev",
+        "state-prod",
+    ]
     for container in containers:
         assert container.inputs["publicAccess"] == "None"
-        assert container.protect, container.urn
+        # A contract container is not: the next `pulumi up` of its stack writes it again.
+        is_state = container.inputs["containerName"].startswith("state-")
+        assert container.protect is is_state, container.urn
     for name in ("state-account", "state-vault", "state-key-dev", "state-key-prod"):
         assert first_run.named(name).protect, name
 
@@ -336,6 +347,8 @@ def test_a_deploy_identity_reaches_its_own_subscription_container_and_key_only(
         ("Storage Blob Data Contributor", container_id(first_run, stack)),
         (f"custom:{DEPLOY_KEY_ROLE[1]}", key_id(first_run, stack)),
         ("Role Based Access Control Administrator", registry_id(first_run)),
+        # It publishes the environment's contract, and is the only CI identity that may.
+        ("Storage Blob Data Contributor", contract_container_id(first_run, stack)),
     }
     for assignment in assignments_to(first_run, deployer):
         assert assignment.inputs["principalType"] == "ServicePrincipal"
@@ -377,7 +390,12 @@ def test_no_ci_grant_reaches_another_environment_or_the_bootstrap_beyond_its_own
     # something in it), or its own stack's container or key. Nothing else in the management
     # subscription, and nothing in another environment's.
     for environment, stack in STACKS.items():
-        own = {container_id(deployed, stack), key_id(deployed, stack), registry_id(deployed)}
+        own = {
+            container_id(deployed, stack),
+            key_id(deployed, stack),
+            registry_id(deployed),
+            contract_container_id(deployed, stack),
+        }
         inside = f"/subscriptions/{SUBSCRIPTIONS[environment]}"
         for kind in ("deploy", "preview"):
             for assignment in assignments_to(deployed, identity(deployed, f"{kind}-{environment}")):
@@ -620,6 +638,10 @@ def test_each_environments_variables_name_its_identity_subscription_state_and_de
                 "REGISTRY_ID": registry_id(first_run),
                 "REGISTRY_LOGIN_SERVER": f"{naming.container_registry(MANAGEMENT)}.azurecr.io",
                 "TEAM_DEPLOYERS": "{}",  # no team in this run (tests/test_bootstrap_teams.py)
+                "PLATFORM_CONTRACT_URL": (
+                    f"https://{account}.blob.core.windows.net/contract-{stack}/"
+                    "platform-contract.json"
+                ),
             }
         assert first_run.outputs["stacks"][stack] == {
             "backendUrl": f"azblob://state-{stack}?storage_account={account}",
@@ -667,12 +689,12 @@ def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
         "gh api --method POST repos/contoso/secretless-aks/environments/dev/"
         "deployment-branch-policies -f name=main -f type=branch"
     )
-    assert [shlex.split(line) for line in lines[2:11]] == [
+    assert [shlex.split(line) for line in lines[2:12]] == [
         ["gh", "variable", "set", name, "--env", "dev", "--body", value, "--repo", REPOSITORY]
         for name, value in variables["dev"].items()
     ]
-    # dev: its environment, branch policy and nine variables; preview-dev: no branch policy.
-    production = json.loads(shlex.split(lines[11 + 10])[1])
+    # dev: its environment, branch policy and ten variables; preview-dev: no branch policy.
+    production = json.loads(shlex.split(lines[12 + 11])[1])
     assert production["reviewers"] == [{"type": "Team", "id": 7}]
     assert lines[-5] == (
         'gh variable set PR_PREVIEWS --body \'[{"stack": "dev", "environment": '
@@ -684,7 +706,7 @@ def test_unmanaged_github_gets_the_gh_commands_that_set_up_the_same(
         ["gh", "variable", "set", name, "--body", build[name], "--repo", REPOSITORY]
         for name in github.BUILD_VARIABLES
     ]
-    assert len(lines) == (11 + 10) * 2 + 1 + 4
+    assert len(lines) == (12 + 11) * 2 + 1 + 4
 
 
 def test_environments_sharing_a_subscription_plan_with_a_warning() -> None:
@@ -1089,9 +1111,11 @@ def test_the_offline_plan_shows_the_bootstrap_as_pulumi_preview_would(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].startswith("Plan for stack example of bootstrap")
-    # 93 for the platform's CI and 35 for the example's two teams in three environments, and
-    # the platform environments' TEAM_DEPLOYERS variables.
-    assert lines[lines.index("Resources:") + 1] == "    + 132 to create"
+    # 93 for the platform's CI and 35 for the example's two teams in three environments, the
+    # platform environments' TEAM_DEPLOYERS variables, and 11 for the published contract: a
+    # container per platform stack, its deploy identity's write and each team's read there,
+    # and each environment's PLATFORM_CONTRACT_URL.
+    assert lines[lines.index("Resources:") + 1] == "    + 143 to create"
     cells = [
         [token for token in line.split() if token not in ("├─", "└─", "│")]
         for line in lines

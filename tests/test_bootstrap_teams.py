@@ -83,11 +83,14 @@ def test_each_team_has_its_own_group_container_and_key_and_roles_on_those_only(
         for a in example.by_type(ROLE_ASSIGNMENT)
         if a.inputs["principalId"] == principal
     }
+    contract = example.named(f"state-contract-{settings['stack']}")
     assert held == {
         (roles.CONTRIBUTOR.name, group.outputs["id"]),
         (roles.RBAC_ADMINISTRATOR.name, group.outputs["id"]),
         (roles.STORAGE_BLOB_DATA_CONTRIBUTOR.name, container.outputs["id"]),
         (f"custom:{DEPLOY_KEY_ROLE[1]}", key.outputs["id"]),
+        # Read, and no more, on its environment's published contract.
+        (roles.STORAGE_BLOB_DATA_READER.name, contract.outputs["id"]),
     }
 
 
@@ -95,7 +98,8 @@ def test_no_team_identity_holds_anything_of_the_platforms_or_another_teams(
     example: RecordedGraph,
 ) -> None:
     # Every grant's scope, walked: a team identity's scopes are its own group, container and
-    # key, on which no other CI identity holds a role.
+    # key, on which no other CI identity holds a role, and its environment's published
+    # contract, which it only reads and which only the platform's deploy identity writes.
     holders: dict[str, set[str]] = {}
     for assignment in example.by_type(ROLE_ASSIGNMENT):
         scope = assignment.inputs["scope"].lower()
@@ -113,6 +117,17 @@ def test_no_team_identity_holds_anything_of_the_platforms_or_another_teams(
             f"/resourcegroups/rg-team-{team['name']}-{STACKS[environment]}",
         )
         scopes = {scope for scope, held in holders.items() if principal in held}
+        contract = f"/containers/contract-{STACKS[environment]}"
+        (shared,) = [scope for scope in scopes if scope.endswith(contract)]
+        platform_deployer = example.named(f"deploy-{environment}-identity")
+        writers = {
+            a.inputs["principalId"]
+            for a in example.by_type(ROLE_ASSIGNMENT)
+            if a.inputs["scope"].lower() == shared
+            and grant(a).role == roles.STORAGE_BLOB_DATA_CONTRIBUTOR
+        }
+        assert writers == {platform_deployer.outputs["principalId"]}
+        scopes.remove(shared)
         assert len(scopes) == len(own)
         for scope in scopes:
             assert scope.endswith(own), scope

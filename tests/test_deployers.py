@@ -21,6 +21,7 @@ from secretless_aks.components import roles
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import PROJECT_DIR, ProgramFailedError, run_program
 from secretless_aks.offline.mocks import (
+    CI_CONTRACT_URL_STAND_IN,
     CI_DEPLOYER_STAND_IN,
     CI_REGISTRY_STAND_IN,
     SIGNED_IN_ACCOUNT,
@@ -201,6 +202,7 @@ def run_set_deployer(
     *,
     team_deployers: str = "{}",
     app_teams: list[dict[str, Any]] | None = None,
+    contract_url: str = CI_CONTRACT_URL_STAND_IN,
 ) -> tuple[int, str, list[str]]:
     """The action's step with a stand-in `pulumi` that records the arguments of `config
     set-all`, one per line, and answers `config get appTeams --json` with `app_teams` as the
@@ -223,6 +225,7 @@ def run_set_deployer(
     environment["REGISTRY_ID"] = registry["id"]
     environment["REGISTRY_LOGIN_SERVER"] = registry["loginServer"]
     environment["TEAM_DEPLOYERS"] = team_deployers
+    environment["CONTRACT_URL"] = contract_url
     result = run_step(step["run"], environment)
     args = recorded.read_text().splitlines() if recorded.exists() else []
     return result.returncode, result.stdout + result.stderr, args
@@ -241,6 +244,9 @@ def set_by_path(config: dict[str, Any], project: str, args: list[str]) -> dict[s
         path, _, value = pair.partition("=")
         key, *rest = re.findall(r"[^.\[\]]+", path)
         full_key = f"{project}:{key}"
+        if not rest:
+            updated[full_key] = value
+            continue
         node: Any = updated.setdefault(full_key, [] if path[len(key)] == "[" else {})
         for part, following in zip(rest, [*rest[1:], None], strict=True):
             index: int | str = int(part) if part.isdigit() else part
@@ -274,12 +280,21 @@ def test_ci_sets_the_deployer_with_one_config_set_all_by_path(tmp_path: Path) ->
         f"registry.id={CI_REGISTRY_STAND_IN['id']}",
         "--plaintext",
         f"registry.loginServer={CI_REGISTRY_STAND_IN['loginServer']}",
+        "--plaintext",
+        f"publishContractTo={CI_CONTRACT_URL_STAND_IN}",
     ]
     config = set_by_path(stack_config(), "secretless-aks", args)
     assert config["secretless-aks:deployers"] == [
         {"objectId": CI, "principalType": "ServicePrincipal"}
     ]
     assert config["secretless-aks:registry"] == CI_REGISTRY_STAND_IN
+    assert config["secretless-aks:publishContractTo"] == CI_CONTRACT_URL_STAND_IN
+
+
+def test_ci_refuses_an_environment_without_its_contract_url(tmp_path: Path) -> None:
+    code, output, args = run_set_deployer(tmp_path, "dev", CI, contract_url="")
+    assert code == 1 and args == []
+    assert "::error::contract-url must be set (the environment's PLATFORM_CONTRACT_URL" in output
 
 
 def test_ci_refuses_an_environment_without_its_registry(tmp_path: Path) -> None:
@@ -357,9 +372,22 @@ def test_bootstraps_deployer_reaches_the_platform_and_every_platform_grant_is_al
         registry,
         team_deployers=variables["dev"]["TEAM_DEPLOYERS"],
         app_teams=platform["secretless-aks:appTeams"],
+        contract_url=variables["dev"]["PLATFORM_CONTRACT_URL"],
     )
     assert code == 0
     graph = run_program("rich", config=set_by_path(platform, "secretless-aks", args))
+    # The platform publishes its contract into the container bootstrap made for dev, where
+    # bootstrap let the deploy identity, and no other, write.
+    url = graph.named("contract").inputs["url"]
+    assert url == variables["dev"]["PLATFORM_CONTRACT_URL"]
+    container = bootstrap.named("state-contract-dev").outputs["id"]
+    assert url.split("/")[-2] == container.rsplit("/", 1)[-1]
+    writers = {
+        a.inputs["principalId"]
+        for a in bootstrap.by_type(ROLE_ASSIGNMENT)
+        if a.inputs["scope"] == container and grant(a).role == roles.STORAGE_BLOB_DATA_CONTRIBUTOR
+    }
+    assert writers == {deployer}
     # Each team's CI identity reached its appTeams entry, and holds what its group holds.
     team_ci = json.loads(variables["dev"]["TEAM_DEPLOYERS"])
     assert set(team_ci) == set(teams)

@@ -48,6 +48,7 @@ def deploy_grants(
     key_role_definition: pulumi.Resource,
     condition_principals: Mapping[str, Sequence[pulumi.Input[str]]],
     registry_id: pulumi.Input[str],
+    contract_container_id: pulumi.Input[str],
 ) -> list[Grant]:
     """`condition_principals`: who the condition names, by kind (the teams' CI identities'
     ids are Outputs); the deploy identity's own id (roles.DEPLOYER) is added once Azure knows
@@ -100,6 +101,14 @@ def deploy_grants(
             "pulumi up gives the environment's kubelet identity AcrPull on the registry; the "
             "condition allows AcrPull to service principals and nothing else.",
             condition=lambda _: roles.registry_pull_condition(),
+        ),
+        Grant(
+            roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
+            contract_container_id,
+            management_subscription_id,
+            "contract",
+            "pulumi up publishes the environment's contract, which its application teams read "
+            "instead of the stack's state; nothing else may write it.",
         ),
     ]
 
@@ -188,10 +197,12 @@ def team_deploy_grants(
     key_id: pulumi.Input[str],
     key_role: roles.CustomRole,
     key_role_definition: pulumi.Resource,
+    contract_container_id: pulumi.Input[str],
 ) -> list[Grant]:
     """An application team's deploy identity in one environment: its own resource group, its
-    own state container and key, and nothing of the platform's or another team's. What it
-    gets inside the cluster and on the platform's vault, the platform stack grants."""
+    own state container and key, read on the environment's published contract, and nothing
+    else of the platform's or another team's. What it gets inside the cluster and on the
+    platform's vault, the platform stack grants."""
     return [
         Grant(
             roles.CONTRIBUTOR,
@@ -217,6 +228,14 @@ def team_deploy_grants(
             key_role_definition=key_role_definition,
             management_subscription_id=management_subscription_id,
             whose=f"The {team} team's pulumi up",
+        ),
+        Grant(
+            roles.STORAGE_BLOB_DATA_READER,
+            contract_container_id,
+            management_subscription_id,
+            "platform-contract",
+            f"The {team} team's pulumi up reads what the platform publishes for its "
+            "environment, instead of the platform's state and key.",
         ),
     ]
 

@@ -31,8 +31,9 @@ ISSUER = "https://token.actions.githubusercontent.com"
 # The variables each GitHub environment needs, in the order `gh` commands set them: the
 # identity azure/login signs in as, where it is, where Pulumi keeps the stack's state and its
 # key, the deploy identity the platform names as its deployer (secretless-aks:deployers), the
-# registry, and the application teams' CI identities ({team: object id}, which the platform
-# names as appTeams[].deployerObjectId).
+# registry, the application teams' CI identities ({team: object id}, which the platform
+# names as appTeams[].deployerObjectId), and where the stack publishes its contract
+# (secretless-aks:publishContractTo).
 VARIABLES = (
     "AZURE_CLIENT_ID",
     "AZURE_TENANT_ID",
@@ -43,6 +44,7 @@ VARIABLES = (
     "REGISTRY_ID",
     "REGISTRY_LOGIN_SERVER",
     "TEAM_DEPLOYERS",
+    "PLATFORM_CONTRACT_URL",
 )
 # The repository's own variables, for the image build (build.yml), which runs in no
 # environment: the build identity, where it signs in, and the registry it builds into.

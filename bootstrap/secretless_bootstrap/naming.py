@@ -105,6 +105,12 @@ def state_container(stack: str) -> str:
     return f"state-{stack}"
 
 
+def contract_container(stack: str) -> str:
+    """`contract-<stack>`: where the platform stack publishes its contract for the
+    environment's application teams (published_contract.BLOB_NAME in it)."""
+    return f"contract-{stack}"
+
+
 def stack_key(stack: str) -> str:
     """`stack-<stack>`: never `pulumi-stacks`, the shared key, whatever the stack's name."""
     return f"stack-{stack}"

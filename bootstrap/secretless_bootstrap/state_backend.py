@@ -5,7 +5,9 @@ reached with Entra ID only, and Azure Key Vault keys for the stacks' secrets pro
 (`azurekeyvault://<vault>.vault.azure.net/keys/<key>/<version>`). Neither has a password, an
 account key or a connection string: whoever reaches them does so with a role on them. Each
 platform stack has a container and a key of its own, so a role on one reaches no other stack's
-state or secrets.
+state or secrets. Each platform stack also has a contract container, where its `pulumi up`
+publishes what the environment's application teams read instead of its state
+(secretless_aks/published_contract.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization, keyvault, storage
 
+from secretless_aks import published_contract
 from secretless_aks.components import roles
 from secretless_aks.components.key_vault import rbac_vault_properties
 from secretless_bootstrap import key_roles, naming
@@ -42,8 +45,10 @@ class StateBackendArgs:
     tenant_id: pulumi.Input[str]
     # Whoever runs the bootstrap (client config objectId): an existing principal.
     runner_object_id: pulumi.Input[str]
-    # The platform stacks: a container and a key each.
+    # The stacks, the platform's and the application teams': a container and a key each.
     stacks: Sequence[str]
+    # The platform stacks, which publish a contract each.
+    platform_stacks: Sequence[str] = ()
     # Keep the shared layout's container and key while stacks migrate off them.
     retain_shared_state: bool = False
 
@@ -61,6 +66,9 @@ class StateBackend(pulumi.ComponentResource):
 
     container_ids: dict[str, pulumi.Output[str]]
     key_ids: dict[str, pulumi.Output[str]]
+    # Per platform stack: its contract container, and the URL of the document in it.
+    contract_container_ids: dict[str, pulumi.Output[str]]
+    contract_urls: dict[str, pulumi.Output[str]]
     backend_urls: dict[str, pulumi.Output[str]]
     secrets_providers: dict[str, pulumi.Output[str]]
     # The custom roles on a key, and their definitions (which an assignment waits for).
@@ -155,12 +163,31 @@ class StateBackend(pulumi.ComponentResource):
                 self.secrets_providers[stack] = key.key_uri_with_version.apply(
                     lambda uri: "azurekeyvault://" + uri.removeprefix("https://")
                 )
+        self.contract_container_ids, self.contract_urls = {}, {}
+        for stack in args.platform_stacks:
+            # Not protected: the next `pulumi up` of the stack writes its document again.
+            contract = storage.BlobContainer(
+                f"{name}-contract-{stack}",
+                container_name=naming.contract_container(stack),
+                account_name=account.name,
+                resource_group_name=args.resource_group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.contract_container_ids[stack] = contract.id
+            self.contract_urls[stack] = pulumi.Output.concat(
+                account.primary_endpoints.blob,
+                contract.name,
+                "/",
+                published_contract.BLOB_NAME,
+            )
         self.register_outputs(
             {
                 "container_ids": self.container_ids,
                 "key_ids": self.key_ids,
                 "backend_urls": self.backend_urls,
                 "secrets_providers": self.secrets_providers,
+                "contract_urls": self.contract_urls,
             }
         )
 

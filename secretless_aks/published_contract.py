@@ -101,10 +101,17 @@ def schema() -> dict[str, Any]:
             spec.name for spec in published if spec.since <= FIRST_PUBLISHED_MINOR_VERSION
         ],
         "properties": {
-            spec.name: {"description": spec.description} | _value_schema(spec) for spec in published
-        }
-        | {"contractVersion": {"const": contract.CONTRACT_VERSION}},
+            spec.name: {"description": spec.description}
+            | _value_schema(spec)
+            | ({"const": contract.CONTRACT_VERSION} if spec.name == "contractVersion" else {})
+            for spec in published
+        },
     }
+
+
+def schema_text() -> str:
+    """The schema as SCHEMA_PATH holds it."""
+    return json.dumps(schema(), indent=2) + "\n"
 
 
 def problems(found: Any) -> list[str]:

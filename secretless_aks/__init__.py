@@ -13,9 +13,11 @@ Everything else (the modules under `secretless_aks.components` and `secretless_a
 names not listed here) is internal to the platform program and may change in any release.
 
 - Reading the platform: `PlatformStack` (a typed StackReference that checks the contract version
-  and names a missing output; `app_teams` and `team_namespaces` read and check the namespaces
-  the platform made for application teams), `ContractError`, `CONTRACT_VERSION` (the major
-  version), `CONTRACT_MINOR_VERSION` (additions within it: 1.1 added `appTeams`),
+  and names a missing output; `PlatformStack.published(url)` reads the same from the contract
+  document the platform's environment publishes, without its state or key; `app_teams` and
+  `team_namespaces` read and check the namespaces the platform made for application teams),
+  `ContractError`, `ContractBlobUrl` (a config field for the document's URL), `CONTRACT_VERSION`
+  (the major version), `CONTRACT_MINOR_VERSION` (additions within it: 1.1 added `appTeams`),
   `SUPPORTED_CONTRACT_VERSIONS`.
 - An application: `ServiceIdentity` / `ServiceIdentityArgs` (identity, Key Vault role, federated
   credential, ServiceAccount, Deployment, in a Namespace the project creates or one that exists,
@@ -35,6 +37,7 @@ from secretless_aks.components.config import (
     ConfigError,
     ConfigModel,
     ConfigSecret,
+    ContractBlobUrl,
     DeployerConfig,
     KeyRuleError,
     KeyVaultConfig,
@@ -78,6 +81,7 @@ __all__ = [
     "ConfigError",
     "ConfigModel",
     "ConfigSecret",
+    "ContractBlobUrl",
     "ContractError",
     "DeployerConfig",
     "EnvironmentNames",

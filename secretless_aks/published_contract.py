@@ -251,27 +251,49 @@ def unpublish(url: str, credential_: TokenCredential | None = None) -> None:
     _request("DELETE", url, _token(credential_))
 
 
-# What the offline plan answers with instead of reading a blob (`offline_document`).
-_offline: dict[str, Any] | None = None
+class _Offline:
+    """What the offline plan answers with instead of reading a blob (`offline_document`)."""
+
+    active = False
+    document: dict[str, Any] | None = None
 
 
 @contextmanager
-def offline_document(found: dict[str, Any]) -> Iterator[None]:
-    """While open, `fetch` answers every URL with `found`, as the offline plan's
-    --platform-contract FILE says, and reaches no network."""
-    global _offline
-    _offline = found
+def offline_document(found: dict[str, Any] | None) -> Iterator[None]:
+    """While open, `fetch` reaches no network: it answers every URL with `found`, as the
+    offline plan's --platform-contract FILE says, or without one says to give it."""
+    _Offline.active, _Offline.document = True, found
     try:
         yield
     finally:
-        _offline = None
+        _Offline.active, _Offline.document = False, None
+
+
+def read_document_file(path: Path) -> dict[str, Any]:
+    """A saved contract document (--platform-contract FILE), checked as `fetch` checks one."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise contract.ContractError(
+            f"cannot read a platform contract from {path}: {error}"
+        ) from None
+    wrong = problems(found)
+    if wrong:
+        raise contract.ContractError(f"{path} is not a platform contract: {'; '.join(wrong)}")
+    return dict(found)
 
 
 def fetch(url: str, credential_: TokenCredential | None = None) -> dict[str, Any]:
     """The contract document at `url`, checked for shape; a ContractError says what is wrong
     and what to do."""
-    if _offline is not None:
-        found: Any = _offline
+    if _Offline.active:
+        if _Offline.document is None:
+            raise contract.ContractError(
+                f"the project reads the platform's published contract ({url}), which the "
+                "offline plan does not download: give it a saved copy with "
+                "--platform-contract FILE"
+            )
+        found: Any = _Offline.document
     else:
         try:
             body = _request("GET", url, _token(credential_))

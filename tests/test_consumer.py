@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import secretless_aks
 from secretless_aks import contract
@@ -54,24 +55,53 @@ INVOICES_TEAM = {
 }
 
 
+# The template's dev stack reads the platform's published contract; these keys make it read
+# the platform stack itself instead.
+THROUGH_STACK_REFERENCE = {
+    "secretless-aks-consumer:platformSource": "stackReference",
+    "secretless-aks-consumer:platformStack": PLATFORM_STACK,
+    "secretless-aks-consumer:platformContract": None,
+}
+# The three ways a consumer reads the platform: the contract its environment publishes (as
+# the platform's own run writes it), a stack reference to the platform's outputs as its run
+# records them now, and one to the outputs a v1 platform had.
+SOURCES = ("published", "recorded", "saved-v1")
+
+
+def through_stack_reference(project: Path, into: Path) -> Path:
+    """`project` with its dev stack reading the platform stack (platformSource:
+    stackReference), in `into`."""
+    into.mkdir(exist_ok=True)
+    for name in ("__main__.py", "Pulumi.yaml"):
+        (into / name).symlink_to(project / name)
+    config = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
+    changed = {**config, **THROUGH_STACK_REFERENCE}
+    config = {key: value for key, value in changed.items() if value is not None}
+    (into / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    return into
+
+
 def plan(
-    capsys: pytest.CaptureFixture[str], outputs: Path, project: Path = CONSUMER
+    capsys: pytest.CaptureFixture[str], platform: list[str], project: Path = CONSUMER
 ) -> dict[str, Any]:
-    """The dev stack's plan, as `make plan STACK=dev PLATFORM_OUTPUTS=<outputs>` makes it."""
-    argv = ["dev", "--project", str(project), "--platform-outputs", str(outputs)]
+    """The dev stack's plan, as `make plan STACK=dev PLATFORM_CONTRACT=<file>` (or
+    PLATFORM_OUTPUTS=<file>) makes it: `platform` is its --platform-contract or
+    --platform-outputs."""
+    argv = ["dev", "--project", str(project), *platform]
     assert main([*argv, "--format", "json"]) == 0, capsys.readouterr().err
     return json.loads(capsys.readouterr().out)
 
 
-def plan_error(capsys: pytest.CaptureFixture[str], outputs: Path) -> str:
-    argv = ["dev", "--project", str(CONSUMER), "--platform-outputs", str(outputs)]
+def plan_error(capsys: pytest.CaptureFixture[str], platform: list[str], project: Path) -> str:
+    argv = ["dev", "--project", str(project), *platform]
     assert main(argv) == 1
     return capsys.readouterr().err.splitlines()[-1]
 
 
-def written(tmp_path: Path, outputs: dict[str, Any]) -> Path:
-    """`outputs` as `pulumi stack output --json --show-secrets` prints them, in a file."""
-    path = tmp_path / "outputs.json"
+def written(tmp_path: Path, outputs: dict[str, Any], name: str = "outputs.json") -> Path:
+    """`outputs` as `pulumi stack output --json --show-secrets` prints them (or a contract
+    document as the platform publishes it), in a file."""
+    path = tmp_path / name
     path.write_text(json.dumps(outputs, indent=2))
     return path
 
@@ -82,41 +112,53 @@ def platform() -> RecordedGraph:
     return run_program("dev", config=stack_config(appTeams=[INVOICES_TEAM]))
 
 
-@pytest.fixture(params=["recorded", "saved-v1"])
-def platform_outputs(
-    request: pytest.FixtureRequest, platform: RecordedGraph, tmp_path: Path
-) -> Path:
-    """The platform's outputs as its own run records them now, and as a v1 platform had them."""
-    return written(tmp_path, platform.outputs) if request.param == "recorded" else SAVED_V1
+def reading(
+    source: str, platform: RecordedGraph, tmp_path: Path, project: Path = CONSUMER
+) -> tuple[Path, list[str], dict[str, Any]]:
+    """The project set to read the platform from `source` (SOURCES), the plan's arguments that
+    give it the platform, and what it reads."""
+    if source == "published":
+        document = json.loads(platform.named("contract").inputs["document"])
+        path = written(tmp_path, document, "contract.json")
+        return project, ["--platform-contract", str(path)], document
+    outputs = platform.outputs if source == "recorded" else json.loads(SAVED_V1.read_text())
+    path = written(tmp_path, dict(outputs))
+    project = through_stack_reference(project, tmp_path / "through-stack-reference")
+    return project, ["--platform-outputs", str(path)], dict(outputs)
 
 
-def test_the_consumer_plans_against_the_platforms_outputs(
-    platform_outputs: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("source", SOURCES)
+def test_the_consumer_plans_against_the_platform_read_each_way(
+    source: str, platform: RecordedGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    platform = json.loads(platform_outputs.read_text())
-    document = plan(capsys, platform_outputs)
+    project, platform_args, read = reading(source, platform, tmp_path)
+    document = plan(capsys, platform_args, project)
     created = Counter(resource["type"] for resource in document["resources"])
     assert {type_: created[type_] for type_ in EXPECTED} == EXPECTED
     (credential,) = [
         r for r in document["resources"] if r["type"].endswith("FederatedIdentityCredential")
     ]
     # As the plan shows it (a recorded platform's issuer names the mocked tenant).
-    assert credential["inputs"]["issuer"] == encode(platform["oidcIssuerUrl"], {})
+    assert credential["inputs"]["issuer"] == encode(read["oidcIssuerUrl"], {})
     provider = next(r for r in document["resources"] if r["name"] == "platform-cluster")
     assert provider["inputs"]["kubeconfig"]["$plan"] == "secret"
     # Its own vault: nothing of the platform's vault, on which it holds no right.
-    assert platform["keyVaultName"] not in json.dumps(document)
+    assert read["keyVaultName"] not in json.dumps(document)
+    # Only a stack reference reads the platform's stack (its state, with its key).
+    references = [r for r in document["resources"] if r["type"] == "pulumi:pulumi:StackReference"]
+    assert len(references) == (source != "published")
 
 
 def test_against_a_1_0_platform_the_team_namespace_is_used_unchecked_with_a_warning(
-    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     # A 1.0 platform exports no appTeams (and no contractMinorVersion): nothing to check
     # against, so the plan goes on, and `pulumi preview` shows the program's warning (under
     # the mocks, Pulumi logs it).
     saved = json.loads(SAVED_V1.read_text())
     assert "appTeams" not in saved and "contractMinorVersion" not in saved
-    plan(capsys, SAVED_V1)
+    project = through_stack_reference(CONSUMER, tmp_path / "project")
+    plan(capsys, ["--platform-outputs", str(SAVED_V1)], project)
     assert [record.getMessage() for record in caplog.records if record.levelname == "WARNING"] == [
         f"stack {PLATFORM_STACK!r} exports contract version 1.0, which lists no application "
         "teams: cannot check that invoices belong to team 'invoices'; they must exist, and the "
@@ -173,7 +215,17 @@ def test_outputs_that_break_the_contract_are_one_error_naming_the_output(
 ) -> None:
     outputs = {**json.loads(SAMPLE.read_text()), **change}
     outputs = {name: value for name, value in outputs.items() if value is not None}
-    assert plan_error(capsys, written(tmp_path, outputs)) == error
+    project = through_stack_reference(CONSUMER, tmp_path / "project")
+    platform_args = ["--platform-outputs", str(written(tmp_path, outputs))]
+    assert plan_error(capsys, platform_args, project) == error
+    # The published contract breaks the same way, and says so in the same words.
+    published = {name: outputs[name] for name in contract.PUBLISHED_NAMES if name in outputs}
+    platform_args = ["--platform-contract", str(written(tmp_path, published, "contract.json"))]
+    url = yaml.safe_load((CONSUMER / "Pulumi.dev.yaml").read_text())["config"][
+        "secretless-aks-consumer:platformContract"
+    ]
+    from_contract = error.replace(f"stack {PLATFORM_STACK!r}", f"the published contract {url}")
+    assert plan_error(capsys, platform_args, CONSUMER) == from_contract
 
 
 def test_the_consumer_plans_against_a_saved_platform_plan(
@@ -183,7 +235,8 @@ def test_the_consumer_plans_against_a_saved_platform_plan(
     saved = tmp_path / "platform-plan.json"
     planned = run_program("dev", config=stack_config(appTeams=[INVOICES_TEAM]), preview=True)
     saved.write_text(json.dumps(to_json(planned)))
-    argv = ["dev", "--project", str(CONSUMER), "--platform-outputs", str(saved)]
+    project = through_stack_reference(CONSUMER, tmp_path / "project")
+    argv = ["dev", "--project", str(project), "--platform-outputs", str(saved)]
     assert main([*argv, "--format", "json"]) == 0
     out, err = capsys.readouterr()
     document = json.loads(out)
@@ -202,15 +255,21 @@ def test_an_outputs_file_that_is_not_one_is_refused(
 ) -> None:
     listed = written(tmp_path, {})
     listed.write_text("[]")
-    assert plan_error(capsys, listed) == (
+    project = through_stack_reference(CONSUMER, tmp_path / "project")
+    assert plan_error(capsys, ["--platform-outputs", str(listed)], project) == (
         f"error: {listed} holds no stack outputs: expected a JSON object of output names and "
         "values, as `pulumi stack output --json --show-secrets` prints them, or a platform "
         "plan saved with --format json"
     )
+    listed.write_text("[]")
+    assert plan_error(capsys, ["--platform-contract", str(listed)], CONSUMER) == (
+        f"error: {listed} is not a platform contract: is not a JSON object"
+    )
 
 
+@pytest.mark.parametrize("source", SOURCES)
 def test_the_template_plans_when_copied_out_of_the_repository(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    source: str, platform: RecordedGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     copy = tmp_path / "invoices"
     shutil.copytree(
@@ -222,12 +281,13 @@ def test_the_template_plans_when_copied_out_of_the_repository(
     # index may supply (make takes it from a wheel, with no index).
     requirements = (copy / "requirements.txt").read_text().splitlines()
     pinned = [line for line in requirements if line and not line.startswith("#")]
-    platform = (PROJECT_DIR / "requirements.txt").read_text().splitlines()
-    assert pinned == [line for line in platform if re.match(r"^[\w-]+==", line)]
+    pins = (PROJECT_DIR / "requirements.txt").read_text().splitlines()
+    assert pinned == [line for line in pins if re.match(r"^[\w-]+==", line)]
     assert not [line for line in pinned if line.startswith("secretless-aks")]
     makefile = (copy / "Makefile").read_text()
     assert f"SECRETLESS_AKS ?= {secretless_aks.__version__}" in makefile
-    document = plan(capsys, copy / "sample-outputs.json", project=copy)
+    project, platform_args, _ = reading(source, platform, tmp_path, project=copy)
+    document = plan(capsys, platform_args, project)
     created = Counter(resource["type"] for resource in document["resources"])
     assert {type_: created[type_] for type_ in EXPECTED} == EXPECTED
 
@@ -241,8 +301,17 @@ def make(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_make_plan_plans_the_project_against_the_outputs_it_is_given() -> None:
-    commands = make("plan", "VENV=/nowhere", "PLATFORM_OUTPUTS=outputs.json").stdout.splitlines()
+@pytest.mark.parametrize(
+    ("given", "option"),
+    [
+        ("PLATFORM_CONTRACT=contract.json", "--platform-contract"),
+        ("PLATFORM_OUTPUTS=contract.json", "--platform-outputs"),
+    ],
+)
+def test_make_plan_plans_the_project_against_the_platform_it_is_given(
+    given: str, option: str
+) -> None:
+    commands = make("plan", "VENV=/nowhere", given).stdout.splitlines()
     assert "/nowhere/bin/python -m pip install --quiet -r requirements.txt" in commands
     assert commands[-1].split() == [
         "/nowhere/bin/python",
@@ -251,8 +320,8 @@ def test_make_plan_plans_the_project_against_the_outputs_it_is_given() -> None:
         "dev",
         "--project",
         ".",
-        "--platform-outputs",
-        "outputs.json",
+        option,
+        "contract.json",
     ]
 
 
@@ -381,9 +450,12 @@ def test_a_newer_installed_build_does_not_send_pip_to_an_index(
     assert installed_marker(venv) == "newer build"  # never the look-alike of the pinned one
 
 
-def test_make_plan_without_outputs_says_where_they_come_from() -> None:
+def test_make_plan_without_the_platform_says_where_it_comes_from() -> None:
     result = make("plan", "VENV=/nowhere")
     assert result.returncode != 0 and result.stdout == ""
+    assert "PLATFORM_CONTRACT=<file> names the platform's published contract: az storage " in (
+        result.stderr
+    )
     assert "PLATFORM_OUTPUTS=<file> names the platform stack's outputs: pulumi stack output " in (
         result.stderr
     )

@@ -1,17 +1,18 @@
 """An application team's project on a secretless-aks cluster: the template to copy.
 
-It reads the platform stack's outputs through the typed contract reader and gives one
-application what it needs to read its secrets with no secret: its own identity, federated with
-the cluster's OIDC issuer; its own Key Vault (Azure RBAC only) in its own resource group, seeded
-from this stack's encrypted `secrets`, where the identity gets Key Vault Secrets User (on the
-vault, or on each secret in `app.secretScope`); and its ServiceAccount and Deployment on the
-cluster, through a Kubernetes provider built from the platform's secret kubeconfig, in a
-namespace the platform made for its team (or, with `createNamespace: true`, one it creates).
-With `usePlatformVault: true` it reads named secrets from the platform's vault instead, which
-the platform must delegate (README.md).
+It reads the platform through the typed contract reader, from the contract its environment
+publishes (or, with `platformSource: stackReference`, from the platform stack itself), and
+gives one application what it needs to read its secrets with no secret: its own identity,
+federated with the cluster's OIDC issuer; its own Key Vault (Azure RBAC only) in the team's
+resource group, seeded from this stack's encrypted `secrets`, where the identity gets Key Vault
+Secrets User (on the vault, or on each secret in `app.secretScope`); and its ServiceAccount and
+Deployment on the cluster, through a Kubernetes provider built from the platform's kubeconfig
+(kubelogin, no credential), in a namespace the platform made for its team (or, with
+`createNamespace: true`, one it creates). With `usePlatformVault: true` it reads named secrets
+from the platform's vault instead, which the platform must delegate (README.md).
 """
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as kubernetes
@@ -20,6 +21,7 @@ from pydantic import ConfigDict, Field, StrictBool
 from secretless_aks import (
     ConfigModel,
     ConfigSecret,
+    ContractBlobUrl,
     DeployerConfig,
     EnvironmentNames,
     KeyRuleError,
@@ -46,7 +48,12 @@ class AppStackConfig(ConfigModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     stack: StackName
-    platform_stack: Annotated[str, Field(min_length=1)]
+    # publishedContract: the document the platform's environment publishes (bootstrap's
+    # teamVariables PLATFORM_CONTRACT_URL), readable by the team's deploy identity without the
+    # platform's state. stackReference: the platform stack, which needs its state and key.
+    platform_source: Literal["publishedContract", "stackReference"] = "publishedContract"
+    platform_contract: ContractBlobUrl | None = None
+    platform_stack: str = ""
     # The team's resource group in this environment (bootstrap's teamVariables RESOURCE_GROUP):
     # Azure's rule, letters, digits, `_`, `-`, `.` and parentheses, not ending in `.`.
     resource_group: Annotated[str, Field(max_length=90, pattern=r"^[-\w.()]*[-\w()]$")]
@@ -63,8 +70,31 @@ class AppStackConfig(ConfigModel):
     protect: StrictBool = False
     secrets: tuple[ConfigSecret, ...] = ()
 
+    @classmethod
+    def with_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
+        # `platformContract: ""` is Pulumi.yaml's default (the CLI hands it to the program): none.
+        return {
+            key: value for key, value in data.items() if (key, value) != ("platformContract", "")
+        }
+
 
 # Rules across keys, reported with the platform's own (each names the key to change).
+def _platform_source_named(config: AppStackConfig) -> None:
+    if config.platform_source == "publishedContract" and config.platform_contract is None:
+        raise KeyRuleError(
+            "platformContract",
+            "names the platform's published contract (bootstrap's teamVariables "
+            "PLATFORM_CONTRACT_URL); or read the platform stack itself with platformSource: "
+            "stackReference and platformStack",
+        )
+    if config.platform_source == "stackReference" and not config.platform_stack:
+        raise KeyRuleError(
+            "platformStack",
+            "names the platform stack to read with platformSource: stackReference, e.g. "
+            "organization/secretless-aks/dev",
+        )
+
+
 def _workload_identity_only(config: AppStackConfig) -> None:
     if config.app.binding != "workloadIdentity":
         raise KeyRuleError(
@@ -102,6 +132,7 @@ def _platform_vault_reads_delegated_secrets(config: AppStackConfig) -> None:
 
 
 RULES = (
+    _platform_source_named,
     _workload_identity_only,
     _own_vault_for_seeded_secrets,
     _platform_vault_reads_delegated_secrets,
@@ -110,7 +141,11 @@ RULES = (
 config = load_config(AppStackConfig, project=PROJECT, extra_rules={AppStackConfig: RULES})
 app = config.app
 names = EnvironmentNames(config.stack)
-platform = PlatformStack(config.platform_stack)
+platform = (
+    PlatformStack.published(config.platform_contract)
+    if config.platform_contract and config.platform_source == "publishedContract"
+    else PlatformStack(config.platform_stack)
+)
 # The tenant and subscription `pulumi up` runs in: the application's own.
 client = authorization.get_client_config_output()
 

@@ -28,14 +28,19 @@ class BaselineError(Exception):
 
 
 def baseline(
-    against: str, stack: str, repo: Path = PROJECT_DIR, outputs: Path | None = None
+    against: str,
+    stack: str,
+    repo: Path = PROJECT_DIR,
+    outputs: Path | None = None,
+    contract: Path | None = None,
 ) -> dict[str, Any]:
     """A saved plan if `against` names a file, else the plan at the git revision `against`
-    (with `outputs`, the platform outputs its StackReference reads: see plan.py)."""
+    (with `outputs`, the platform outputs its StackReference reads, and with `contract`, the
+    published contract it reads: see plan.py)."""
     saved = Path(against)
     if saved.is_file():
         return load_plan(saved)
-    return plan_at_revision(against, stack, repo=repo, outputs=outputs)
+    return plan_at_revision(against, stack, repo=repo, outputs=outputs, contract=contract)
 
 
 def load_plan(path: Path) -> dict[str, Any]:
@@ -84,7 +89,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # before the package), so this package is forgotten and the tree put first on the path.
 _CHILD = """
 import json, sys
-package_root, tree, project, stack, outputs = sys.argv[1:6]
+package_root, tree, project, stack, outputs, contract = sys.argv[1:7]
 sys.path.insert(0, package_root)
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import run_program
@@ -95,9 +100,18 @@ platform = ReferencedStack.from_outputs_file(Path(outputs)) if outputs else None
 for name in [name for name in sys.modules if name.partition(".")[0] == "secretless_aks"]:
     del sys.modules[name]
 sys.path[0] = tree
+from contextlib import nullcontext
+try:
+    # The revision's own reader, if it has one (older ones read stack references only).
+    from secretless_aks import published_contract
+    found = json.loads(Path(contract).read_text()) if contract else None
+    offline = published_contract.offline_document(found)
+except ImportError:
+    offline = nullcontext()
 try:
     mocks = AzureMocks(preview=True, any_stack=platform)
-    graph = run_program(stack, preview=True, mocks=mocks, project_dir=Path(project))
+    with offline:
+        graph = run_program(stack, preview=True, mocks=mocks, project_dir=Path(project))
 except StackFileError as error:
     sys.exit(str(error))  # one line, which the parent reports
 print(json.dumps(to_json(graph)))
@@ -117,7 +131,11 @@ def _place(repo: Path) -> tuple[Path, str]:
 
 
 def plan_at_revision(
-    revision: str, stack: str, repo: Path = PROJECT_DIR, outputs: Path | None = None
+    revision: str,
+    stack: str,
+    repo: Path = PROJECT_DIR,
+    outputs: Path | None = None,
+    contract: Path | None = None,
 ) -> dict[str, Any]:
     """The plan of `stack` as the program stood at `revision` (empty if the stack was new)."""
     commit = _commit(revision, repo)
@@ -147,6 +165,7 @@ def plan_at_revision(
                 str(project),
                 stack,
                 str(outputs.resolve()) if outputs else "",
+                str(contract.resolve()) if contract else "",
             ],
             capture_output=True,
             text=True,

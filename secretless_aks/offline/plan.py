@@ -7,15 +7,17 @@
     make plan STACK=dev ARGS="--against origin/main"     what changes against a git revision
     make plan STACK=dev ARGS="--against plan.json --detailed-exitcode"
     make plan STACK=example PROJECT=bootstrap            another project of this repository
-    make plan STACK=dev PLATFORM_OUTPUTS=outputs.json    an application project (in the consumer
-                                                         template's directory)
+    make plan STACK=dev PLATFORM_CONTRACT=contract.json  an application project (in the consumer
+    make plan STACK=dev PLATFORM_OUTPUTS=outputs.json    template's directory), from the platform's
+                                                         published contract or its outputs
 
 Runs the real program (the platform's, or the one --project names) for the stack with its
 Pulumi.<stack>.yaml under the recording harness in preview mode. An application project's
 StackReference reads the platform outputs --platform-outputs names (the JSON that `pulumi stack
-output --json --show-secrets` prints). Values only Azure can know print as output<string>,
-encrypted config values as [secret] (never decrypted), and the signed-in account (tenant,
-subscription, deployer), which the mocks invent, as <mocked ...>.
+output --json --show-secrets` prints); its published contract is read from --platform-contract
+(a saved copy of the document), never downloaded. Values only Azure can know print as
+output<string>, encrypted config values as [secret] (never decrypted), and the signed-in
+account (tenant, subscription, deployer), which the mocks invent, as <mocked ...>.
 A diff says, as `pulumi preview` would, what is created, updated, replaced (and which input
 forces it) or deleted, and refuses what `pulumi up` would not carry through (a protected
 resource deleted or replaced, a federated credential created beside an equal one, a Kubernetes
@@ -33,6 +35,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from secretless_aks import published_contract
 from secretless_aks.components.config import ConfigError
 from secretless_aks.contract import ContractError
 from secretless_aks.offline.baseline import BaselineError, baseline
@@ -77,6 +80,7 @@ USER_ERRORS = (
     ProgramFailedError,
     BaselineError,
     OutputsFileError,
+    ContractError,
 )
 
 
@@ -124,6 +128,13 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
         "them: what the project's StackReference reads",
     )
     parser.add_argument(
+        "--platform-contract",
+        metavar="FILE",
+        type=Path,
+        help="a platform environment's published contract (the JSON document its `pulumi up` "
+        "writes): what the project reads instead of a StackReference",
+    )
+    parser.add_argument(
         "--details", action="store_true", help="show inputs (and changed values) in full"
     )
     parser.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
@@ -160,13 +171,19 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
                 "against the deployed platform's outputs",
                 file=sys.stderr,
             )
-        graph = run_program(
-            args.stack,
-            config=stack_config,
-            preview=True,
-            mocks=AzureMocks(preview=True, any_stack=platform),
-            project_dir=project_dir,
+        contract = (
+            published_contract.read_document_file(args.platform_contract)
+            if args.platform_contract
+            else None
         )
+        with published_contract.offline_document(contract):
+            graph = run_program(
+                args.stack,
+                config=stack_config,
+                preview=True,
+                mocks=AzureMocks(preview=True, any_stack=platform),
+                project_dir=project_dir,
+            )
         for warning in graph.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         # One plan document for the table or diff and for the policy pack.
@@ -233,7 +250,13 @@ def _diff(
 ) -> tuple[str, bool, list[str]]:
     """The diff's text, whether it has changes, and the changes `pulumi up` would not carry
     through (each printed as an error); what only works in steps is printed as a warning."""
-    before = baseline(args.against, args.stack, repo=project_dir, outputs=args.platform_outputs)
+    before = baseline(
+        args.against,
+        args.stack,
+        repo=project_dir,
+        outputs=args.platform_outputs,
+        contract=args.platform_contract,
+    )
     diff = diff_plans(before, document)
     for caution in cautions(before, document):
         print(f"warning: {caution}", file=sys.stderr)

@@ -1,5 +1,6 @@
-"""The project planned offline, as `make plan` runs it, against the platform outputs in
-sample-outputs.json: what it creates, and what it refuses."""
+"""The project planned offline, as `make plan` runs it, against the platform's published
+contract in sample-contract.json (and, read through a stack reference, its outputs in
+sample-outputs.json): what it creates, and what it refuses."""
 
 import json
 from pathlib import Path
@@ -12,19 +13,30 @@ from secretless_aks.offline.plan import main
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "sample-outputs.json"
+SAMPLE_CONTRACT = PROJECT / "sample-contract.json"
 PLATFORM = json.loads(SAMPLE.read_text())
 STACK_FILE = yaml.safe_load((PROJECT / "Pulumi.dev.yaml").read_text())["config"]
 APP = "secretless-aks-consumer:app"
 CREATE_NAMESPACE = "secretless-aks-consumer:createNamespace"
+PLATFORM_SOURCE = "secretless-aks-consumer:platformSource"
+PLATFORM_STACK = "secretless-aks-consumer:platformStack"
+PLATFORM_CONTRACT = "secretless-aks-consumer:platformContract"
+# Where the platform comes from, as `make plan` is told: PLATFORM_CONTRACT or PLATFORM_OUTPUTS.
+FROM_CONTRACT = ["--platform-contract", str(SAMPLE_CONTRACT)]
+FROM_OUTPUTS = ["--platform-outputs", str(SAMPLE)]
 USE_PLATFORM_VAULT = "secretless-aks-consumer:usePlatformVault"
 SECRETS = "secretless-aks-consumer:secrets"
 
 UNKNOWN = {"$plan": "unknown"}
 
 
-def plan(capsys: pytest.CaptureFixture[str], project: Path = PROJECT) -> dict[str, Any]:
+def plan(
+    capsys: pytest.CaptureFixture[str],
+    project: Path = PROJECT,
+    platform: list[str] = FROM_CONTRACT,
+) -> dict[str, Any]:
     """The plan of the dev stack, as `make plan STACK=dev ARGS="--format json"` prints it."""
-    argv = ["dev", "--project", str(project), "--platform-outputs", str(SAMPLE)]
+    argv = ["dev", "--project", str(project), *platform]
     assert main([*argv, "--format", "json"]) == 0, capsys.readouterr().err
     return json.loads(capsys.readouterr().out)
 
@@ -144,7 +156,7 @@ def test_bad_config_is_one_error_naming_every_wrong_key(
 ) -> None:
     app = {"name": "invoices", "binding": "podIdentity", "imgae": "ghcr.io/contoso/x:1"}
     project = with_config(tmp_path, **{APP: app, USE_PLATFORM_VAULT: True})
-    argv = ["dev", "--project", str(project), "--platform-outputs", str(SAMPLE)]
+    argv = ["dev", "--project", str(project), *FROM_CONTRACT]
     assert main(argv) == 1
     assert capsys.readouterr().err.splitlines()[1:] == [
         "error: invalid configuration in Pulumi.dev.yaml (5 problems):",
@@ -161,3 +173,59 @@ def test_bad_config_is_one_error_naming_every_wrong_key(
         "usePlatformVault leaves out; drop usePlatformVault, or ask the platform team to seed "
         "the platform's vault",
     ]
+
+
+def test_the_published_contract_holds_what_the_platforms_outputs_say() -> None:
+    contract = json.loads(SAMPLE_CONTRACT.read_text())
+    assert {name: PLATFORM[name] for name in contract} == contract
+    # Only what an application project reads: not the platform's services.
+    assert "services" not in contract
+
+
+def test_read_through_a_stack_reference_the_plan_is_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    published = plan(capsys)
+    project = with_config(
+        tmp_path,
+        **{
+            PLATFORM_SOURCE: "stackReference",
+            PLATFORM_STACK: "organization/secretless-aks/dev",
+            PLATFORM_CONTRACT: None,
+        },
+    )
+    referenced = plan(capsys, project, FROM_OUTPUTS)
+    kinds = sorted(resource["type"] for resource in published["resources"])
+    assert (
+        sorted(
+            r["type"]
+            for r in referenced["resources"]
+            if r["type"] != "pulumi:pulumi:StackReference"
+        )
+        == kinds
+    )
+    assert (
+        named(referenced, "svc-invoices-service-account")["inputs"]
+        == named(published, "svc-invoices-service-account")["inputs"]
+    )
+
+
+def test_each_source_needs_its_own_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = with_config(tmp_path, **{PLATFORM_CONTRACT: None})
+    assert main(["dev", "--project", str(project), *FROM_CONTRACT]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "  - secretless-aks-consumer:platformContract: names the platform's published "
+        "contract (bootstrap's teamVariables PLATFORM_CONTRACT_URL); or read the platform "
+        "stack itself with platformSource: stackReference and platformStack"
+    )
+
+
+def test_without_a_saved_contract_the_offline_plan_says_to_give_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["dev", "--project", str(PROJECT)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "error: the project reads the platform's published contract ("
+        f"{STACK_FILE[PLATFORM_CONTRACT]}), which the offline plan does not download: give it a "
+        "saved copy with --platform-contract FILE"
+    )

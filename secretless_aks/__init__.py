@@ -67,7 +67,7 @@ from secretless_aks.contract import (
 )
 
 # The package's version (pyproject.toml reads it from here).
-__version__ = "2.0.0"
+__version__ = "2.1.0"
 
 __all__ = [
     "ACR_PULL",

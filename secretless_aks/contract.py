@@ -9,7 +9,9 @@ it, and other Pulumi projects read a platform stack with `PlatformStack`:
     vault_id = platform.key_vault_resource_id
 
 Every value waits for the stack's `contractVersion` to be checked, and a missing output fails
-with its name and the stack's, instead of arriving as None.
+with its name and the stack's, instead of arriving as None. Application teams, which hold
+neither the platform's state nor its key, read the document its environment publishes instead
+(`PlatformStack.published(url)`, published_contract.py): the outputs marked `published`.
 
 Versions: `contractVersion` is the major version, an integer; a new one may rename or reshape
 outputs, and a reader refuses a major version it does not know. `contractMinorVersion` counts

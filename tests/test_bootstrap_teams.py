@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from secretless_aks import published_contract
 from secretless_aks.components import roles
 from secretless_aks.offline.harness import RecordedGraph, RecordedResource, run_program
 from secretless_bootstrap import github, key_roles, naming
@@ -174,3 +175,9 @@ def test_the_teams_variables_are_what_their_repositories_ci_needs(example: Recor
         assert these["PULUMI_SECRETS_PROVIDER"].startswith("azurekeyvault://")
         assert f"/keys/stack-{stack}/" in these["PULUMI_SECRETS_PROVIDER"]
         assert these["RESOURCE_GROUP"] == f"rg-team-{team['name']}-{STACKS[environment]}"
+        # Where the team's project reads the platform (platformContract): the very blob the
+        # platform's CI publishes to in that environment, and a URL the template accepts.
+        published = example.outputs["githubVariables"][environment]["PLATFORM_CONTRACT_URL"]
+        assert these["PLATFORM_CONTRACT_URL"] == published
+        assert published.endswith(f"/contract-{STACKS[environment]}/platform-contract.json")
+        assert published_contract.url_problem(published) is None

@@ -4,16 +4,13 @@ host, which unpickles the provider from state in another process."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from secretless_aks.components import propagation_wait
 from secretless_aks.components.propagation_wait import CONTROL_PLANE_GRANT_WAIT_SECONDS
-from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph
+from secretless_aks.offline.harness import RecordedGraph
 from secretless_aks.offline.replacements import forces_replacement
+from tests.dynamic_host import in_provider_host
 
 WAIT = "cluster-controlplane-grants-propagation"
 WAIT_TYPE = "pulumi-python:dynamic/rbac:PropagationWait"
@@ -74,25 +71,8 @@ def test_create_sleeps_and_update_does_not(monkeypatch: pytest.MonkeyPatch) -> N
 def test_the_dynamic_provider_host_can_load_the_provider_the_state_holds(
     dev: RecordedGraph,
 ) -> None:
-    # The engine starts `python -m pulumi.dynamic` in the project's directory, which `-m` puts
-    # first on sys.path; it unpickles `__provider` from state and calls create.
-    serialized = dev.named(WAIT).inputs["__provider"]
-    assert isinstance(serialized, str)  # in clear: no secret in it
-    host = (
-        "import base64, json, sys, dill\n"
-        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
-        "result = provider.create({'seconds': 0, 'triggers': {'a': 'id-1'}})\n"
-        "print(json.dumps([type(provider).__module__, result.outs]))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", host, serialized],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(done.stdout) == [
+    created = "provider.create({'seconds': 0, 'triggers': {'a': 'id-1'}}).outs"
+    assert in_provider_host(dev.named(WAIT).inputs["__provider"], created) == [
         "secretless_aks.components.propagation_wait",
         {"seconds": 0, "triggers": {"a": "id-1"}},
     ]

@@ -6,8 +6,6 @@ platform's state (the consumer template plans through it: tests/test_consumer.py
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import jsonschema
@@ -16,7 +14,6 @@ import pytest
 from secretless_aks import contract, published_contract
 from secretless_aks.components import contract_publication
 from secretless_aks.offline.harness import (
-    PROJECT_DIR,
     ProgramFailedError,
     RecordedGraph,
     run_program,
@@ -24,6 +21,7 @@ from secretless_aks.offline.harness import (
 from secretless_aks.offline.mocks import CI_CONTRACT_URL_STAND_IN
 from secretless_aks.offline.replacements import forces_replacement
 from tests.blob_double import READER_TOKEN, WRITER_TOKEN, BlobStore, FakeCredential, blob_store
+from tests.dynamic_host import in_provider_host
 from tests.stack_configs import stack_config
 
 PUBLICATION = "contract"
@@ -233,21 +231,8 @@ def test_in_a_github_job_it_signs_in_with_the_jobs_own_fresh_oidc_token(
 def test_the_dynamic_provider_host_can_load_the_publication_the_state_holds(
     dev: RecordedGraph,
 ) -> None:
-    serialized = dev.named(PUBLICATION).inputs["__provider"]
-    assert isinstance(serialized, str)  # in clear: no secret in it
-    host = (
-        "import base64, json, sys, dill\n"
-        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
-        "olds = {'url': 'https://a/c/b', 'document': '{}'}\n"
-        "moved = provider.diff('id', olds, {**olds, 'url': 'https://a/d/b'})\n"
-        "print(json.dumps([type(provider).__module__, moved.replaces]))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", host, serialized],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(done.stdout) == ["secretless_aks.components.contract_publication", ["url"]]
+    moved = "provider.diff('id', {'url': 'https://a/c/b'}, {'url': 'https://a/d/b'}).replaces"
+    assert in_provider_host(dev.named(PUBLICATION).inputs["__provider"], moved) == [
+        "secretless_aks.components.contract_publication",
+        ["url"],
+    ]

@@ -17,6 +17,7 @@ import pulumi
 import pulumi.dynamic
 
 from secretless_aks import published_contract
+from secretless_aks.components.dynamic_diff import replace_or_update
 
 _PROPERTIES = ("url", "document")
 
@@ -32,11 +33,7 @@ class _BlobDocumentProvider(pulumi.dynamic.ResourceProvider):
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        replaces = ["url"] if olds.get("url") != news.get("url") else []
-        changed = bool(replaces) or olds.get("document") != news.get("document")
-        return pulumi.dynamic.DiffResult(
-            changes=changed, replaces=replaces, delete_before_replace=False
-        )
+        return replace_or_update(olds, news, replace_on="url", update_on="document")
 
     def update(
         self, _id: str, _olds: dict[str, Any], news: dict[str, Any]

@@ -28,6 +28,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from secretless_aks.components.dynamic_diff import replace_or_update
+
 # Long enough for a new assignment to reach the control plane's checks in practice (Terraform
 # setups for this race use 30-60 s), and still short beside the cluster's ~4.5 minutes.
 CONTROL_PLANE_GRANT_WAIT_SECONDS = 60
@@ -44,11 +46,7 @@ class _WaitProvider(pulumi.dynamic.ResourceProvider):
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        replaces = ["triggers"] if olds.get("triggers") != news.get("triggers") else []
-        changed = bool(replaces) or olds.get("seconds") != news.get("seconds")
-        return pulumi.dynamic.DiffResult(
-            changes=changed, replaces=replaces, delete_before_replace=False
-        )
+        return replace_or_update(olds, news, replace_on="triggers", update_on="seconds")
 
     def update(
         self, _id: str, _olds: dict[str, Any], news: dict[str, Any]

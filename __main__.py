@@ -133,9 +133,10 @@ services = {
             image_pull_grant=registry.grant if registry else None,
             # A retired service keeps its resources unprotected, for the deploy that removes it.
             protect=config.protect and not service.retire,
+            config_key=f"secretless-aks:services[{index}]",
         ),
     )
-    for service in config.services
+    for index, service in enumerate(config.services)
 }
 
 teams = {

@@ -118,6 +118,44 @@ STORAGE_BLOB_DATA_CONTRIBUTOR = BuiltInRole(
 STORAGE_BLOB_DATA_READER = BuiltInRole(
     "Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 )
+# The access catalogue's data roles (components/access_catalogue.py says which goes on which
+# resource): what a service's identity may hold on the Azure services it reaches, beyond Key
+# Vault. Storage Blob Data Reader and Contributor are above.
+STORAGE_QUEUE_DATA_CONTRIBUTOR = BuiltInRole(
+    "Storage Queue Data Contributor", "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
+)
+STORAGE_TABLE_DATA_CONTRIBUTOR = BuiltInRole(
+    "Storage Table Data Contributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+)
+SERVICE_BUS_DATA_RECEIVER = BuiltInRole(
+    "Azure Service Bus Data Receiver", "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0"
+)
+SERVICE_BUS_DATA_SENDER = BuiltInRole(
+    "Azure Service Bus Data Sender", "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39"
+)
+EVENT_HUBS_DATA_RECEIVER = BuiltInRole(
+    "Azure Event Hubs Data Receiver", "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
+)
+EVENT_HUBS_DATA_SENDER = BuiltInRole(
+    "Azure Event Hubs Data Sender", "2b629674-e913-4c01-ae53-ef4638d8f975"
+)
+APP_CONFIGURATION_DATA_READER = BuiltInRole(
+    "App Configuration Data Reader", "516239f1-63e1-4d78-a4de-a74fb236a071"
+)
+
+
+class CosmosDataRole(Role):
+    """A Cosmos DB for NoSQL built-in data role: a `sqlRoleDefinitions` id inside each account,
+    assigned with the account's own role assignments (not ARM's), the same GUID in every one."""
+
+
+COSMOS_DB_DATA_READER = CosmosDataRole(
+    "Cosmos DB Built-in Data Reader", "00000000-0000-0000-0000-000000000001"
+)
+COSMOS_DB_DATA_CONTRIBUTOR = CosmosDataRole(
+    "Cosmos DB Built-in Data Contributor", "00000000-0000-0000-0000-000000000002"
+)
+
 # Granted by nothing: besides encrypt and decrypt it allows keys/update/action, with which a
 # CI identity could disable the stacks' key and stop every deploy. CI identities get custom
 # roles on their own environment's key instead (bootstrap/secretless_bootstrap/key_roles.py).

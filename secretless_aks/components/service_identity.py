@@ -1,4 +1,5 @@
-"""One application's own Azure identity and its least-privilege access to Key Vault."""
+"""One application's own Azure identity and its least-privilege access to Key Vault and the
+Azure services it reaches (azure_access.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pulumi_kubernetes as kubernetes
 from pulumi_azure_native import managedidentity
 
 from secretless_aks.components import manifests, roles
+from secretless_aks.components.azure_access import grant_azure_access
 from secretless_aks.components.config import KeyVaultRole, ServiceConfig
 from secretless_aks.components.key_vault import secret_scope
 from secretless_aks.components.naming import (
@@ -54,6 +56,9 @@ class ServiceIdentityArgs:
     image_pull_grant: pulumi.Resource | None = None
     # Keep the identity (and so its client id, which pods are configured with) in prod.
     protect: bool = False
+    # Where the service's settings are in config (`secretless-aks:services[0]`), which errors
+    # about them name.
+    config_key: str = "the service"
 
 
 # Beyond the startup budget: scheduling, the image pull and a rolling update's other pods.
@@ -102,6 +107,14 @@ class ServiceIdentity(pulumi.ComponentResource):
         self.principal_id = self.identity.principal_id
         self.identity_resource_id = self.identity.id
         self._grant_key_vault_role(name, args)
+        grant_azure_access(
+            name,
+            service,
+            args.config_key,
+            principal_id=self.principal_id,
+            subscription_id=args.subscription_id,
+            parent=self,
+        )
         self._federate(name, args)
         self._bind_pods(name, args)
         self.register_outputs(

@@ -308,6 +308,19 @@ class ProbesConfig(ConfigModel):
     )
 
 
+class AzureAccessConfig(ConfigModel):
+    """One entry of a service's `azureAccess`: a data role on one Azure resource, from the
+    access catalogue (components/access_catalogue.py), which the rules check it against."""
+
+    resource: Annotated[str, Field(min_length=1, max_length=2048)]
+    role: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+# Azure allows 4000 role assignments per subscription; a service that needs more than this many
+# grants wants a resource group of its own data, not a longer list.
+MAX_AZURE_ACCESS = 50
+
+
 class ServiceConfig(ConfigModel):
     """One entry of `secretless-aks:services`: an application and its own identity."""
 
@@ -330,6 +343,8 @@ class ServiceConfig(ConfigModel):
     # Namespaces whose pods may reach `port`, besides the service's own.
     allow_ingress_from: Annotated[tuple[Namespace, ...], EntryList] = ()
     additional_service_accounts: tuple[ServiceAccountRef, ...] = ()
+    # Data roles on Azure services beyond Key Vault, each on exactly one resource.
+    azure_access: Annotated[tuple[AzureAccessConfig, ...], Field(max_length=MAX_AZURE_ACCESS)] = ()
     # The first of the two steps that remove a service from a protected stack: it keeps the
     # service, without protection, so that the next deploy can remove it.
     retire: StrictBool = False

@@ -16,13 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from secretless_aks.components import azure_limits
+from secretless_aks.components import access_catalogue, azure_limits
 from secretless_aks.components.config.models import (
     NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
     PLATFORM_REGISTRY_PREFIX,
     VAULT_WIDE,
     AppTeamConfig,
+    AzureAccessConfig,
     ClusterConfig,
     KeyVaultConfig,
     NetworkConfig,
@@ -605,7 +606,27 @@ def _generated_secrets_are_distinct(stack: StackConfig) -> None:
         seeded[generated.name.lower()] = f"generatedSecrets path {generated.path!r}"
 
 
+def _access_is_in_the_catalogue(access: AzureAccessConfig) -> None:
+    try:
+        resource = access_catalogue.parse_resource_id(access.resource)
+    except ValueError as error:
+        raise KeyRuleError("resource", str(error)) from None
+    problem = access_catalogue.refusal(resource, access.role)
+    if problem is not None:
+        raise KeyRuleError("role", problem)
+
+
+def _access_listed_once(service: ServiceConfig) -> None:
+    seen: set[tuple[str, str]] = set()
+    for index, access in enumerate(service.azure_access):
+        key = (access.resource.lower(), access.role)
+        if key in seen:
+            raise KeyRuleError(("azureAccess", index), "each grant must appear once")
+        seen.add(key)
+
+
 RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
+    AzureAccessConfig: (_access_is_in_the_catalogue,),
     ClusterConfig: (
         _no_repeats,
         _local_accounts_stay_disabled,
@@ -628,6 +649,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _pod_identity_cannot_write_secrets,
         _additional_accounts_fit_one_identity,
         _secret_scope_is_usable,
+        _access_listed_once,
     ),
     AppTeamConfig: (_team_lists_are_usable,),
     StackConfig: (

@@ -154,6 +154,8 @@ def test_a_team_deploy_identity_may_grant_only_its_vaults_data_roles_to_service_
     assert set(roles.TEAM_DEPLOY_DELEGATION.roles) == {
         roles.KEY_VAULT_SECRETS_USER,
         roles.KEY_VAULT_SECRETS_OFFICER,
+        # app.azureAccess on the team's own resources: the access catalogue's ARM roles.
+        *roles.ARM_DATA_ROLES,
     }
     assert roles.TEAM_DEPLOY_DELEGATION.principal_types == (roles.SERVICE_PRINCIPAL,)
 

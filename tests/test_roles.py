@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from policy.secretless_policy import conditions as abac
-from secretless_aks.components import roles
+from secretless_aks.components import access_catalogue, azure_access, roles
 from secretless_aks.offline.harness import (
     UNKNOWN,
     ProgramFailedError,
@@ -62,6 +62,14 @@ PUBLISHED_ROLE_IDS = {
     "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
     "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+    # The access catalogue's data roles (the two Storage Blob Data roles are above).
+    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "Azure Service Bus Data Receiver": "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0",
+    "Azure Service Bus Data Sender": "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39",
+    "Azure Event Hubs Data Receiver": "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
+    "Azure Event Hubs Data Sender": "2b629674-e913-4c01-ae53-ef4638d8f975",
+    "App Configuration Data Reader": "516239f1-63e1-4d78-a4de-a74fb236a071",
 }
 
 
@@ -389,6 +397,18 @@ EXPECTED_ROLES = {
         )
         for secret in ("payments--apikey", "partner--token")
     },
+}
+
+
+# The richest stack's azureAccess: each ARM grant, by the name the program gives it.
+EXPECTED_ROLES |= {
+    f"svc-{service['name']}-{access_catalogue.BY_NAME[access['role']].role.slug}-on-"
+    f"{azure_access.grant_target(access_catalogue.parse_resource_id(access['resource']))}": (
+        access_catalogue.BY_NAME[access["role"]].role
+    )
+    for service in RICH_CONFIG["secretless-aks:services"]
+    for access in service.get("azureAccess", ())
+    if not access_catalogue.BY_NAME[access["role"]].is_cosmos
 }
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from . import conditions
+from .access_catalogue import ARM_DATA_ROLES
 from .cluster import CLUSTER
 from .model import Resource, Rule, Settings, Stack, applies_to, differs, known
 
@@ -30,7 +31,8 @@ FORBIDDEN_ROLES = {
 }
 # The roles the platform grants (secretless_aks/components/roles.py PLATFORM_GRANTS; a test
 # keeps the two equal): an RBAC Administrator may be allowed to assign these and no other.
-CATALOGUE = frozenset(
+# The access catalogue's data roles come from its generated copy.
+CATALOGUE = frozenset(ARM_DATA_ROLES) | frozenset(
     {
         "4d97b98b-1d4f-4787-a291-c67834d212e7",  # Network Contributor
         MANAGED_IDENTITY_OPERATOR,

@@ -8,9 +8,10 @@ data role a workload needs, never an Owner-class one (which can also change who 
 or everything the resource holds). Cosmos DB for NoSQL authorises data with role assignments of
 its own inside the account (`sqlRoleAssignments`), with its built-in definitions.
 
-Bootstrap's ABAC conditions (roles.DEPLOY_IDENTITY_GRANTS, TEAM_DEPLOY_DELEGATION) and the
-policy pack's list of data roles (policy/secretless_policy/access_catalogue.py, generated from
-this module by `policy_module()`) come from this one table.
+The table itself is roles.DATA_ROLES, beside the roles it names, so that bootstrap's ABAC
+conditions (roles.DEPLOY_IDENTITY_GRANTS, TEAM_DEPLOY_DELEGATION) are built from it too; the
+policy pack's copy (policy/secretless_policy/access_catalogue.py) is generated from it by
+`policy_module()`.
 """
 
 from __future__ import annotations
@@ -21,60 +22,9 @@ from dataclasses import dataclass
 
 from secretless_aks.components import roles
 
-# Resource types, lower-cased as ARM compares them: a provider namespace and its type path.
-STORAGE_ACCOUNT = "microsoft.storage/storageaccounts"
-BLOB_CONTAINER = f"{STORAGE_ACCOUNT}/blobservices/containers"
-STORAGE_QUEUE = f"{STORAGE_ACCOUNT}/queueservices/queues"
-STORAGE_TABLE = f"{STORAGE_ACCOUNT}/tableservices/tables"
-SERVICE_BUS_NAMESPACE = "microsoft.servicebus/namespaces"
-SERVICE_BUS_QUEUE = f"{SERVICE_BUS_NAMESPACE}/queues"
-SERVICE_BUS_TOPIC = f"{SERVICE_BUS_NAMESPACE}/topics"
-SERVICE_BUS_SUBSCRIPTION = f"{SERVICE_BUS_TOPIC}/subscriptions"
-EVENT_HUBS_NAMESPACE = "microsoft.eventhub/namespaces"
-EVENT_HUB = f"{EVENT_HUBS_NAMESPACE}/eventhubs"
-APP_CONFIGURATION_STORE = "microsoft.appconfiguration/configurationstores"
-COSMOS_ACCOUNT = "microsoft.documentdb/databaseaccounts"
-
-
-@dataclass(frozen=True)
-class DataRole:
-    """A role of the catalogue, and the resource types it may be granted on."""
-
-    role: roles.Role
-    on: tuple[str, ...]
-
-    @property
-    def is_cosmos(self) -> bool:
-        return isinstance(self.role, roles.CosmosDataRole)
-
-
-# Data roles on scopes Microsoft documents for each (the service's "authorize with Microsoft
-# Entra ID" pages: Storage at account or container/queue/table, Service Bus at namespace,
-# queue, topic or subscription, Event Hubs at namespace or event hub, App Configuration at the
-# store, Cosmos DB at the account).
-CATALOGUE: tuple[DataRole, ...] = (
-    DataRole(roles.STORAGE_BLOB_DATA_READER, (STORAGE_ACCOUNT, BLOB_CONTAINER)),
-    DataRole(roles.STORAGE_BLOB_DATA_CONTRIBUTOR, (STORAGE_ACCOUNT, BLOB_CONTAINER)),
-    DataRole(roles.STORAGE_QUEUE_DATA_CONTRIBUTOR, (STORAGE_ACCOUNT, STORAGE_QUEUE)),
-    DataRole(roles.STORAGE_TABLE_DATA_CONTRIBUTOR, (STORAGE_ACCOUNT, STORAGE_TABLE)),
-    DataRole(
-        roles.SERVICE_BUS_DATA_RECEIVER,
-        (SERVICE_BUS_NAMESPACE, SERVICE_BUS_QUEUE, SERVICE_BUS_TOPIC, SERVICE_BUS_SUBSCRIPTION),
-    ),
-    DataRole(
-        roles.SERVICE_BUS_DATA_SENDER, (SERVICE_BUS_NAMESPACE, SERVICE_BUS_QUEUE, SERVICE_BUS_TOPIC)
-    ),
-    DataRole(roles.EVENT_HUBS_DATA_RECEIVER, (EVENT_HUBS_NAMESPACE, EVENT_HUB)),
-    DataRole(roles.EVENT_HUBS_DATA_SENDER, (EVENT_HUBS_NAMESPACE, EVENT_HUB)),
-    DataRole(roles.APP_CONFIGURATION_DATA_READER, (APP_CONFIGURATION_STORE,)),
-    DataRole(roles.COSMOS_DB_DATA_READER, (COSMOS_ACCOUNT,)),
-    DataRole(roles.COSMOS_DB_DATA_CONTRIBUTOR, (COSMOS_ACCOUNT,)),
-)
-BY_NAME: Mapping[str, DataRole] = {entry.role.name: entry for entry in CATALOGUE}
-# The ARM roles of the catalogue (the ones ABAC conditions and the policy pack see).
-ARM_DATA_ROLES: tuple[roles.BuiltInRole, ...] = tuple(
-    entry.role for entry in CATALOGUE if isinstance(entry.role, roles.BuiltInRole)
-)
+CATALOGUE = roles.DATA_ROLES
+BY_NAME: Mapping[str, roles.DataRole] = {entry.role.name: entry for entry in CATALOGUE}
+ARM_DATA_ROLES = roles.ARM_DATA_ROLES
 
 # Owner-class data roles, named so that asking for one says why not: each can also change who
 # may read (Storage ACLs, Service Bus and Event Hubs management) or delete what it guards.

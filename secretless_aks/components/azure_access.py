@@ -13,7 +13,7 @@ from secretless_aks.components import access_catalogue, roles
 from secretless_aks.components.config import ConfigError, ServiceConfig
 
 
-def _target(resource: access_catalogue.ResourceId) -> str:
+def grant_target(resource: access_catalogue.ResourceId) -> str:
     """The resource as a resource-name fragment: its own name, and a digest of its whole id
     (two containers of one name in two accounts are two grants)."""
     digest = hashlib.sha256(resource.text.lower().encode()).hexdigest()[:8]
@@ -59,7 +59,7 @@ def grant_azure_access(
                 resource, role, key, env
             )
         )
-        grant_name = f"{name}-{role.slug}-on-{_target(resource)}"
+        grant_name = f"{name}-{role.slug}-on-{grant_target(resource)}"
         if isinstance(role, roles.CosmosDataRole):
             cosmosdb.SqlResourceSqlRoleAssignment(
                 grant_name,

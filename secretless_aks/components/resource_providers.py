@@ -34,8 +34,12 @@ NAMESPACES = {
     "keyvault": "Microsoft.KeyVault",
     "storage": "Microsoft.Storage",
     "containerregistry": "Microsoft.ContainerRegistry",
+    "cosmosdb": "Microsoft.DocumentDB",
 }
 REGISTERED_BY_DEFAULT = frozenset({"Microsoft.Authorization", "Microsoft.Resources"})
+# Namespaces of what the platform declares only inside resources that exist already (a
+# service's Cosmos DB role assignment, in its account): registered wherever those exist.
+REGISTERED_WITH_THEIR_RESOURCES = frozenset({"Microsoft.DocumentDB"})
 # What an environment's subscription needs for the platform.
 PLATFORM = (
     "Microsoft.ContainerService",
@@ -55,7 +59,7 @@ BOOTSTRAP = (
 def required(resource_types: Sequence[str]) -> tuple[str, ...]:
     """The namespaces to register for these azure-native type tokens, sorted."""
     namespaces = {NAMESPACES[token.split(":")[1]] for token in resource_types}
-    return tuple(sorted(namespaces - REGISTERED_BY_DEFAULT))
+    return tuple(sorted(namespaces - REGISTERED_BY_DEFAULT - REGISTERED_WITH_THEIR_RESOURCES))
 
 
 def register_command(namespace: str, subscription_id: str) -> str:

@@ -107,14 +107,17 @@ USER_ACCESS_ADMINISTRATOR = BuiltInRole(
     "User Access Administrator", "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 )
 
-# Granted by bootstrap/ only (the platform program never grants these):
+# Granted by bootstrap/ only (the platform program grants these to services only through the
+# access catalogue below):
 # Each deploy identity, on the subscription: create the environment's resources.
 CONTRIBUTOR = BuiltInRole("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")
 # Deploy identities (and whoever runs bootstrap), on the state container: read and write state.
+# Also in the access catalogue, for services.
 STORAGE_BLOB_DATA_CONTRIBUTOR = BuiltInRole(
     "Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 )
-# The preview identity, on the state container: `pulumi preview` only reads state.
+# The preview identity, on the state container: `pulumi preview` only reads state. Also in
+# the access catalogue, for services.
 STORAGE_BLOB_DATA_READER = BuiltInRole(
     "Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 )
@@ -154,6 +157,62 @@ COSMOS_DB_DATA_READER = CosmosDataRole(
 )
 COSMOS_DB_DATA_CONTRIBUTOR = CosmosDataRole(
     "Cosmos DB Built-in Data Contributor", "00000000-0000-0000-0000-000000000002"
+)
+
+# The access catalogue (components/access_catalogue.py reads it): each data role a service may
+# hold beyond Key Vault, and the resource types it may be granted on. Resource types are
+# lower-cased, as ARM compares them: a provider namespace and its type path.
+STORAGE_ACCOUNT = "microsoft.storage/storageaccounts"
+BLOB_CONTAINER = f"{STORAGE_ACCOUNT}/blobservices/containers"
+STORAGE_QUEUE = f"{STORAGE_ACCOUNT}/queueservices/queues"
+STORAGE_TABLE = f"{STORAGE_ACCOUNT}/tableservices/tables"
+SERVICE_BUS_NAMESPACE = "microsoft.servicebus/namespaces"
+SERVICE_BUS_QUEUE = f"{SERVICE_BUS_NAMESPACE}/queues"
+SERVICE_BUS_TOPIC = f"{SERVICE_BUS_NAMESPACE}/topics"
+SERVICE_BUS_SUBSCRIPTION = f"{SERVICE_BUS_TOPIC}/subscriptions"
+EVENT_HUBS_NAMESPACE = "microsoft.eventhub/namespaces"
+EVENT_HUB = f"{EVENT_HUBS_NAMESPACE}/eventhubs"
+APP_CONFIGURATION_STORE = "microsoft.appconfiguration/configurationstores"
+COSMOS_ACCOUNT = "microsoft.documentdb/databaseaccounts"
+
+
+@dataclass(frozen=True)
+class DataRole:
+    """A role of the catalogue, and the resource types it may be granted on."""
+
+    role: Role
+    on: tuple[str, ...]
+
+    @property
+    def is_cosmos(self) -> bool:
+        return isinstance(self.role, CosmosDataRole)
+
+
+# Data roles on scopes Microsoft documents for each (the service's "authorize with Microsoft
+# Entra ID" pages: Storage at account or container/queue/table, Service Bus at namespace,
+# queue, topic or subscription, Event Hubs at namespace or event hub, App Configuration at the
+# store, Cosmos DB at the account).
+DATA_ROLES: tuple[DataRole, ...] = (
+    DataRole(STORAGE_BLOB_DATA_READER, (STORAGE_ACCOUNT, BLOB_CONTAINER)),
+    DataRole(STORAGE_BLOB_DATA_CONTRIBUTOR, (STORAGE_ACCOUNT, BLOB_CONTAINER)),
+    DataRole(STORAGE_QUEUE_DATA_CONTRIBUTOR, (STORAGE_ACCOUNT, STORAGE_QUEUE)),
+    DataRole(STORAGE_TABLE_DATA_CONTRIBUTOR, (STORAGE_ACCOUNT, STORAGE_TABLE)),
+    DataRole(
+        SERVICE_BUS_DATA_RECEIVER,
+        (SERVICE_BUS_NAMESPACE, SERVICE_BUS_QUEUE, SERVICE_BUS_TOPIC, SERVICE_BUS_SUBSCRIPTION),
+    ),
+    DataRole(
+        SERVICE_BUS_DATA_SENDER, (SERVICE_BUS_NAMESPACE, SERVICE_BUS_QUEUE, SERVICE_BUS_TOPIC)
+    ),
+    DataRole(EVENT_HUBS_DATA_RECEIVER, (EVENT_HUBS_NAMESPACE, EVENT_HUB)),
+    DataRole(EVENT_HUBS_DATA_SENDER, (EVENT_HUBS_NAMESPACE, EVENT_HUB)),
+    DataRole(APP_CONFIGURATION_DATA_READER, (APP_CONFIGURATION_STORE,)),
+    DataRole(COSMOS_DB_DATA_READER, (COSMOS_ACCOUNT,)),
+    DataRole(COSMOS_DB_DATA_CONTRIBUTOR, (COSMOS_ACCOUNT,)),
+)
+# The ARM roles of the catalogue: the ones ABAC conditions and the policy pack see.
+ARM_DATA_ROLES: tuple[BuiltInRole, ...] = tuple(
+    entry.role for entry in DATA_ROLES if isinstance(entry.role, BuiltInRole)
 )
 
 # Granted by nothing: besides encrypt and decrypt it allows keys/update/action, with which a
@@ -313,6 +372,8 @@ DEPLOY_IDENTITY_GRANTS: dict[Role, Recipients] = {
     RBAC_ADMINISTRATOR: Recipients(kinds=(TEAM_GROUPS,)),
     # Only on the registry (bootstrap's registry_pull_condition): the kubelet identity pulls.
     ACR_PULL: Recipients((SERVICE_PRINCIPAL,)),
+    # The access catalogue's ARM data roles, as Key Vault Secrets User: services' identities.
+    **{role: Recipients((SERVICE_PRINCIPAL,), (DEVELOPERS,)) for role in ARM_DATA_ROLES},
 }
 
 
@@ -383,10 +444,10 @@ TEAM_SECRETS_DELEGATION = Delegation((KEY_VAULT_SECRETS_USER,), (SERVICE_PRINCIP
 
 # What a team's deploy identity may do with its RBAC Administrator on its own resource group:
 # the roles the consumer template assigns there, Key Vault Secrets User and Secrets Officer on
-# the team's own vault, to service principals (its application's identity, and itself as
-# the vault's deployer); nothing else.
+# the team's own vault and the access catalogue's data roles (app.azureAccess), to service
+# principals (its application's identity, and itself as the vault's deployer); nothing else.
 TEAM_DEPLOY_DELEGATION = Delegation(
-    (KEY_VAULT_SECRETS_USER, KEY_VAULT_SECRETS_OFFICER), (SERVICE_PRINCIPAL,)
+    (KEY_VAULT_SECRETS_USER, KEY_VAULT_SECRETS_OFFICER, *ARM_DATA_ROLES), (SERVICE_PRINCIPAL,)
 )
 
 

@@ -109,6 +109,9 @@ CREATE_SECONDS: Mapping[str, float] = {
     "random:index/randomPassword:RandomPassword": 0,
     # The pause for the control plane's grants to propagate before AKS checks them.
     PROPAGATION_WAIT: CONTROL_PLANE_GRANT_WAIT_SECONDS,
+    # Typical: Cosmos DB writes a role assignment as an asynchronous operation on the account;
+    # it needs only the service's identity, beside everything else.
+    "azure-native:cosmosdb:SqlResourceSqlRoleAssignment": 30,
     # Typical: one blob PUT of a few kilobytes (components/contract_publication.py).
     CONTRACT_PUBLICATION: 1,
 }

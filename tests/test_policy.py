@@ -133,10 +133,30 @@ ACCOUNT = "svc-my-great-service-service-account"
 DEPLOYMENT = "svc-my-great-service-deployment"
 ASSIGNMENT = "svc-my-great-service-key-vault-secrets-user-on-secret-identity--secret"
 ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
+COSMOS_ASSIGNMENT_TYPE = "azure-native:cosmosdb:SqlResourceSqlRoleAssignment"
+DATA_GROUP = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-shop-data"
 POD_IDENTITY_OPERATOR = "svc-moving-kubelet-managed-identity-operator"
 REGISTRY_TYPE = "azure-native:containerregistry:Registry"
 DIGEST = "@sha256:" + "0" * 64
 TAGGED = "ghcr.io/secretless-aks/secretless-app:0.1.0"
+
+
+def of_type_where(plan: Plan, type_: str, text: str) -> dict[str, Any]:
+    """The inputs of the first resource of `type_` whose inputs mention `text`."""
+    return next(
+        r["inputs"]
+        for r in plan["resources"]
+        if r["type"] == type_ and text in json.dumps(r["inputs"])
+    )
+
+
+def data_grant(plan: Plan) -> dict[str, Any]:
+    """The richest stack's Storage Blob Data Reader on a blob container (billing's)."""
+    return of_type_where(plan, ASSIGNMENT_TYPE, "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
+
+
+def cosmos_grant(plan: Plan) -> dict[str, Any]:
+    return of_type_where(plan, COSMOS_ASSIGNMENT_TYPE, "cosmos-shop")
 
 
 def container(plan: Plan) -> dict[str, Any]:
@@ -348,6 +368,37 @@ BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
             scope="/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"
         ),
         "scope the assignment to the resource it is for",
+        None,
+    ),
+    (
+        "data-role-on-its-resource",
+        lambda p: data_grant(p).update(scope=DATA_GROUP),
+        "grant this data role on the one resource it is for",
+        None,
+    ),
+    (
+        "data-role-on-its-resource",
+        lambda p: data_grant(p).update(
+            scope=f"{DATA_GROUP}/providers/Microsoft.ServiceBus/namespaces/sb-shop"
+        ),
+        "grant this data role on the one resource it is for",
+        None,
+    ),
+    (
+        "cosmos-built-in-data-role",
+        lambda p: cosmos_grant(p).update(
+            roleDefinitionId=f"{DATA_GROUP}/providers/Microsoft.DocumentDB/databaseAccounts/"
+            "cosmos-shop/sqlRoleDefinitions/7d8a3b2e-1c4f-4e5a-9b6c-0d1e2f3a4b5c"
+        ),
+        "use Cosmos DB Built-in Data Reader or Contributor",
+        None,
+    ),
+    (
+        "cosmos-built-in-data-role",
+        lambda p: cosmos_grant(p).update(
+            scope=f"{DATA_GROUP}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-other"
+        ),
+        "scope the assignment to its account",
         None,
     ),
     (

@@ -7,13 +7,23 @@
 
 from __future__ import annotations
 
-from . import cluster, credentials, federation, key_vault, kubernetes, registry, role_assignments
+from . import (
+    cluster,
+    credentials,
+    data_access,
+    federation,
+    key_vault,
+    kubernetes,
+    registry,
+    role_assignments,
+)
 from .model import Level, Resource, Rule, Settings, Stack, Violation, evaluate
 
 RULES: tuple[Rule, ...] = (
     *key_vault.RULES,
     *cluster.RULES,
     *role_assignments.RULES,
+    *data_access.RULES,
     *federation.RULES,
     *kubernetes.RULES,
     *credentials.RULES,

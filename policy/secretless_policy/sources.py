@@ -140,6 +140,15 @@ SOURCES: dict[str, Source] = {
     "no-application-credentials": Source(
         INVARIANT, why="the program declares no app registration or service principal credential"
     ),
+    "data-role-on-its-resource": Source(
+        INVARIANT,
+        why="the program grants a catalogue data role only on a resource id the catalogue "
+        "admits for it (access_catalogue.refusal), never on a group",
+    ),
+    "cosmos-built-in-data-role": Source(
+        INVARIANT,
+        why="the program names the built-in definitions of the account it grants in only",
+    ),
     "container-registry-locked-down": Source(
         INVARIANT,
         why="the program declares no registry; bootstrap's sets both false",

@@ -49,7 +49,7 @@ def _cosmos_built_in_data_role(assignment: Resource, _: Settings) -> Iterable[st
     definition, scope = assignment.get("roleDefinitionId"), assignment.get("scope")
     if not (known(definition) and isinstance(definition, str)):
         return
-    account, _, guid = definition.partition("/sqlRoleDefinitions/")
+    account, _separator, guid = definition.partition("/sqlRoleDefinitions/")
     if guid.lower() not in COSMOS_DATA_ROLES:
         yield (
             "use Cosmos DB Built-in Data Reader or Contributor (sqlRoleDefinitions/"

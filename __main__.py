@@ -186,6 +186,7 @@ outputs: dict[str, object] = {
         for service in config.services
     },
     "appTeams": {name: team.namespaces for name, team in teams.items()},
+    "serviceGrants": {name: service.grants for name, service in services.items()},
     "kubeconfig": platform.kubeconfig,
     "registryLoginServer": config.registry.login_server if config.registry else "",
 }

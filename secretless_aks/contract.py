@@ -31,8 +31,8 @@ import pulumi
 
 CONTRACT_VERSION = 1
 # Additions within version 1: 1.1 added contractMinorVersion and appTeams, 1.2
-# registryLoginServer.
-CONTRACT_MINOR_VERSION = 2
+# registryLoginServer, 1.3 serviceGrants.
+CONTRACT_MINOR_VERSION = 3
 # Contract versions this reader understands. A new major version may rename or reshape.
 SUPPORTED_CONTRACT_VERSIONS = frozenset({1})
 
@@ -42,14 +42,16 @@ _ABSENT: dict[str, Callable[[], Any]] = {
     "string": str,
     "map": dict,
     "map of lists": dict,
+    "map of grant lists": dict,
 }
 
 
 @dataclass(frozen=True)
 class OutputSpec:
     name: str
-    # "string", "integer", "object" (fixed fields), "map" (name -> object with fixed fields)
-    # or "map of lists" (name -> list of strings)
+    # "string", "integer", "object" (fixed fields), "map" (name -> object with fixed fields),
+    # "map of lists" (name -> list of strings) or "map of grant lists" (name -> list of
+    # objects with fixed fields)
     shape: str
     description: str
     fields: tuple[str, ...] = ()
@@ -68,6 +70,7 @@ class OutputSpec:
 
 
 KUBELET_IDENTITY_FIELDS = ("clientId", "objectId", "resourceId")
+GRANT_FIELDS = ("resource", "role")
 SERVICE_FIELDS = (
     "clientId",
     "principalId",
@@ -137,6 +140,14 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         since=2,
         may_be_empty=True,
     ),
+    OutputSpec(
+        "serviceGrants",
+        "map of grant lists",
+        "Per configured service: every data role its identity holds, {resource, role} (Key "
+        "Vault, and its azureAccess), for consumers and audits.",
+        GRANT_FIELDS,
+        since=3,
+    ),
 )
 OUTPUT_NAMES = tuple(spec.name for spec in OUTPUTS)
 PUBLISHED_NAMES = tuple(spec.name for spec in OUTPUTS if spec.published)
@@ -162,6 +173,14 @@ class ServiceIdentity:
     namespace: str
     service_account: str
     binding: str
+
+
+@dataclass(frozen=True)
+class ServiceGrant:
+    """A data role a service's identity holds: `role` (as Microsoft names it) on `resource`."""
+
+    resource: str
+    role: str
 
 
 class PlatformStack:
@@ -333,6 +352,16 @@ class PlatformStack:
         """Each application team's namespaces; none from a stack of contract 1.0."""
         return self.output("appTeams").apply(
             lambda teams: {team: tuple(namespaces) for team, namespaces in teams.items()}
+        )
+
+    @property
+    def service_grants(self) -> pulumi.Output[dict[str, tuple[ServiceGrant, ...]]]:
+        """Each platform service's data roles; none from a stack before contract 1.3."""
+        return self.output("serviceGrants").apply(
+            lambda services: {
+                name: tuple(ServiceGrant(entry["resource"], entry["role"]) for entry in grants)
+                for name, grants in services.items()
+            }
         )
 
     def team_namespaces(self, team: str, namespaces: Sequence[str]) -> pulumi.Output[list[str]]:

@@ -74,6 +74,13 @@ def _value_schema(spec: contract.OutputSpec) -> dict[str, Any]:
             "required": list(spec.fields),
             "properties": {field: {"type": "string", "minLength": 1} for field in spec.fields},
         }
+    if spec.shape == "map of grant lists":
+        grant = {
+            "type": "object",
+            "required": list(spec.fields),
+            "properties": {field: {"type": "string", "minLength": 1} for field in spec.fields},
+        }
+        return {"type": "object", "additionalProperties": {"type": "array", "items": grant}}
     if spec.shape == "map of lists":
         return {
             "type": "object",

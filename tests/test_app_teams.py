@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from secretless_aks import contract
 from secretless_aks.components import roles
 from secretless_aks.offline.harness import RecordedGraph, RecordedResource, run_program
 from tests.graph_queries import MANAGED_CLUSTER, ROLE_ASSIGNMENT, grant, grants
@@ -160,7 +161,7 @@ def test_team_objects_belong_to_the_team_and_use_the_clusters_provider(
 def test_the_contract_lists_each_teams_namespaces(teams: RecordedGraph) -> None:
     assert teams.outputs["appTeams"] == {team["name"]: team["namespaces"] for team in TEAMS}
     assert teams.outputs["contractVersion"] == 1
-    assert teams.outputs["contractMinorVersion"] == 2
+    assert teams.outputs["contractMinorVersion"] == contract.CONTRACT_MINOR_VERSION
 
 
 PAYMENTS_CI = "6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"

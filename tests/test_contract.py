@@ -44,6 +44,12 @@ def shape_holds(spec: contract.OutputSpec, value: Any) -> bool:
         return isinstance(value, int)
     if spec.shape == "object":
         return isinstance(value, dict) and set(value) == set(spec.fields)
+    if spec.shape == "map of grant lists":
+        return isinstance(value, dict) and all(
+            isinstance(entry, list)
+            and all(isinstance(item, dict) and set(item) == set(spec.fields) for item in entry)
+            for entry in value.values()
+        )
     if spec.shape == "map of lists":
         return isinstance(value, dict) and all(
             isinstance(entry, list) and all(isinstance(item, str) for item in entry)
@@ -76,7 +82,12 @@ def test_a_minor_version_only_adds_outputs() -> None:
     assert contract.CONTRACT_VERSION == 1
     assert set(contract.SUPPORTED_CONTRACT_VERSIONS) == {1}
     added = {spec.name: spec.since for spec in contract.OUTPUTS if spec.since > 0}
-    assert added == {"contractMinorVersion": 1, "appTeams": 1, "registryLoginServer": 2}
+    assert added == {
+        "contractMinorVersion": 1,
+        "appTeams": 1,
+        "registryLoginServer": 2,
+        "serviceGrants": 3,
+    }
     assert max(added.values()) == contract.CONTRACT_MINOR_VERSION
     assert not any(spec.secret for spec in contract.OUTPUTS if spec.name in added)
 

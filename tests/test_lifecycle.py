@@ -60,8 +60,10 @@ def test_dev_lives_through_every_step_and_leaves_only_soft_deleted_names(
     assert changes(dev.up(config("dev"))) == {}  # deployed: nothing left to do
     added = changes(dev.up(with_orders("dev")))
     assert added["svc-orders-identity"] == "create"
-    assert set(added.values()) == {"create"}
+    # ... and the published contract, whose serviceGrants lists the new service's grants.
+    assert added.pop("contract") == "update" and set(added.values()) == {"create"}
     removed = changes(dev.up(config("dev")))
+    assert removed.pop("contract") == "update"
     assert removed["svc-orders-identity"] == "delete" and set(removed.values()) == {"delete"}
 
     dev.refresh(aks_upgraded_to="1.35.4")  # the patch channel moved the pools' versions

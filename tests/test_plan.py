@@ -4,6 +4,7 @@ pull request shows. Changes are tested through the command, as a user runs it.""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -634,7 +635,9 @@ def test_adding_a_service_shows_what_it_creates_and_the_output_it_adds(
     grant = next(i for i, line in enumerate(lines) if "svc-billing-key-vault-secrets-user" in line)
     assert any(line.strip().startswith("scope ") for line in lines[grant : grant + 8])
     outputs = lines[lines.index("Outputs:") :]
-    assert outputs[1].startswith("  + services.billing: {")
+    # The service's own outputs, and the grants its identity holds (names aligned).
+    assert re.match(r"  \+ serviceGrants\.billing *: \[", outputs[1]), outputs[1]
+    assert any(re.match(r"  \+ services\.billing *: \{", line) for line in outputs)
     assert '        namespace         : "billing"' in outputs
 
 

@@ -81,8 +81,8 @@ def test_the_details_show_what_is_created_and_the_outputs_that_change(comment: s
     assert 'image          : "ghcr.io/contoso/billing:1.0.0"' in block
     assert "containerPort: 8080" in block
     assert re.search(r"^ {4}scope +: output<string>$", block, re.M)
-    assert "Outputs that change: `services.billing` (+)" in comment
-    assert "\nOutputs:\n  + services.billing: {" in block
+    assert "Outputs that change: `serviceGrants.billing` (+), `services.billing` (+)" in comment
+    assert re.search(r"^Outputs:\n  \+ serviceGrants\.billing *: \[", block, re.M)
 
 
 def test_the_picture_holds_only_what_changes_and_its_neighbours(

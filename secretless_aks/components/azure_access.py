@@ -46,10 +46,11 @@ def grant_azure_access(
     principal_id: pulumi.Output[str],
     subscription_id: pulumi.Input[str],
     parent: pulumi.Resource,
-) -> None:
+) -> list[dict[str, pulumi.Input[str]]]:
     """`service`'s azureAccess, granted to `principal_id` (`config_key`: where the service's
-    settings are in config, for errors that name the key)."""
+    settings are in config, for errors that name the key); each grant as {resource, role}."""
     environment = pulumi.Output.from_input(subscription_id)
+    grants: list[dict[str, pulumi.Input[str]]] = []
     for position, access in enumerate(service.azure_access):
         resource = access_catalogue.parse_resource_id(access.resource)
         role = access_catalogue.BY_NAME[access.role].role
@@ -60,6 +61,7 @@ def grant_azure_access(
             )
         )
         grant_name = f"{name}-{role.slug}-on-{grant_target(resource)}"
+        grants.append({"resource": resource.text, "role": role.name})
         if isinstance(role, roles.CosmosDataRole):
             cosmosdb.SqlResourceSqlRoleAssignment(
                 grant_name,
@@ -87,3 +89,4 @@ def grant_azure_access(
             description=f"Service {service.name} uses {resource.names[-1]} ({role.name}).",
             parent=parent,
         )
+    return grants

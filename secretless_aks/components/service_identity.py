@@ -106,15 +106,18 @@ class ServiceIdentity(pulumi.ComponentResource):
         self.client_id = self.identity.client_id
         self.principal_id = self.identity.principal_id
         self.identity_resource_id = self.identity.id
-        self._grant_key_vault_role(name, args)
-        grant_azure_access(
-            name,
-            service,
-            args.config_key,
-            principal_id=self.principal_id,
-            subscription_id=args.subscription_id,
-            parent=self,
-        )
+        # Every data role the identity holds, {resource, role}: the contract's serviceGrants.
+        self.grants: list[dict[str, pulumi.Input[str]]] = [
+            *self._grant_key_vault_role(name, args),
+            *grant_azure_access(
+                name,
+                service,
+                args.config_key,
+                principal_id=self.principal_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+            ),
+        ]
         self._federate(name, args)
         self._bind_pods(name, args)
         self.register_outputs(
@@ -125,10 +128,12 @@ class ServiceIdentity(pulumi.ComponentResource):
             }
         )
 
-    def _grant_key_vault_role(self, name: str, args: ServiceIdentityArgs) -> None:
+    def _grant_key_vault_role(
+        self, name: str, args: ServiceIdentityArgs
+    ) -> list[dict[str, pulumi.Input[str]]]:
         service = args.settings
         if service.key_vault_role == "none":
-            return
+            return []
         role = KEY_VAULT_ROLES[service.key_vault_role]
         if service.vault_wide:
             targets = [("vault", args.vault_id, "its Key Vault")]
@@ -152,6 +157,7 @@ class ServiceIdentity(pulumi.ComponentResource):
                 description=f"Service {service.name} uses {what} ({role.name}).",
                 parent=self,
             )
+        return [{"resource": scope, "role": role.name} for _, scope, _ in targets]
 
     def _federate(self, name: str, args: ServiceIdentityArgs) -> None:
         """A federated credential per ServiceAccount, so its tokens sign in as this identity."""

@@ -636,8 +636,8 @@ def test_adding_a_service_shows_what_it_creates_and_the_output_it_adds(
     assert any(line.strip().startswith("scope ") for line in lines[grant : grant + 8])
     outputs = lines[lines.index("Outputs:") :]
     # The service's own outputs, and the grants its identity holds (names aligned).
-    assert re.match(r"  \+ serviceGrants\.billing *: \[", outputs[1]), outputs[1]
-    assert any(re.match(r"  \+ services\.billing *: \{", line) for line in outputs)
+    assert re.match(r"  \+ services\.billing *: \{", outputs[1]), outputs[1]
+    assert any(re.match(r"  \+ serviceGrants\.billing *: \[", line) for line in outputs)
     assert '        namespace         : "billing"' in outputs
 
 

@@ -4,12 +4,19 @@ source of truth (the consumer template reads it: tests/test_consumer.py)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from secretless_aks import contract
-from secretless_aks.offline.harness import PROJECT_DIR, run_program
+from secretless_aks.offline.harness import (
+    PROJECT_DIR,
+    ProgramFailedError,
+    RecordedGraph,
+    run_program,
+)
+from secretless_aks.offline.mocks import AzureMocks, ReferencedStack
 from tests.stack_configs import stack_config
 
 SECRET = {"secure": "v1:AAAA"}
@@ -124,3 +131,62 @@ def test_the_contract_pages_output_table_is_the_contract() -> None:
 def test_export_refuses_outputs_that_drift_from_the_contract() -> None:
     with pytest.raises(contract.ContractError, match=r"missing \['kubeconfig'\]"):
         contract.export({name: "x" for name in contract.OUTPUT_NAMES if name != "kubeconfig"})
+
+
+# --- reading 1.3 (serviceGrants), and what older stacks give ------------------------------------
+
+READER = """
+import pulumi
+from secretless_aks import PlatformStack
+
+platform = PlatformStack("organization/secretless-aks/dev")
+pulumi.export("minor", platform.contract_minor_version)
+pulumi.export(
+    "grants",
+    platform.service_grants.apply(
+        lambda services: {
+            name: [[grant.resource, grant.role] for grant in grants]
+            for name, grants in services.items()
+        }
+    ),
+)
+"""
+
+
+def read_through_the_contract(tmp_path: Path, outputs: dict[str, Any]) -> RecordedGraph:
+    """A program that reads a platform stack with `outputs` through PlatformStack."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "Pulumi.yaml").write_text("name: reader\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(READER)
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    mocks = AzureMocks(preview=False, any_stack=ReferencedStack(outputs=outputs))
+    return run_program("dev", mocks=mocks, project_dir=tmp_path)
+
+
+def test_a_1_3_stack_lists_each_services_grants(tmp_path: Path) -> None:
+    platform = run_program("dev", config=STACK_CONFIGS["existing-vault-three-services"])
+    grants = platform.outputs["serviceGrants"]
+    vault = platform.outputs["keyVaultResourceId"]
+    assert grants["orders"] == [
+        {"resource": f"{vault}/secrets/Orders--Db", "role": "Key Vault Secrets User"}
+    ]
+    read = read_through_the_contract(tmp_path, dict(platform.outputs))
+    assert read.outputs["minor"] == 3
+    assert read.outputs["grants"]["orders"] == [
+        [f"{vault}/secrets/Orders--Db", "Key Vault Secrets User"]
+    ]
+
+
+def test_a_1_2_stack_has_no_grants_to_read_and_a_1_3_stack_must_have_them(
+    tmp_path: Path,
+) -> None:
+    platform = run_program("dev")
+    older = {name: value for name, value in platform.outputs.items() if name != "serviceGrants"}
+    read = read_through_the_contract(tmp_path / "1.2", {**older, "contractMinorVersion": 2})
+    assert read.outputs == {"minor": 2, "grants": {}}
+    with pytest.raises(ProgramFailedError) as failed:
+        read_through_the_contract(tmp_path / "1.3", older)
+    assert str(failed.value.error) == (
+        "stack 'organization/secretless-aks/dev' does not export 'serviceGrants', which "
+        "contract version 1.3 requires"
+    )

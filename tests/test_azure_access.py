@@ -274,3 +274,29 @@ def test_bootstraps_conditions_and_the_policy_pack_follow_the_catalogue_role_by_
             request = abac.Request("write", guid, A_SERVICE, "ServicePrincipal")
             assert not abac.allows(condition, request), name
         assert guid not in ARM_DATA_ROLES and guid not in CATALOGUE
+
+
+def test_the_offline_plan_signs_in_to_arm_subscription_id_when_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from secretless_aks.offline import plan
+    from secretless_aks.offline.mocks import AzureMocks
+    from secretless_aks.offline.plan_values import with_mocks_named
+
+    theirs = CONTAINER.replace(MOCK_SUBSCRIPTION_ID, OTHER_SUBSCRIPTION)
+    config = with_access({"resource": theirs, "role": "Storage Blob Data Reader"})
+    # Unset, the plan's invented subscription is no real one, and the error names it so.
+    monkeypatch.delenv("ARM_SUBSCRIPTION_ID", raising=False)
+    with pytest.raises(ProgramFailedError) as failure:
+        run_program(
+            "dev", config=config, mocks=AzureMocks(preview=True, signed_in=plan.signed_in())
+        )
+    assert "not the environment's (<mocked subscription id>)" in with_mocks_named(
+        str(failure.value.error)
+    )
+    # Set, as CI sets it for azure-native, the stack's own resources are planned as its own.
+    monkeypatch.setenv("ARM_SUBSCRIPTION_ID", OTHER_SUBSCRIPTION)
+    graph = run_program(
+        "dev", config=config, mocks=AzureMocks(preview=True, signed_in=plan.signed_in())
+    )
+    assert [a for a in graph.by_type(ROLE_ASSIGNMENT) if a.inputs["scope"] == theirs]

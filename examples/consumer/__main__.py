@@ -131,8 +131,22 @@ def _platform_vault_reads_delegated_secrets(config: AppStackConfig) -> None:
         )
 
 
+def _access_in_the_teams_group(config: AppStackConfig) -> None:
+    # The team's deploy identity holds RBAC Administrator in its own resource group only.
+    for index, access in enumerate(config.app.azure_access):
+        group = access.resource.split("/")[4] if access.resource.count("/") > 4 else ""
+        if group.lower() != config.resource_group.lower():
+            raise KeyRuleError(
+                ("app", "azureAccess", index, "resource"),
+                f"is in resource group {group or '(none)'}: the team's deploy identity may grant "
+                f"only on its own resources, in {config.resource_group}; ask the platform team "
+                "for a grant elsewhere",
+            )
+
+
 RULES = (
     _platform_source_named,
+    _access_in_the_teams_group,
     _workload_identity_only,
     _own_vault_for_seeded_secrets,
     _platform_vault_reads_delegated_secrets,
@@ -206,6 +220,7 @@ service = ServiceIdentity(
         namespace=namespace,
         # app.retire: the first of the two deploys that remove the app from a protected stack.
         protect=config.protect and not app.retire,
+        config_key="secretless-aks-consumer:app",
     ),
 )
 

@@ -17,7 +17,9 @@ StackReference reads the platform outputs --platform-outputs names (the JSON tha
 output --json --show-secrets` prints); its published contract is read from --platform-contract
 (a saved copy of the document), never downloaded. Values only Azure can know print as
 output<string>, encrypted config values as [secret] (never decrypted), and the signed-in
-account (tenant, subscription, deployer), which the mocks invent, as <mocked ...>.
+account (tenant, subscription, deployer), which the mocks invent, as <mocked ...>; with
+ARM_SUBSCRIPTION_ID set (as CI sets it for azure-native), that is the subscription, so that the
+resources a stack grants on there (services[].azureAccess) are its environment's.
 A diff says, as `pulumi preview` would, what is created, updated, replaced (and which input
 forces it) or deleted, and refuses what `pulumi up` would not carry through (a protected
 resource deleted or replaced, a federated credential created beside an equal one, a Kubernetes
@@ -31,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -49,7 +53,13 @@ from secretless_aks.offline.harness import (
     read_stack_file,
     run_program,
 )
-from secretless_aks.offline.mocks import AzureMocks, OutputsFileError, ReferencedStack
+from secretless_aks.offline.mocks import (
+    SIGNED_IN_ACCOUNT,
+    AzureMocks,
+    OutputsFileError,
+    ReferencedStack,
+)
+from secretless_aks.offline.plan_values import with_mocks_named
 from secretless_aks.offline.refusals import cautions, refusals
 from secretless_aks.offline.stack_file import StackFileError
 from secretless_aks.offline.warnings import plan_warnings
@@ -89,7 +99,7 @@ def report(error: Exception) -> int:
     message = user_error(error)
     if message is None:
         raise error
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {with_mocks_named(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -181,7 +191,7 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
                 args.stack,
                 config=stack_config,
                 preview=True,
-                mocks=AzureMocks(preview=True, any_stack=platform),
+                mocks=AzureMocks(preview=True, any_stack=platform, signed_in=signed_in()),
                 project_dir=project_dir,
             )
         for warning in graph.warnings:
@@ -210,6 +220,16 @@ def main(argv: list[str] | None = None, *, project_dir: Path = PROJECT_DIR) -> i
     if refused or any(violation.mandatory for violation in violations):
         return EXIT_ERROR
     return EXIT_CHANGES if args.detailed_exitcode and changed else 0
+
+
+def signed_in() -> dict[str, str]:
+    """The account the plan signs in as: invented, but for ARM_SUBSCRIPTION_ID when set (the
+    subscription azure-native deploys to in CI), so that what a stack names there (azureAccess)
+    is planned as in the environment's own subscription."""
+    subscription = os.environ.get("ARM_SUBSCRIPTION_ID", "")
+    if re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", subscription):
+        return {**SIGNED_IN_ACCOUNT, "subscriptionId": subscription.lower()}
+    return dict(SIGNED_IN_ACCOUNT)
 
 
 def policy_verdict(

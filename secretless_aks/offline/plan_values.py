@@ -71,6 +71,13 @@ def marker(value: Any) -> str | None:
     return None
 
 
+def with_mocks_named(text: str) -> str:
+    """`text` with each invented value of the signed-in account named as the plan names it."""
+    for invented, name in _MOCKED.items():
+        text = text.replace(invented, name)
+    return text
+
+
 def encode(value: Any, secret_digests: Mapping[str, str], *, generated: bool = False) -> Any:
     """A recorded value (UNKNOWN, Secret, the mocked account) as plan JSON with markers;
     `generated`: the value comes from a generator, so its secrets are marked generated."""
@@ -81,9 +88,7 @@ def encode(value: Any, secret_digests: Mapping[str, str], *, generated: bool = F
         digest = secret_digests.get(inner) if isinstance(inner, str) else None
         return secret(digest, generated=generated)
     if isinstance(value, str):
-        named = value
-        for invented, name in _MOCKED.items():
-            named = named.replace(invented, name)
+        named = with_mocks_named(value)
         return value if named == value else {MARKER: "mocked", "value": named}
     if isinstance(value, dict):
         return {

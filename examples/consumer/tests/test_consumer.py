@@ -229,3 +229,46 @@ def test_without_a_saved_contract_the_offline_plan_says_to_give_one(
         f"{STACK_FILE[PLATFORM_CONTRACT]}), which the offline plan does not download: give it a "
         "saved copy with --platform-contract FILE"
     )
+
+
+# The team's resource group, in the subscription the offline plan signs in to (its mocks').
+TEAM_GROUP = (
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-team-invoices-dev"
+)
+QUEUE = f"{TEAM_GROUP}/providers/Microsoft.ServiceBus/namespaces/sb-invoices/queues/incoming"
+
+
+def test_the_app_reaches_its_teams_own_azure_resources_with_its_identity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    access = [{"resource": QUEUE, "role": "Azure Service Bus Data Receiver"}]
+    app = {**STACK_FILE[APP], "azureAccess": access}
+    document = plan(capsys, with_config(tmp_path, **{APP: app}))
+    (grant,) = [
+        assignment
+        for assignment in of_type(document, "azure-native:authorization:RoleAssignment")
+        if assignment["name"].startswith("svc-invoices-azure-service-bus-data-receiver-on-")
+    ]
+    # The plan names the subscription it signs in to as mocked: the queue's, here.
+    assert grant["inputs"]["scope"]["value"] == QUEUE.replace(
+        "11111111-2222-3333-4444-555555555555", "<mocked subscription id>"
+    )
+    assert role_of(grant) == "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0"
+    assert grant["inputs"]["principalType"] == "ServicePrincipal"
+
+
+def test_a_grant_outside_the_teams_group_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = QUEUE.replace("rg-team-invoices-dev", "rg-shared")
+    app = {
+        **STACK_FILE[APP],
+        "azureAccess": [{"resource": elsewhere, "role": "Azure Service Bus Data Receiver"}],
+    }
+    project = with_config(tmp_path, **{APP: app})
+    assert main(["dev", "--project", str(project), *FROM_CONTRACT]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "  - secretless-aks-consumer:app.azureAccess[0].resource: is in resource group "
+        "rg-shared: the team's deploy identity may grant only on its own resources, in "
+        "rg-team-invoices-dev; ask the platform team for a grant elsewhere"
+    )

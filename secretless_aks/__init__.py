@@ -15,7 +15,8 @@ names not listed here) is internal to the platform program and may change in any
 - Reading the platform: `PlatformStack` (a typed StackReference that checks the contract version
   and names a missing output; `PlatformStack.published(url)` reads the same from the contract
   document the platform's environment publishes, without its state or key; `app_teams` and
-  `team_namespaces` read and check the namespaces the platform made for application teams),
+  `team_namespaces` read and check the namespaces the platform made for application teams;
+  `service_grants`, each platform service's data roles as `ServiceGrant`s),
   `ContractError`, `ContractBlobUrl` (a config field for the document's URL), `CONTRACT_VERSION`
   (the major version), `CONTRACT_MINOR_VERSION` (additions within it: 1.1 added `appTeams`),
   `SUPPORTED_CONTRACT_VERSIONS`.
@@ -64,6 +65,7 @@ from secretless_aks.contract import (
     SUPPORTED_CONTRACT_VERSIONS,
     ContractError,
     PlatformStack,
+    ServiceGrant,
 )
 
 # The package's version (pyproject.toml reads it from here).
@@ -91,6 +93,7 @@ __all__ = [
     "KeyVaultConfig",
     "PlatformStack",
     "ServiceConfig",
+    "ServiceGrant",
     "ServiceIdentity",
     "ServiceIdentityArgs",
     "StackName",

@@ -371,6 +371,14 @@ BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
         None,
     ),
     (
+        "pod-token-credentials-pinned",
+        lambda p: container(p).update(
+            env=[e for e in container(p)["env"] if e["name"] != "AZURE_TOKEN_CREDENTIALS"]
+        ),
+        "set env AZURE_TOKEN_CREDENTIALS to WorkloadIdentityCredential",
+        None,
+    ),
+    (
         "data-role-on-its-resource",
         lambda p: data_grant(p).update(scope=DATA_GROUP),
         "grant this data role on the one resource it is for",
@@ -912,6 +920,9 @@ BREAKS_BY_CONFIG: dict[str, dict[str, Any]] = {
         services=[{"name": "orders", "image": f"quay.io/contoso/orders{DIGEST}"}]
     ),
     "aks-local-accounts-disabled": stack_config(cluster={"disableLocalAccounts": False}),
+    "pod-token-credentials-pinned": stack_config(
+        services=[{"name": "orders", "image": TAGGED, "pinCredential": False}]
+    ),
     "key-vault-purge-protection": stack_config("prod", keyVault={"purgeProtection": False}),
     "federated-credential-limit": stack_config(
         services=[
@@ -960,6 +971,7 @@ def test_the_configuration_and_the_pack_hold_the_same_words() -> None:
     assert config_rules.FEDERATED_LIMIT_WORDS == sources.FEDERATED_LIMIT_WORDS
     assert config_rules.IMAGE_DIGEST_WORDS == sources.IMAGE_DIGEST_WORDS
     assert config_rules.KNOWN_REGISTRIES_WORDS == sources.KNOWN_REGISTRIES_WORDS
+    assert config_rules.TOKEN_CREDENTIALS_WORDS == sources.TOKEN_CREDENTIALS_WORDS
 
 
 def test_the_policy_page_says_who_else_judges_each_rule() -> None:

@@ -124,6 +124,8 @@ def test_the_dev_plan_shows_the_whole_secretless_path(dev: RecordedGraph) -> Non
     assert pod["spec"]["serviceAccountName"] == SERVICE
     (container,) = pod["spec"]["containers"]
     assert container["env"] == [
+        # The SDK tries the binding's credential only: workload identity's.
+        {"name": "AZURE_TOKEN_CREDENTIALS", "value": "WorkloadIdentityCredential"},
         {"name": "KEY_VAULT_URL", "value": vault.outputs["properties"]["vaultUri"]},
         {"name": "KEY_VAULT_GRANTED_NAMES", "value": "Identity--Secret"},
     ]
@@ -151,13 +153,40 @@ def test_pods_are_told_the_secrets_their_identity_is_granted(
     assert told.get("KEY_VAULT_GRANTED_NAMES") == granted
 
 
-def test_a_service_without_a_key_vault_role_is_not_told_of_a_vault() -> None:
+def test_a_service_without_a_key_vault_role_is_told_only_its_credential() -> None:
     services = [{"name": "web", "image": "ghcr.io/contoso/web:1.0", "keyVaultRole": "none"}]
     graph = run_program("dev", config=stack_config(services=services))
     (container,) = graph.named("svc-web-deployment").inputs["spec"]["template"]["spec"][
         "containers"
     ]
-    assert "env" not in container
+    assert container["env"] == [
+        {"name": "AZURE_TOKEN_CREDENTIALS", "value": "WorkloadIdentityCredential"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("binding", "pinned"),
+    [
+        ("workloadIdentity", "WorkloadIdentityCredential"),
+        ("podIdentity", "ManagedIdentityCredential"),
+        # While a migration needs both: workload identity, then the managed identity endpoint.
+        ("both", "prod"),
+    ],
+)
+def test_each_binding_pins_the_credential_it_provides(binding: str, pinned: str) -> None:
+    services = [
+        {
+            "name": "web",
+            "image": "ghcr.io/contoso/web:1.0",
+            "binding": binding,
+            "secretScope": ["Identity--Secret"],
+        }
+    ]
+    graph = run_program("dev", config=stack_config(services=services))
+    (container,) = graph.named("svc-web-deployment").inputs["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert container["env"][0] == {"name": "AZURE_TOKEN_CREDENTIALS", "value": pinned}
 
 
 def test_the_offline_plan_takes_a_stand_in_for_a_ciphertext_and_says_it_never_deploys(

@@ -153,7 +153,9 @@ RULES = (
 )
 
 config = load_config(AppStackConfig, project=PROJECT, extra_rules={AppStackConfig: RULES})
-app = config.app
+# AZURE_TOKEN_CREDENTIALS only when the app opts in (app.pinCredential: true): an SDK older
+# than azure-identity 1.24 (or its kin in other languages) refuses a credential's name there.
+app = config.app.model_copy(update={"pin_credential": config.app.pin_credential is True})
 names = EnvironmentNames(config.stack)
 platform = (
     PlatformStack.published(config.platform_contract)

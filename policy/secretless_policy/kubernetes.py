@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .model import Level, Resource, Rule, Settings, Stack, is_unknown
-from .sources import IMAGE_DIGEST_WORDS, KNOWN_REGISTRIES_WORDS
+from .sources import IMAGE_DIGEST_WORDS, KNOWN_REGISTRIES_WORDS, TOKEN_CREDENTIALS_WORDS
 
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 KUBERNETES_SECRET = "kubernetes:core/v1:Secret"
@@ -140,6 +140,44 @@ def _locked_down(resource: Resource, _: Settings) -> Iterable[str]:
             yield f"container {container.get('name')}: set securityContext {', '.join(wrong)}"
 
 
+POD_IDENTITY_LABEL = "aadpodidbinding"
+TOKEN_CREDENTIALS = "AZURE_TOKEN_CREDENTIALS"
+
+
+def _pinned_credential(labels: Mapping[str, Any]) -> str | None:
+    """What a pod's binding pins AZURE_TOKEN_CREDENTIALS to, by its labels (the platform's
+    config/models.py TOKEN_CREDENTIALS); None for a pod bound to no identity."""
+    workload = str(labels.get(USE_LABEL, "")).lower() == "true"
+    pod_identity = POD_IDENTITY_LABEL in labels
+    if workload and pod_identity:
+        return "prod"
+    if workload:
+        return "WorkloadIdentityCredential"
+    return "ManagedIdentityCredential" if pod_identity else None
+
+
+def _token_credentials_pinned(resource: Resource, _: Settings) -> Iterable[str]:
+    template = pod_template(resource)
+    if template is None:
+        return
+    metadata, spec = template
+    labels = metadata.get("labels")
+    expected = _pinned_credential(labels if isinstance(labels, Mapping) else {})
+    if expected is None:
+        return
+    for container in containers(spec):
+        found = {
+            entry.get("name"): entry.get("value")
+            for entry in container.get("env") or ()
+            if isinstance(entry, Mapping)
+        }
+        if found.get(TOKEN_CREDENTIALS) != expected:
+            yield (
+                f"container {container.get('name')}: set env {TOKEN_CREDENTIALS} to "
+                f"{expected}: {TOKEN_CREDENTIALS_WORDS}"
+            )
+
+
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 # Where an image without a registry host comes from.
 DOCKER_HUB = "docker.io"
@@ -210,6 +248,13 @@ RULES = (
         f"Pods labelled {USE_LABEL} run as a ServiceAccount with the client-id annotation.",
         "pods that expect an identity and get none (or the default ServiceAccount)",
         check_stack=_service_accounts,
+    ),
+    Rule(
+        "pod-token-credentials-pinned",
+        f"Pods bound to an identity set {TOKEN_CREDENTIALS} to their binding's credential.",
+        "an SDK walking its whole credential chain in production, and signing in as whatever "
+        "answers first",
+        check_resource=_token_credentials_pinned,
     ),
     Rule(
         "no-credential-env-literals",

@@ -43,6 +43,9 @@ KNOWN_REGISTRIES_WORDS = (
     "images come from the platform's registry (secretless-aks:registry) or one listed in "
     "secretless-aks:allowedRegistries"
 )
+TOKEN_CREDENTIALS_WORDS = (
+    "DefaultAzureCredential then tries its binding's credential only, never the whole chain"
+)
 
 SOURCES: dict[str, Source] = {
     "key-vault-rbac-authorization": Source(
@@ -131,6 +134,9 @@ SOURCES: dict[str, Source] = {
     ),
     "container-security-context": Source(
         INVARIANT, why="manifests.py sets the restricted security context on every container"
+    ),
+    "pod-token-credentials-pinned": Source(
+        CONFIG, key="services.pinCredential", words=TOKEN_CREDENTIALS_WORDS
     ),
     "image-pinned-by-digest": Source(CONFIG, key="services.image", words=IMAGE_DIGEST_WORDS),
     "image-pinned-by-digest-advisory": Source(ADVISORY),

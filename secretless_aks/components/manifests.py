@@ -44,6 +44,8 @@ KEY_VAULT_URL_VARIABLE = "KEY_VAULT_URL"
 # The secrets a service's identity is granted one by one (its secretScope), comma-separated:
 # the sample app reads no other, since Key Vault answers 403 for any other name, existing or not.
 KEY_VAULT_GRANTED_NAMES_VARIABLE = "KEY_VAULT_GRANTED_NAMES"
+# Which credential DefaultAzureCredential uses (azure-identity and the other Azure SDKs).
+TOKEN_CREDENTIALS_VARIABLE = "AZURE_TOKEN_CREDENTIALS"
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -227,11 +229,17 @@ def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict
         # A writable /tmp, since the root filesystem is read-only.
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (an emptyDir)
     }
+    env: list[dict[str, Any]] = []
+    if service.token_credentials is not None:
+        # In production the SDK tries its binding's credential only, never the chain.
+        env.append({"name": TOKEN_CREDENTIALS_VARIABLE, "value": service.token_credentials})
     if service.key_vault_role != "none":
-        container["env"] = [{"name": KEY_VAULT_URL_VARIABLE, "value": key_vault_url}]
+        env.append({"name": KEY_VAULT_URL_VARIABLE, "value": key_vault_url})
         if service.named_secrets:
             scope = ",".join(service.named_secrets)
-            container["env"].append({"name": KEY_VAULT_GRANTED_NAMES_VARIABLE, "value": scope})
+            env.append({"name": KEY_VAULT_GRANTED_NAMES_VARIABLE, "value": scope})
+    if env:
+        container["env"] = env
     if service.port is not None:
         container["ports"] = [{"name": "http", "containerPort": service.port}]
     if service.probes is not None:

@@ -308,6 +308,14 @@ class ProbesConfig(ConfigModel):
     )
 
 
+# What a binding's pods pin DefaultAzureCredential to (AZURE_TOKEN_CREDENTIALS).
+TOKEN_CREDENTIALS: dict[str, str] = {
+    "workloadIdentity": "WorkloadIdentityCredential",
+    "podIdentity": "ManagedIdentityCredential",
+    "both": "prod",
+}
+
+
 class AzureAccessConfig(ConfigModel):
     """One entry of a service's `azureAccess`: a data role on one Azure resource, from the
     access catalogue (components/access_catalogue.py), which the rules check it against."""
@@ -343,6 +351,10 @@ class ServiceConfig(ConfigModel):
     # Namespaces whose pods may reach `port`, besides the service's own.
     allow_ingress_from: Annotated[tuple[Namespace, ...], EntryList] = ()
     additional_service_accounts: tuple[ServiceAccountRef, ...] = ()
+    # Whether the Deployment pins DefaultAzureCredential to its binding's credential
+    # (AZURE_TOKEN_CREDENTIALS): the platform's services always do (the config refuses false);
+    # an application project's only when it opts in, since older SDKs know only dev and prod.
+    pin_credential: StrictBool | None = None
     # Data roles on Azure services beyond Key Vault, each on exactly one resource.
     azure_access: Annotated[tuple[AzureAccessConfig, ...], Field(max_length=MAX_AZURE_ACCESS)] = ()
     # The first of the two steps that remove a service from a protected stack: it keeps the
@@ -352,6 +364,16 @@ class ServiceConfig(ConfigModel):
     @property
     def uses_workload_identity(self) -> bool:
         return self.binding in ("workloadIdentity", "both")
+
+    @property
+    def token_credentials(self) -> str | None:
+        """AZURE_TOKEN_CREDENTIALS for the binding, or None when the credential is not pinned:
+        the one credential the binding provides, or `prod` (workload identity, then managed
+        identity) while a migration needs both. Specific names need azure-identity 1.24.0 or
+        later (its changelog, 1.24.0b1); `dev` and `prod` came with 1.23.0."""
+        if self.pin_credential is False:
+            return None
+        return TOKEN_CREDENTIALS[self.binding]
 
     @property
     def vault_wide(self) -> bool:

@@ -21,6 +21,7 @@ from secretless_aks.components.config.models import (
     NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
     PLATFORM_REGISTRY_PREFIX,
+    TOKEN_CREDENTIALS,
     VAULT_WIDE,
     AppTeamConfig,
     AzureAccessConfig,
@@ -58,6 +59,9 @@ FEDERATED_LIMIT_WORDS = (
 )
 IMAGE_DIGEST_WORDS = (
     "a tag can be moved to other bytes; a digest keeps every node on the reviewed ones"
+)
+TOKEN_CREDENTIALS_WORDS = (
+    "DefaultAzureCredential then tries its binding's credential only, never the whole chain"
 )
 KNOWN_REGISTRIES_WORDS = (
     "images come from the platform's registry (secretless-aks:registry) or one listed in "
@@ -625,6 +629,16 @@ def _access_listed_once(service: ServiceConfig) -> None:
         seen.add(key)
 
 
+def _platform_services_pin_their_credential(stack: StackConfig) -> None:
+    for index, service in enumerate(stack.services):
+        if service.pin_credential is False:
+            raise KeyRuleError(
+                ("services", index, "pinCredential"),
+                f"must stay true on the platform's services (AZURE_TOKEN_CREDENTIALS "
+                f"{TOKEN_CREDENTIALS[service.binding]}): {TOKEN_CREDENTIALS_WORDS}",
+            )
+
+
 RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     AzureAccessConfig: (_access_is_in_the_catalogue,),
     ClusterConfig: (
@@ -659,6 +673,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _allowed_registries_listed_once,
         _images_come_from_known_registries,
         _protected_stacks_pin_images_by_digest,
+        _platform_services_pin_their_credential,
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
         _each_team_has_its_own_name_and_group,

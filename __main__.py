@@ -12,6 +12,7 @@ from secretless_aks.components.app_teams import AppTeam, AppTeamArgs
 from secretless_aks.components.cluster import Cluster, ClusterArgs
 from secretless_aks.components.config import load_stack_config
 from secretless_aks.components.contract_publication import ContractPublication
+from secretless_aks.components.developer_access import DeveloperAccess, DeveloperAccessArgs
 from secretless_aks.components.key_vault import KeyVault, KeyVaultArgs
 from secretless_aks.components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
 from secretless_aks.components.naming import EnvironmentNames, TeamNames
@@ -138,6 +139,20 @@ services = {
     )
     for index, service in enumerate(config.services)
 }
+
+# On an unprotected stack, the developers group reads what the services read.
+if config.developers is not None:
+    DeveloperAccess(
+        "developers",
+        DeveloperAccessArgs(
+            group_object_id=str(config.developers),
+            services=config.services,
+            vault_id=key_vault.vault_id,
+            vault_subscription_id=key_vault.vault_subscription_id,
+            secret_ids=key_vault.secret_ids,
+            subscription_id=subscription_id,
+        ),
+    )
 
 teams = {
     team.name: AppTeam(

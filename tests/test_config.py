@@ -190,7 +190,7 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
             "secretless-aks:stack: unknown key; known keys: allowedRegistries, appTeams, "
-            "cluster, deployers, generatedSecrets, keyVault, network, protect, "
+            "cluster, deployers, developers, generatedSecrets, keyVault, network, protect, "
             "publishContractTo, registry, secrets, services",
             id="reserved-key",
         ),

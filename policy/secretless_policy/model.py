@@ -103,6 +103,8 @@ class Settings:
     # The application teams' Entra groups and CI deploy identities (appTeams groupObjectId and
     # deployerObjectId), lower-cased: principals the stack names.
     app_team_groups: frozenset[str] = frozenset()
+    # The developers group (developers), lower-cased, on an unprotected stack.
+    developers: frozenset[str] = frozenset()
     # The services whose secretScope is ["*"]: vault-wide on purpose.
     vault_wide_services: frozenset[str] = frozenset()
     # The principals that run `pulumi up` (deployers), lower-cased; left to CI, the one a plan
@@ -153,6 +155,9 @@ class Settings:
                 for key in ("groupObjectId", "deployerObjectId")
                 if isinstance(team, Mapping) and isinstance(team.get(key), str)
             ),
+            developers=frozenset({developers.lower()})
+            if isinstance(developers := value("developers"), str) and developers
+            else frozenset(),
             vault_wide_services=frozenset(
                 str(service.get("name"))
                 for service in (services if isinstance(services, list) else ())

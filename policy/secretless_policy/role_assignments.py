@@ -142,11 +142,12 @@ def _principal_type(stack: Stack, _: Settings) -> Iterator[tuple[Resource, str]]
 
 
 def _known_principals(stack: Stack, settings: Settings) -> Iterator[tuple[Resource, str]]:
-    # The deployers, the cluster's admin groups and the application teams' groups (appTeams)
-    # are configured; every other principal is an identity the stack declares.
+    # The deployers, the cluster's admin groups, the application teams' groups (appTeams) and
+    # the developers group are configured; every other principal is an identity the stack declares.
     configured = (
         settings.deployers
         | settings.app_team_groups
+        | settings.developers
         | {
             str(group).lower()
             for cluster in stack.of_type(CLUSTER)

@@ -134,7 +134,9 @@ def refusal(resource: ResourceId, role: str) -> str | None:
     return None
 
 
-def owner_command(resource: ResourceId, role: roles.Role, principal: str) -> str:
+def owner_command(
+    resource: ResourceId, role: roles.Role, principal: str, principal_type: str
+) -> str:
     """What an Owner of the resource's subscription runs to make the grant by hand."""
     if isinstance(role, roles.CosmosDataRole):
         return (
@@ -145,7 +147,7 @@ def owner_command(resource: ResourceId, role: roles.Role, principal: str) -> str
         )
     return (
         f"az role assignment create --assignee-object-id {principal} --assignee-principal-type "
-        f"ServicePrincipal --role {role.guid} --scope {resource.text}"
+        f"{principal_type} --role {role.guid} --scope {resource.text}"
     )
 
 

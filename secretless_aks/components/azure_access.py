@@ -1,16 +1,18 @@
-"""A service's grants on the Azure services it reaches beyond Key Vault (`azureAccess`): an
-ARM role assignment per catalogue role, or a Cosmos DB role assignment inside the account,
-each on exactly the resource given, to the service's identity alone."""
+"""Grants on the Azure services a service reaches beyond Key Vault (`azureAccess`): an ARM
+role assignment per catalogue role, or a Cosmos DB role assignment inside the account, each on
+exactly the resource given, to the service's identity alone (or, on an unprotected stack, to
+the developers group too: developer_access.py)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import pulumi
-from pulumi_azure_native import cosmosdb
+from pulumi_azure_native import authorization, cosmosdb
 
 from secretless_aks.components import access_catalogue, roles
-from secretless_aks.components.config import ConfigError, ServiceConfig
+from secretless_aks.components.config import AzureAccessConfig, ConfigError
 
 
 def grant_target(resource: access_catalogue.ResourceId) -> str:
@@ -25,12 +27,18 @@ def _in_environment(
     role: roles.Role,
     key: str,
     environment_subscription: str,
+    principal_type: authorization.PrincipalType,
 ) -> str:
     """The resource's id, once it is known to be in the environment's subscription, where the
     deploy identity may grant; otherwise a ConfigError with the command an Owner runs."""
     if resource.subscription_id == environment_subscription.lower():
         return resource.text
-    command = access_catalogue.owner_command(resource, role, "<the service's principalId>")
+    principal = (
+        "<the service's principalId>"
+        if principal_type == roles.SERVICE_PRINCIPAL
+        else "<the group's object id>"
+    )
+    command = access_catalogue.owner_command(resource, role, principal, principal_type.value)
     raise ConfigError(
         f"{key}: {resource.text} is in subscription {resource.subscription_id}, not the "
         f"environment's ({environment_subscription}), where alone its deploy identity may "
@@ -40,24 +48,28 @@ def _in_environment(
 
 def grant_azure_access(
     name: str,
-    service: ServiceConfig,
-    config_key: str,
+    accesses: Sequence[AzureAccessConfig],
     *,
-    principal_id: pulumi.Output[str],
+    who: str,
+    config_key: str,
+    principal_id: pulumi.Input[str],
+    principal_type: authorization.PrincipalType,
     subscription_id: pulumi.Input[str],
     parent: pulumi.Resource,
 ) -> list[dict[str, pulumi.Input[str]]]:
-    """`service`'s azureAccess, granted to `principal_id` (`config_key`: where the service's
-    settings are in config, for errors that name the key); each grant as {resource, role}."""
+    """`accesses` (an azureAccess list), granted to `principal_id`, whom the grants'
+    descriptions call `who` (`config_key`: where the list is in config, for errors that name
+    the key); each grant as {resource, role}."""
+    principal_id = pulumi.Output.from_input(principal_id)
     environment = pulumi.Output.from_input(subscription_id)
     grants: list[dict[str, pulumi.Input[str]]] = []
-    for position, access in enumerate(service.azure_access):
+    for position, access in enumerate(accesses):
         resource = access_catalogue.parse_resource_id(access.resource)
         role = access_catalogue.BY_NAME[access.role].role
-        key = f"{config_key}.azureAccess[{position}].resource"
+        key = f"{config_key}[{position}].resource"
         scope = environment.apply(
             lambda env, resource=resource, role=role, key=key: _in_environment(
-                resource, role, key, env
+                resource, role, key, env, principal_type
             )
         )
         grant_name = f"{name}-{role.slug}-on-{grant_target(resource)}"
@@ -85,8 +97,8 @@ def grant_azure_access(
             scope=scope,
             subscription_id=resource.subscription_id,
             principal_id=principal_id,
-            principal_type=roles.SERVICE_PRINCIPAL,
-            description=f"Service {service.name} uses {resource.names[-1]} ({role.name}).",
+            principal_type=principal_type,
+            description=f"{who} uses {resource.names[-1]} ({role.name}).",
             parent=parent,
         )
     return grants

@@ -111,9 +111,11 @@ class ServiceIdentity(pulumi.ComponentResource):
             *self._grant_key_vault_role(name, args),
             *grant_azure_access(
                 name,
-                service,
-                args.config_key,
+                service.azure_access,
+                who=f"Service {service.name}",
+                config_key=f"{args.config_key}.azureAccess",
                 principal_id=self.principal_id,
+                principal_type=roles.SERVICE_PRINCIPAL,
                 subscription_id=args.subscription_id,
                 parent=self,
             ),

@@ -272,3 +272,21 @@ def test_a_grant_outside_the_teams_group_is_refused(
         "rg-shared: the team's deploy identity may grant only on its own resources, in "
         "rg-team-invoices-dev; ask the platform team for a grant elsewhere"
     )
+
+
+def test_the_credential_is_pinned_only_when_the_app_opts_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def variables(document: dict[str, Any]) -> list[str]:
+        pod = named(document, "svc-invoices-deployment")["inputs"]["spec"]["template"]["spec"]
+        return [variable["name"] for variable in pod["containers"][0].get("env", [])]
+
+    # An older SDK (azure-identity before 1.24) refuses a credential's name there.
+    assert "AZURE_TOKEN_CREDENTIALS" not in variables(plan(capsys))
+    app = {**STACK_FILE[APP], "pinCredential": True}
+    pinned = plan(capsys, with_config(tmp_path, **{APP: app}))
+    pod = named(pinned, "svc-invoices-deployment")["inputs"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["env"][0] == {
+        "name": "AZURE_TOKEN_CREDENTIALS",
+        "value": "WorkloadIdentityCredential",
+    }

@@ -529,6 +529,8 @@ class StackConfig(ConfigModel):
     registry: RegistryConfig | None = None
     # The blob each `pulumi up` writes the published contract to (CI sets it); none: unpublished.
     publish_contract_to: ContractBlobUrl | None = None
+    # An Entra group that gets the services' data roles, for running them locally (dev only).
+    developers: uuid.UUID | None = None
     # Registries (login servers) services' images may come from besides the platform's.
     allowed_registries: Annotated[tuple[RegistryHost, ...], EntryList] = ()
     protect: StrictBool = False
@@ -546,7 +548,7 @@ class StackConfig(ConfigModel):
         # `registry: {}` is Pulumi.yaml's default for a stack without one (the CLI hands the
         # declared default to the program): no registry.
         # `publishContractTo: ""` likewise: none.
-        defaults = {"registry": {}, "publishContractTo": ""}
+        defaults = {"registry": {}, "publishContractTo": "", "developers": ""}
         return {
             key: value
             for key, value in data.items()

@@ -629,6 +629,15 @@ def _access_listed_once(service: ServiceConfig) -> None:
         seen.add(key)
 
 
+def _developers_only_on_unprotected_stacks(stack: StackConfig) -> None:
+    if stack.protect and stack.developers is not None:
+        raise KeyRuleError(
+            "developers",
+            "a protected stack gives developers no data access: set it on an unprotected "
+            "stack only (dev), where developers run the services on their own machines",
+        )
+
+
 def _platform_services_pin_their_credential(stack: StackConfig) -> None:
     for index, service in enumerate(stack.services):
         if service.pin_credential is False:
@@ -674,6 +683,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _images_come_from_known_registries,
         _protected_stacks_pin_images_by_digest,
         _platform_services_pin_their_credential,
+        _developers_only_on_unprotected_stacks,
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
         _each_team_has_its_own_name_and_group,

@@ -300,3 +300,26 @@ def test_the_offline_plan_signs_in_to_arm_subscription_id_when_set(
         "dev", config=config, mocks=AzureMocks(preview=True, signed_in=plan.signed_in())
     )
     assert [a for a in graph.by_type(ROLE_ASSIGNMENT) if a.inputs["scope"] == theirs]
+
+
+def test_the_deployment_tells_the_app_where_its_store_and_container_are(
+    scenario: RecordedGraph,
+) -> None:
+    pod = scenario.named("svc-orders-deployment").inputs["spec"]["template"]["spec"]
+    env = {variable["name"]: variable["value"] for variable in pod["containers"][0]["env"]}
+    assert env["APP_CONFIGURATION_ENDPOINT"] == "https://appcs-orders.azconfig.io"
+    # Its settings there carry the stack's name as their label.
+    assert env["APP_CONFIGURATION_LABEL"] == "dev"
+    assert env["BLOB_CONTAINER_URL"] == "https://stordersdata.blob.core.windows.net/invoices"
+
+
+def test_a_service_granted_two_stores_is_refused() -> None:
+    second = APP_CONFIGURATION.replace("appcs-orders", "appcs-shared")
+    assert refused(
+        {"resource": APP_CONFIGURATION, "role": "App Configuration Data Reader"},
+        {"resource": second, "role": "App Configuration Data Reader"},
+    ) == (
+        "- secretless-aks:services[0].azureAccess: grants more than one App Configuration "
+        "store, and the Deployment names one (APP_CONFIGURATION_ENDPOINT): keep one, or give "
+        "the other to a service of its own"
+    )

@@ -46,6 +46,35 @@ KEY_VAULT_URL_VARIABLE = "KEY_VAULT_URL"
 KEY_VAULT_GRANTED_NAMES_VARIABLE = "KEY_VAULT_GRANTED_NAMES"
 # Which credential DefaultAzureCredential uses (azure-identity and the other Azure SDKs).
 TOKEN_CREDENTIALS_VARIABLE = "AZURE_TOKEN_CREDENTIALS"
+# Rendered from the service's grants (azureAccess): the App Configuration store it reads, with
+# the label its settings carry there (the stack's name), and the blob container it lists.
+APP_CONFIGURATION_ENDPOINT_VARIABLE = "APP_CONFIGURATION_ENDPOINT"
+APP_CONFIGURATION_LABEL_VARIABLE = "APP_CONFIGURATION_LABEL"
+BLOB_CONTAINER_URL_VARIABLE = "BLOB_CONTAINER_URL"
+APP_CONFIGURATION_READER = ("App Configuration Data Reader",)
+BLOB_ROLES = ("Storage Blob Data Reader", "Storage Blob Data Contributor")
+
+
+def granted_endpoints(service: ServiceConfig, stack: str) -> list[dict[str, str]]:
+    """The variables that tell the app where its granted App Configuration store and blob
+    container are (Azure's public cloud endpoints: <store>.azconfig.io,
+    <account>.blob.core.windows.net). The configuration allows one of each per service."""
+    from secretless_aks.components import access_catalogue, roles
+
+    env = []
+    for store in service.granted_on(roles.APP_CONFIGURATION_STORE, APP_CONFIGURATION_READER):
+        name = access_catalogue.parse_resource_id(store).names[0]
+        env.append(
+            {"name": APP_CONFIGURATION_ENDPOINT_VARIABLE, "value": f"https://{name}.azconfig.io"}
+        )
+        env.append({"name": APP_CONFIGURATION_LABEL_VARIABLE, "value": stack})
+    for container in service.granted_on(roles.BLOB_CONTAINER, BLOB_ROLES):
+        account, _, name = access_catalogue.parse_resource_id(container).names
+        url = f"https://{account}.blob.core.windows.net/{name}"
+        env.append({"name": BLOB_CONTAINER_URL_VARIABLE, "value": url})
+    return env
+
+
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -209,7 +238,9 @@ def probes(config: ProbesConfig) -> dict[str, Any]:
     }
 
 
-def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict[str, Any]:
+def deployment(
+    service: ServiceConfig, key_vault_url: pulumi.Input[str], stack: str
+) -> dict[str, Any]:
     """The service's pods. A service with a Key Vault role is told its vault's URL and, when
     its role is on named secrets, which ones (neither is a secret); the identity that reads
     them comes from the binding, never from the environment."""
@@ -238,6 +269,7 @@ def deployment(service: ServiceConfig, key_vault_url: pulumi.Input[str]) -> dict
         if service.named_secrets:
             scope = ",".join(service.named_secrets)
             env.append({"name": KEY_VAULT_GRANTED_NAMES_VARIABLE, "value": scope})
+    env += granted_endpoints(service, stack)
     if env:
         container["env"] = env
     if service.port is not None:

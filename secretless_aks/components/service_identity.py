@@ -237,7 +237,7 @@ class ServiceIdentity(pulumi.ComponentResource):
         declare(
             kubernetes.apps.v1.Deployment,
             "deployment",
-            manifests.deployment(service, args.vault_uri),
+            manifests.deployment(service, args.vault_uri, args.names.stack),
             depends_on=pulls,
             custom_timeouts=deployment_timeouts(service),
         )

@@ -308,6 +308,16 @@ class ProbesConfig(ConfigModel):
     )
 
 
+def _resource_kind(resource: str) -> str | None:
+    """A resource id's type, lower-cased, or None for text that is not one."""
+    from secretless_aks.components import access_catalogue  # it imports roles, which imports us
+
+    try:
+        return access_catalogue.parse_resource_id(resource).kind
+    except ValueError:
+        return None
+
+
 # What a binding's pods pin DefaultAzureCredential to (AZURE_TOKEN_CREDENTIALS).
 TOKEN_CREDENTIALS: dict[str, str] = {
     "workloadIdentity": "WorkloadIdentityCredential",
@@ -374,6 +384,15 @@ class ServiceConfig(ConfigModel):
         if self.pin_credential is False:
             return None
         return TOKEN_CREDENTIALS[self.binding]
+
+    def granted_on(self, kind: str, role_names: tuple[str, ...]) -> tuple[str, ...]:
+        """The resources of `kind` (a lower-cased resource type) this service holds one of
+        `role_names` on (its azureAccess), as given."""
+        return tuple(
+            access.resource
+            for access in self.azure_access
+            if access.role in role_names and _resource_kind(access.resource) == kind
+        )
 
     @property
     def vault_wide(self) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from secretless_aks.components import access_catalogue, azure_limits
+from secretless_aks.components import access_catalogue, azure_limits, roles
 from secretless_aks.components.config.models import (
     NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
@@ -620,6 +620,30 @@ def _access_is_in_the_catalogue(access: AzureAccessConfig) -> None:
         raise KeyRuleError("role", problem)
 
 
+def _one_store_and_one_container_to_render(service: ServiceConfig) -> None:
+    # The Deployment tells the app of one store and one container (manifests.py).
+    for kind, role_names, what, variable in (
+        (
+            roles.APP_CONFIGURATION_STORE,
+            ("App Configuration Data Reader",),
+            "App Configuration store",
+            "APP_CONFIGURATION_ENDPOINT",
+        ),
+        (
+            roles.BLOB_CONTAINER,
+            ("Storage Blob Data Reader", "Storage Blob Data Contributor"),
+            "blob container",
+            "BLOB_CONTAINER_URL",
+        ),
+    ):
+        if len(service.granted_on(kind, role_names)) > 1:
+            raise KeyRuleError(
+                "azureAccess",
+                f"grants more than one {what}, and the Deployment names one ({variable}): "
+                f"keep one, or give the other to a service of its own",
+            )
+
+
 def _access_listed_once(service: ServiceConfig) -> None:
     seen: set[tuple[str, str]] = set()
     for index, access in enumerate(service.azure_access):
@@ -673,6 +697,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _additional_accounts_fit_one_identity,
         _secret_scope_is_usable,
         _access_listed_once,
+        _one_store_and_one_container_to_render,
     ),
     AppTeamConfig: (_team_lists_are_usable,),
     StackConfig: (

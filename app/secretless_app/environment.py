@@ -21,6 +21,9 @@ DEFAULT_PORT = 8080
 DEFAULT_FORBIDDEN_GRACE_SECONDS = 600
 MAX_FORBIDDEN_GRACE_SECONDS = 3600
 VAULT_URL_EXAMPLE = "https://<vault-name>.vault.azure.net/"
+# AZURE_TOKEN_CREDENTIALS values that mean a developer's own sign-in (azure-identity's `dev`
+# group, or its Azure CLI credential alone).
+DEVELOPER_CREDENTIALS = frozenset({"dev", "azureclicredential"})
 # Under AAD Pod Identity the webhook sets nothing and NMI answers for the pod's identity.
 POD_MANAGED_IDENTITY = "the pod's managed identity"
 
@@ -36,6 +39,14 @@ class AppEnvironment:
     # KEY_VAULT_GRANTED_NAMES: the secrets the identity is granted one by one, lower-cased (Key
     # Vault names are case-insensitive); None when it may read the whole vault.
     secret_scope: frozenset[str] | None = None
+    # AZURE_TOKEN_CREDENTIALS, which azure-identity reads itself: `dev` on a developer's
+    # machine (`make -C app run`), the binding's credential in a pod.
+    token_credentials: str | None = None
+
+    @property
+    def signs_in_as_developer(self) -> bool:
+        """Whether the credential is a developer's own sign-in (az login and its kin)."""
+        return (self.token_credentials or "").lower() in DEVELOPER_CREDENTIALS
 
     def may_read(self, secret_name: str) -> bool:
         """Whether the identity is granted `secret_name`: any other read would get 403."""
@@ -65,6 +76,7 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
         client_id=environ.get("AZURE_CLIENT_ID") or None,
         forbidden_grace_seconds=grace,
         secret_scope=scope,
+        token_credentials=environ.get("AZURE_TOKEN_CREDENTIALS", "").strip() or None,
     )
 
 

@@ -128,6 +128,14 @@ def _authentication_failure(
             f"({error.status_code} {_error_code(error)}): is the vault in the identity's tenant?",
             fields,
         )
+    if environment.signs_in_as_developer:
+        return FatalStartupError(
+            ExitCode.NO_CREDENTIAL,
+            f"no Azure sign-in on this machine: run `az login` first, then start the app "
+            f"again (AZURE_TOKEN_CREDENTIALS={environment.token_credentials} reads Key Vault "
+            f"{vault} as you)",
+            fields,
+        )
     return FatalStartupError(
         ExitCode.NO_CREDENTIAL,
         f"no credential could get a token for Key Vault {vault}: workload identity needs "

@@ -308,6 +308,24 @@ def test_no_credential_exits_3_with_one_line(tmp_path: Path) -> None:
     assert _secret_gets(double)[1:] == []  # nothing past the unauthenticated challenge
 
 
+def test_on_a_developers_machine_without_a_sign_in_it_says_to_run_az_login(
+    tmp_path: Path,
+) -> None:
+    # `make -C app run` sets AZURE_TOKEN_CREDENTIALS=dev; this PATH has no az, azd or pwsh.
+    with AzureDouble(tmp_path) as double:
+        double.script.secrets = {"Identity--Secret": SECRET_VALUE}
+        environment = base_environment(tmp_path, double) | {"AZURE_TOKEN_CREDENTIALS": "dev"}
+        exit_code, app = _run_until_exit(tmp_path, environment)
+    assert exit_code == 3
+    line = _single_error_line(app)
+    assert line["message"] == (
+        "no Azure sign-in on this machine: run `az login` first, then start the app again "
+        f"(AZURE_TOKEN_CREDENTIALS=dev reads Key Vault {double.url} as you)"
+    )
+    # Only the developer's own sign-in was tried: nothing asked Entra ID or the IMDS double.
+    assert double.requests("entra") == [] and double.requests("imds") == []
+
+
 def test_forbidden_secret_exits_4_naming_identity_vault_and_role_delay(tmp_path: Path) -> None:
     with AzureDouble(tmp_path) as double:
         double.script.secrets = {"Identity--Secret": SECRET_VALUE}

@@ -29,7 +29,8 @@ SECRET = "azure-native:keyvault:Secret"
 def app_contract(graph: RecordedGraph, service: str = SERVICE) -> dict[str, Any]:
     """The service's Deployment and ServiceAccount (whose annotations the workload-identity
     webhook reads), the secrets its identity holds a Key Vault role on (None for the whole
-    vault), and the secrets the stack seeds."""
+    vault), the secrets the stack seeds, and the stack outputs a local run reads
+    (`make -C app run`: the vault's URI and the service's grants)."""
     objects = kubernetes_objects(graph)
     deployment, account = (
         next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == service)
@@ -54,6 +55,9 @@ def app_contract(graph: RecordedGraph, service: str = SERVICE) -> dict[str, Any]
         "serviceAccount": account,
         "grantedSecrets": sorted(granted) if granted is not None else None,
         "seededSecrets": sorted(secret.inputs["secretName"] for secret in graph.by_type(SECRET)),
+        "stackOutputs": {
+            name: graph.outputs[name] for name in ("keyVaultUri", "services", "serviceGrants")
+        },
     }
 
 

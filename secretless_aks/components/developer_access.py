@@ -18,7 +18,7 @@ import pulumi
 from secretless_aks.components import roles
 from secretless_aks.components.azure_access import grant_azure_access
 from secretless_aks.components.config import ServiceConfig
-from secretless_aks.components.key_vault import secret_scope
+from secretless_aks.components.key_vault import read_targets
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,11 @@ class DeveloperAccess(pulumi.ComponentResource):
     ) -> None:
         super().__init__("secretless-aks:developers:DeveloperAccess", name, None, opts)
         readers = [service for service in args.services if service.key_vault_role != "none"]
-        if any(service.vault_wide for service in readers):
-            targets = [("vault", args.vault_id)]
-        else:
-            secrets = dict.fromkeys(name for s in readers for name in s.named_secrets)
-            targets = [
-                (f"secret-{secret.lower()}", secret_scope(args.vault_id, args.secret_ids, secret))
-                for secret in secrets
-            ]
+        vault_wide = any(service.vault_wide for service in readers)
+        secrets = list(dict.fromkeys(name for s in readers for name in s.named_secrets))
+        targets = read_targets(args.vault_id, args.secret_ids, None if vault_wide else secrets)
         role = roles.KEY_VAULT_SECRETS_USER
-        for target, scope in targets:
+        for target, scope, _ in targets:
             roles.assign_role(
                 f"{name}-{role.slug}-on-{target}",
                 role=role,

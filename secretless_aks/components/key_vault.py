@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,6 +213,21 @@ def secret_scope(
         if name.lower() == secret.lower():  # Key Vault names are case-insensitive
             return secret_id
     return pulumi.Output.concat(vault_id, f"/secrets/{secret}")
+
+
+def read_targets(
+    vault_id: pulumi.Input[str],
+    seeded: Mapping[str, pulumi.Output[str]],
+    secrets: Sequence[str] | None,
+) -> list[tuple[str, pulumi.Input[str], str]]:
+    """Where a reading role goes: the vault (`secrets` None), or each of `secrets`, as
+    (resource-name fragment, scope, what a description calls it)."""
+    if secrets is None:
+        return [("vault", vault_id, "its Key Vault")]
+    return [
+        (f"secret-{secret.lower()}", secret_scope(vault_id, seeded, secret), f"the secret {secret}")
+        for secret in secrets
+    ]
 
 
 def rbac_vault_properties(

@@ -14,7 +14,7 @@ from pulumi_azure_native import managedidentity
 from secretless_aks.components import manifests, roles
 from secretless_aks.components.azure_access import grant_azure_access
 from secretless_aks.components.config import KeyVaultRole, ServiceConfig
-from secretless_aks.components.key_vault import secret_scope
+from secretless_aks.components.key_vault import read_targets
 from secretless_aks.components.naming import (
     EnvironmentNames,
     federated_credential_name,
@@ -137,17 +137,9 @@ class ServiceIdentity(pulumi.ComponentResource):
         if service.key_vault_role == "none":
             return []
         role = KEY_VAULT_ROLES[service.key_vault_role]
-        if service.vault_wide:
-            targets = [("vault", args.vault_id, "its Key Vault")]
-        else:
-            targets = [
-                (
-                    f"secret-{secret.lower()}",
-                    secret_scope(args.vault_id, args.secret_ids, secret),
-                    f"the secret {secret}",
-                )
-                for secret in service.named_secrets
-            ]
+        targets = read_targets(
+            args.vault_id, args.secret_ids, None if service.vault_wide else service.named_secrets
+        )
         for target, scope, what in targets:
             roles.assign_role(
                 f"{name}-{role.slug}-on-{target}",

@@ -13,6 +13,7 @@ import sys
 
 import uvicorn
 
+from .blob_container import create_container_check
 from .environment import read_environment
 from .failures import FatalStartupError, report
 from .json_logging import SecretRedactor, configure_logging
@@ -47,6 +48,9 @@ def main() -> int:
         app = create_app(
             load=lambda: load_settings(AppSettings, client, environment, redactor),
             on_fatal=stop,
+            container_check=create_container_check(environment.blob_container_url, credential)
+            if environment.blob_container_url
+            else None,
             forbidden_grace_seconds=environment.forbidden_grace_seconds,
         )
         server = uvicorn.Server(

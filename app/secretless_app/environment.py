@@ -42,6 +42,8 @@ class AppEnvironment:
     # AZURE_TOKEN_CREDENTIALS, which azure-identity reads itself: `dev` on a developer's
     # machine (`make -C app run`), the binding's credential in a pod.
     token_credentials: str | None = None
+    # BLOB_CONTAINER_URL: a container /readyz checks the identity can list; None for none.
+    blob_container_url: str | None = None
 
     @property
     def signs_in_as_developer(self) -> bool:
@@ -68,6 +70,9 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
     port = _parse_port(environ.get("PORT", ""), problems)
     grace = _parse_grace(environ.get("STARTUP_FORBIDDEN_GRACE_SECONDS", ""), problems)
     scope = _parse_scope(environ.get("KEY_VAULT_GRANTED_NAMES", ""), problems)
+    container = environ.get("BLOB_CONTAINER_URL", "").strip() or None
+    if container is not None:
+        problems.extend(_container_url_problems(container))
     if problems:
         raise FatalStartupError(ExitCode.CONFIGURATION, "; ".join(problems))
     return AppEnvironment(
@@ -77,7 +82,20 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
         forbidden_grace_seconds=grace,
         secret_scope=scope,
         token_credentials=environ.get("AZURE_TOKEN_CREDENTIALS", "").strip() or None,
+        blob_container_url=container,
     )
+
+
+CONTAINER_URL_EXAMPLE = "https://<account>.blob.core.windows.net/<container>"
+
+
+def _container_url_problems(url: str) -> list[str]:
+    parts = urlsplit(url)
+    # A bearer token travels with every request: TLS only, and the container alone.
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if parts.scheme != "https" or not parts.hostname or len(segments) != 1 or parts.query:
+        return [f"BLOB_CONTAINER_URL must be a container's https URL, {CONTAINER_URL_EXAMPLE}"]
+    return []
 
 
 def _vault_url_problems(url: str) -> list[str]:

@@ -5,7 +5,8 @@ or retries, and /readyz stays 503 until every setting is in. A failed load is fa
 stops the server and the process exits with the failure's code. One failure waits first: a 403
 that a role assignment still taking effect would explain (`until_granted`) is retried with
 backoff for the startup grace, while /readyz says why it is not ready; when the grace runs out
-it is fatal like the rest.
+it is fatal like the rest. With BLOB_CONTAINER_URL, /readyz also lists that container, and
+answers 503 with the reason while it cannot (never fatal: a grant may still be taking effect).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -44,6 +46,7 @@ def create_app(
     load: Callable[[], LoadedSettings[Any]],
     on_fatal: Callable[[FatalStartupError], None],
     *,
+    container_check: Callable[[], str | None] | None = None,
     forbidden_grace_seconds: float = 0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
@@ -105,6 +108,14 @@ def create_app(
             return JSONResponse(waiting, status_code=503)
         if state.loaded is None:
             return JSONResponse({"status": "loading settings"}, status_code=503)
+        if container_check is not None:
+            # Off the event loop: the check waits on Azure Storage.
+            unlisted = await run_in_threadpool(container_check)
+            if unlisted is not None:
+                return JSONResponse(
+                    {"status": "blob container not listable", "reason": unlisted},
+                    status_code=503,
+                )
         return JSONResponse({"status": "ready"})
 
     async def config(_request: Request) -> JSONResponse:

@@ -8,7 +8,9 @@ One server on 127.0.0.1, with a certificate made at test time by trustme, answer
   ManagedIdentityCredential asks, and what NMI answers for a pod under AAD Pod Identity;
 - Key Vault's data plane: `GET /secrets/{name}` (with the 401 challenge that SecretClient
   expects first) and `GET /secrets`, the list call, which always answers 403 as it does for an
-  identity holding Key Vault Secrets User on single secrets only.
+  identity holding Key Vault Secrets User on single secrets only;
+- Blob Storage's List Blobs, `GET /{container}?restype=container&comp=list`, with a token for
+  Storage's audience (https://storage.azure.com), which both token paths also issue.
 
 The request and response shapes follow what azure-identity 1.27.0 and azure-keyvault-secrets
 4.12.0 send and parse (read from their sources). Every request is recorded for the tests to
@@ -42,6 +44,10 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # Anything a test needs to see never leaks: the tokens this double issues are random per run.
 _TOKEN_PATTERN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 _SECRET_PATTERN = re.compile(r"^/secrets/([^/]+)(?:/([^/]*))?$")
+_CONTAINER_PATTERN = re.compile(r"^/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$")
+# Azure Storage's Entra ID audience, and the suffix of the tokens this double issues for it.
+STORAGE_RESOURCE = "https://storage.azure.com"
+STORAGE_TOKEN_SUFFIX = "-storage"
 HOLD_TIMEOUT_SECONDS = 30
 
 
@@ -71,11 +77,14 @@ class Script:
     release_secrets: threading.Event | None = None
     # The challenge's resource, when a test needs one that does not match the vault's host.
     challenge_resource: str | None = None
+    # Blob containers: those that exist, and those the identity may list (a blob data role).
+    blob_containers: set[str] = field(default_factory=set)
+    blob_readers: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    service: str  # "entra", "imds", "keyvault" or "unknown"
+    service: str  # "entra", "imds", "keyvault", "blob" or "unknown"
     method: str
     path: str
     query: dict[str, str]
@@ -174,6 +183,8 @@ class AzureDouble:
             return "keyvault", self._key_vault_list(headers)
         if method == "GET" and (match := _SECRET_PATTERN.match(path)):
             return "keyvault", self._key_vault_secret(match.group(1), headers)
+        if method == "GET" and (match := _CONTAINER_PATTERN.match(path)):
+            return "blob", self._list_blobs(match.group(1), query, headers)
         return "unknown", _Answer(404, {"error": "no such endpoint on the test double"})
 
     # -- Entra ID ------------------------------------------------------------------------------
@@ -185,7 +196,7 @@ class AzureDouble:
             and form.get("client_assertion_type") == JWT_BEARER
             and form.get("client_assertion")
             and form.get("client_id")
-            and form.get("scope") == f"{self.resource}/.default"
+            and form.get("scope") in (f"{self.resource}/.default", f"{STORAGE_RESOURCE}/.default")
         )
         if not well_formed:
             return _Answer(
@@ -202,7 +213,8 @@ class AzureDouble:
                 "token_type": "Bearer",
                 "expires_in": 3599,
                 "ext_expires_in": 3599,
-                "access_token": self.workload_token,
+                "access_token": self.workload_token
+                + (STORAGE_TOKEN_SUFFIX if form["scope"].startswith(STORAGE_RESOURCE) else ""),
             },
         )
 
@@ -224,7 +236,8 @@ class AzureDouble:
         return _Answer(
             200,
             {
-                "access_token": self.imds_token,
+                "access_token": self.imds_token
+                + (STORAGE_TOKEN_SUFFIX if query.get("resource") == STORAGE_RESOURCE else ""),
                 "expires_in": "86399",
                 "expires_on": str(int(time.time()) + 86399),
                 "resource": query.get("resource", ""),
@@ -308,6 +321,33 @@ class AzureDouble:
             },
         )
 
+    # -- Blob Storage --------------------------------------------------------------------------
+
+    def _list_blobs(
+        self, container: str, query: dict[str, str], headers: dict[str, str]
+    ) -> _Answer:
+        storage_tokens = {
+            f"Bearer {self.workload_token}{STORAGE_TOKEN_SUFFIX}",
+            f"Bearer {self.imds_token}{STORAGE_TOKEN_SUFFIX}",
+        }
+        if query.get("restype") != "container" or query.get("comp") != "list":
+            return _storage_error(400, "InvalidQueryParameterValue")
+        if not headers.get("x-ms-version"):
+            return _storage_error(400, "MissingRequiredHeader")
+        if headers.get("authorization") not in storage_tokens:
+            # A Key Vault token, or none: the wrong audience is a 401 there too.
+            return _storage_error(401, "InvalidAuthenticationInfo")
+        if container not in self.script.blob_containers:
+            return _storage_error(404, "ContainerNotFound")
+        if container not in self.script.blob_readers:
+            return _storage_error(403, "AuthorizationPermissionMismatch")
+        listing = (
+            '<?xml version="1.0" encoding="utf-8"?><EnumerationResults '
+            f'ServiceEndpoint="{self.url}/" ContainerName="{container}"><Blobs /><NextMarker />'
+            "</EnumerationResults>"
+        )
+        return _Answer(200, listing, {"Content-Type": "application/xml"})
+
 
 @dataclass(frozen=True)
 class _Answer:
@@ -326,6 +366,12 @@ class _Answer:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+
+def _storage_error(status: int, code: str) -> _Answer:
+    # Storage answers in XML and names the error in a header, which azure-core reads.
+    body = f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code></Error>'
+    return _Answer(status, body, {"x-ms-error-code": code})
 
 
 # What a host that is not a Key Vault (or no longer one) answers: a 404 without Key Vault's

@@ -2,24 +2,19 @@
 renders from the service's blob grant): part of /readyz, so that a missing grant shows as not
 ready, with the reason, rather than as a failure on first use.
 
-One List Blobs call (at most one blob) through azure-core's pipeline, signed in with the
-process's one credential for Azure Storage's audience, as the Storage SDK would; no new
-dependency. Never fatal: a grant can still be taking effect.
+One List Blobs call (at most one blob), signed in with the process's one credential for Azure
+Storage's audience (signed_client.py). Never fatal: a grant can still be taking effect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, ClientAuthenticationError
-from azure.core.pipeline.policies import (
-    BearerTokenCredentialPolicy,
-    HeadersPolicy,
-    RetryPolicy,
-)
-from azure.core.rest import HttpRequest, HttpResponse
+from azure.core.rest import HttpRequest
+
+from .signed_client import signed_client
 
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 # Entra ID tokens need 2017-11-09 or later (learn.microsoft.com/rest/api/storageservices/
@@ -32,13 +27,8 @@ def create_container_check(
     container_url: str, credential: TokenCredential
 ) -> Callable[[], str | None]:
     """A call that answers None when the container can be listed, or why it cannot."""
-    client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
-        base_url=container_url,
-        policies=[
-            HeadersPolicy({"x-ms-version": STORAGE_API_VERSION}),
-            RetryPolicy(retry_total=2, retry_backoff_factor=0.5),
-            BearerTokenCredentialPolicy(credential, STORAGE_SCOPE),
-        ],
+    client = signed_client(
+        container_url, credential, STORAGE_SCOPE, {"x-ms-version": STORAGE_API_VERSION}
     )
 
     def check() -> str | None:

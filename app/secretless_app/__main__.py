@@ -13,6 +13,7 @@ import sys
 
 import uvicorn
 
+from .app_configuration import AppConfiguration
 from .blob_container import create_container_check
 from .environment import read_environment
 from .failures import FatalStartupError, report
@@ -45,8 +46,18 @@ def main() -> int:
             fatal.append(failure)
             server.should_exit = True  # uvicorn's main loop checks it ten times a second
 
+        store = (
+            AppConfiguration(
+                environment.app_configuration_endpoint,
+                environment.app_configuration_label,
+                credential,
+                environment.identity_name,
+            )
+            if environment.app_configuration_endpoint
+            else None
+        )
         app = create_app(
-            load=lambda: load_settings(AppSettings, client, environment, redactor),
+            load=lambda: load_settings(AppSettings, client, environment, redactor, store),
             on_fatal=stop,
             container_check=create_container_check(environment.blob_container_url, credential)
             if environment.blob_container_url

@@ -44,6 +44,9 @@ class AppEnvironment:
     token_credentials: str | None = None
     # BLOB_CONTAINER_URL: a container /readyz checks the identity can list; None for none.
     blob_container_url: str | None = None
+    # APP_CONFIGURATION_ENDPOINT and _LABEL: the store non-secret settings come from first.
+    app_configuration_endpoint: str | None = None
+    app_configuration_label: str | None = None
 
     @property
     def signs_in_as_developer(self) -> bool:
@@ -70,6 +73,9 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
     port = _parse_port(environ.get("PORT", ""), problems)
     grace = _parse_grace(environ.get("STARTUP_FORBIDDEN_GRACE_SECONDS", ""), problems)
     scope = _parse_scope(environ.get("KEY_VAULT_GRANTED_NAMES", ""), problems)
+    store = environ.get("APP_CONFIGURATION_ENDPOINT", "").strip() or None
+    if store is not None:
+        problems.extend(_store_endpoint_problems(store))
     container = environ.get("BLOB_CONTAINER_URL", "").strip() or None
     if container is not None:
         problems.extend(_container_url_problems(container))
@@ -83,7 +89,21 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
         secret_scope=scope,
         token_credentials=environ.get("AZURE_TOKEN_CREDENTIALS", "").strip() or None,
         blob_container_url=container,
+        app_configuration_endpoint=store,
+        app_configuration_label=environ.get("APP_CONFIGURATION_LABEL", "").strip() or None,
     )
+
+
+STORE_ENDPOINT_EXAMPLE = "https://<store>.azconfig.io"
+
+
+def _store_endpoint_problems(url: str) -> list[str]:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.path not in {"", "/"} or parts.query:
+        return [
+            f"APP_CONFIGURATION_ENDPOINT must be a store's https endpoint, {STORE_ENDPOINT_EXAMPLE}"
+        ]
+    return []
 
 
 CONTAINER_URL_EXAMPLE = "https://<account>.blob.core.windows.net/<container>"

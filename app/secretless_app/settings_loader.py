@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 from pydantic import BaseModel, ValidationError
 
+from .app_configuration import AppConfiguration, KeyValue
 from .declared_settings import DeclaredSetting, declared_settings
 from .environment import AppEnvironment
 from .failures import ExitCode, FatalStartupError
@@ -35,7 +37,7 @@ Settings = TypeVar("Settings", bound=BaseModel)
 @dataclass(frozen=True)
 class SettingSource:
     key: str
-    source: str  # the secret name it was read from, or DEFAULT_SOURCE
+    source: str  # the secret name it was read from, App Configuration's key, or DEFAULT_SOURCE
 
 
 @dataclass(frozen=True)
@@ -49,20 +51,35 @@ def load_settings(
     client: SecretClient,
     environment: AppEnvironment,
     redactor: SecretRedactor,
+    app_configuration: AppConfiguration | None = None,
 ) -> LoadedSettings[Settings]:
+    """With `app_configuration`, a non-secret setting the store has comes from there (a Key
+    Vault reference in it from the app's own vault); everything else from Key Vault."""
     declared = declared_settings(model)
     values: dict[str, str] = {}
     sources: list[SettingSource] = []
     missing: list[DeclaredSetting] = []
     ungranted: list[DeclaredSetting] = []
     for setting in declared:
+        configured = (
+            app_configuration.get(setting.config_path)
+            if app_configuration is not None and not setting.is_secret
+            else None
+        )
+        if app_configuration is not None and configured is not None:
+            value, source = _configured_value(
+                configured, setting, client, environment, app_configuration
+            )
+            values[setting.config_path] = value
+            sources.append(SettingSource(setting.key, source))
+            continue
         if not environment.may_read(setting.secret_name):
             if setting.required:
                 ungranted.append(setting)
             else:
                 sources.append(SettingSource(setting.key, DEFAULT_SOURCE))
             continue
-        value = _read_secret(client, setting, environment)
+        value = _read_secret(client, setting.secret_name, environment)
         if value is None:
             if setting.required:
                 missing.append(setting)
@@ -84,18 +101,64 @@ def load_settings(
     return LoadedSettings(settings, tuple(sources))
 
 
-def _read_secret(
-    client: SecretClient, setting: DeclaredSetting, environment: AppEnvironment
-) -> str | None:
+def _read_secret(client: SecretClient, name: str, environment: AppEnvironment) -> str | None:
     """The secret's value, or None when Key Vault has no secret of that name."""
     try:
-        return client.get_secret(setting.secret_name).value or ""
+        return client.get_secret(name).value or ""
     except ResourceNotFoundError as error:
         if is_secret_not_found(error):
             return None
-        raise explain(error, setting.secret_name, environment) from error
+        raise explain(error, name, environment) from error
     except Exception as error:  # every other SDK error becomes a failure that says what to fix
-        raise explain(error, setting.secret_name, environment) from error
+        raise explain(error, name, environment) from error
+
+
+def _configured_value(
+    configured: KeyValue,
+    setting: DeclaredSetting,
+    client: SecretClient,
+    environment: AppEnvironment,
+    app_configuration: AppConfiguration,
+) -> tuple[str, str]:
+    """A setting's value from App Configuration, and its source; a Key Vault reference is read
+    from the app's own vault, by name, within KEY_VAULT_GRANTED_NAMES."""
+    if configured.key_vault_reference is None:
+        return configured.value, app_configuration.source(setting.config_path)
+    reference = configured.key_vault_reference
+    parts = urlsplit(reference)
+    segments = [segment for segment in parts.path.split("/") if segment]
+    vault = urlsplit(environment.key_vault_url)
+    fields = {"setting_key": setting.key, "reference": reference}
+    if (
+        parts.scheme != "https"
+        or parts.netloc.lower() != vault.netloc.lower()
+        or len(segments) not in (2, 3)
+        or segments[0] != "secrets"
+    ):
+        raise FatalStartupError(
+            ExitCode.CONFIGURATION,
+            f"{setting.key} in App Configuration {app_configuration.endpoint} is a Key Vault "
+            f"reference to {reference}, not to a secret of this app's vault "
+            f"{environment.key_vault_url}: point it at one there",
+            fields,
+        )
+    name = segments[1]
+    if not environment.may_read(name):
+        raise FatalStartupError(
+            ExitCode.CONFIGURATION,
+            f"{setting.key} in App Configuration {app_configuration.endpoint} refers to secret "
+            f"{name}, outside KEY_VAULT_GRANTED_NAMES: add it to the service's secretScope",
+            fields,
+        )
+    value = _read_secret(client, name, environment)
+    if value is None:
+        raise FatalStartupError(
+            ExitCode.CONFIGURATION,
+            f"{setting.key} in App Configuration {app_configuration.endpoint} refers to secret "
+            f"{name}, which Key Vault {environment.key_vault_url} does not have",
+            fields,
+        )
+    return value, f"Key Vault reference {name}"
 
 
 def _nest(values: dict[str, str]) -> dict[str, Any]:

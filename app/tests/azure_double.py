@@ -10,7 +10,9 @@ One server on 127.0.0.1, with a certificate made at test time by trustme, answer
   expects first) and `GET /secrets`, the list call, which always answers 403 as it does for an
   identity holding Key Vault Secrets User on single secrets only;
 - Blob Storage's List Blobs, `GET /{container}?restype=container&comp=list`, with a token for
-  Storage's audience (https://storage.azure.com), which both token paths also issue.
+  Storage's audience (https://storage.azure.com), which both token paths also issue;
+- App Configuration's Get Key-Value, `GET /kv/{key}?label=...`, with a token for its audience
+  (https://azconfig.io): a value, or a Key Vault reference.
 
 The request and response shapes follow what azure-identity 1.27.0 and azure-keyvault-secrets
 4.12.0 send and parse (read from their sources). Every request is recorded for the tests to
@@ -35,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
@@ -48,6 +50,15 @@ _CONTAINER_PATTERN = re.compile(r"^/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$")
 # Azure Storage's Entra ID audience, and the suffix of the tokens this double issues for it.
 STORAGE_RESOURCE = "https://storage.azure.com"
 STORAGE_TOKEN_SUFFIX = "-storage"
+# And App Configuration's.
+APP_CONFIGURATION_RESOURCE = "https://azconfig.io"
+APP_CONFIGURATION_TOKEN_SUFFIX = "-appconfig"
+# The suffix of each audience's tokens (Key Vault's have none).
+_AUDIENCE_SUFFIXES = {
+    STORAGE_RESOURCE: STORAGE_TOKEN_SUFFIX,
+    APP_CONFIGURATION_RESOURCE: APP_CONFIGURATION_TOKEN_SUFFIX,
+}
+_KEY_VALUE_PATTERN = re.compile(r"^/kv/([^/]+)$")
 HOLD_TIMEOUT_SECONDS = 30
 
 
@@ -80,11 +91,14 @@ class Script:
     # Blob containers: those that exist, and those the identity may list (a blob data role).
     blob_containers: set[str] = field(default_factory=set)
     blob_readers: set[str] = field(default_factory=set)
+    # App Configuration: (key, label) -> (value, content type); whether the identity may read.
+    key_values: dict[tuple[str, str | None], tuple[str, str]] = field(default_factory=dict)
+    app_configuration_reader: bool = True
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    service: str  # "entra", "imds", "keyvault", "blob" or "unknown"
+    service: str  # "entra", "imds", "keyvault", "blob", "appconfig" or "unknown"
     method: str
     path: str
     query: dict[str, str]
@@ -183,6 +197,8 @@ class AzureDouble:
             return "keyvault", self._key_vault_list(headers)
         if method == "GET" and (match := _SECRET_PATTERN.match(path)):
             return "keyvault", self._key_vault_secret(match.group(1), headers)
+        if method == "GET" and (match := _KEY_VALUE_PATTERN.match(path)):
+            return "appconfig", self._key_value(unquote(match.group(1)), query, headers)
         if method == "GET" and (match := _CONTAINER_PATTERN.match(path)):
             return "blob", self._list_blobs(match.group(1), query, headers)
         return "unknown", _Answer(404, {"error": "no such endpoint on the test double"})
@@ -196,7 +212,8 @@ class AzureDouble:
             and form.get("client_assertion_type") == JWT_BEARER
             and form.get("client_assertion")
             and form.get("client_id")
-            and form.get("scope") in (f"{self.resource}/.default", f"{STORAGE_RESOURCE}/.default")
+            and form.get("scope")
+            in {f"{audience}/.default" for audience in (self.resource, *_AUDIENCE_SUFFIXES)}
         )
         if not well_formed:
             return _Answer(
@@ -214,7 +231,7 @@ class AzureDouble:
                 "expires_in": 3599,
                 "ext_expires_in": 3599,
                 "access_token": self.workload_token
-                + (STORAGE_TOKEN_SUFFIX if form["scope"].startswith(STORAGE_RESOURCE) else ""),
+                + _AUDIENCE_SUFFIXES.get(form["scope"].removesuffix("/.default"), ""),
             },
         )
 
@@ -237,7 +254,7 @@ class AzureDouble:
             200,
             {
                 "access_token": self.imds_token
-                + (STORAGE_TOKEN_SUFFIX if query.get("resource") == STORAGE_RESOURCE else ""),
+                + _AUDIENCE_SUFFIXES.get(query.get("resource", ""), ""),
                 "expires_in": "86399",
                 "expires_on": str(int(time.time()) + 86399),
                 "resource": query.get("resource", ""),
@@ -320,6 +337,26 @@ class AzureDouble:
                 },
             },
         )
+
+    # -- App Configuration ---------------------------------------------------------------------
+
+    def _key_value(self, key: str, query: dict[str, str], headers: dict[str, str]) -> _Answer:
+        tokens = {
+            f"Bearer {issued}{APP_CONFIGURATION_TOKEN_SUFFIX}"
+            for issued in (self.workload_token, self.imds_token)
+        }
+        if not query.get("api-version"):
+            return _Answer(400, {"title": "The api-version query parameter is required"})
+        if headers.get("authorization") not in tokens:
+            return _Answer(401, {"title": "Unauthorized"}, {"WWW-Authenticate": "Bearer"})
+        if not self.script.app_configuration_reader:
+            return _Answer(403, {"title": "Forbidden", "status": 403})
+        found = self.script.key_values.get((key, query.get("label")))
+        if found is None:
+            return _Answer(404, {"title": "Not Found", "status": 404})
+        value, content_type = found
+        body = {"key": key, "label": query.get("label"), "value": value}
+        return _Answer(200, body | {"content_type": content_type, "etag": "double-etag"})
 
     # -- Blob Storage --------------------------------------------------------------------------
 

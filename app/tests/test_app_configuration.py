@@ -71,12 +71,13 @@ def test_a_non_secret_setting_comes_from_its_key_and_label_on_either_token_path(
         assert APP_CONFIGURATION_RESOURCE in {r.query["resource"] for r in double.requests("imds")}
 
 
-def test_a_key_vault_reference_is_read_from_the_apps_own_vault(tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", ["workload identity", "pod identity"])
+def test_a_key_vault_reference_is_read_from_the_apps_own_vault(tmp_path: Path, path: str) -> None:
     with AzureDouble(tmp_path) as double:
         double.script.secrets = {"Identity--Secret": SECRET_VALUE, "Greeting--Custom": "hi"}
         reference = f'{{"uri": "{double.url}/secrets/Greeting--Custom"}}'
         double.script.key_values = {("Greeting:Message", "dev"): (reference, KEY_VAULT_REFERENCE)}
-        environment = environment_for(tmp_path, double, "workload identity")
+        environment = environment_for(tmp_path, double, path)
         sources = sources_when_ready(environment, tmp_path)
         read = {
             r.path.rstrip("/") for r in double.requests("keyvault") if "authorization" in r.headers

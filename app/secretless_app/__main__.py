@@ -63,6 +63,8 @@ def main() -> int:
             if environment.blob_container_url
             else None,
             forbidden_grace_seconds=environment.forbidden_grace_seconds,
+            refresh_seconds=environment.refresh_seconds,
+            max_staleness_seconds=environment.max_staleness_seconds,
         )
         server = uvicorn.Server(
             uvicorn.Config(

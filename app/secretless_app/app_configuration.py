@@ -33,6 +33,8 @@ class KeyValue:
     value: str
     # The Key Vault secret's URI when the key-value is a Key Vault reference.
     key_vault_reference: str | None = None
+    # Its etag: a new value has a new one (the setting's version in /config).
+    etag: str | None = None
 
 
 class AppConfiguration:
@@ -87,6 +89,8 @@ class AppConfiguration:
         found = response.json()
         value = str(found.get("value") or "")
         content_type = str(found.get("content_type") or "")
+        etag = str(found.get("etag") or "") or None
         if content_type.split(";")[0].strip().lower() == KEY_VAULT_REFERENCE:
-            return KeyValue(value="", key_vault_reference=str(json.loads(value).get("uri", "")))
-        return KeyValue(value=value)
+            reference = str(json.loads(value).get("uri", ""))
+            return KeyValue(value="", key_vault_reference=reference, etag=etag)
+        return KeyValue(value=value, etag=etag)

@@ -20,6 +20,11 @@ DEFAULT_PORT = 8080
 # control/troubleshooting, "Role assignment changes are not being detected").
 DEFAULT_FORBIDDEN_GRACE_SECONDS = 600
 MAX_FORBIDDEN_GRACE_SECONDS = 3600
+# Settings are read again this often, so a rotated secret reaches the running process; 0: never.
+DEFAULT_REFRESH_SECONDS = 300
+# How old the last good read may get, while refreshes fail, before /readyz says unready.
+DEFAULT_MAX_STALENESS_SECONDS = 3600
+MAX_REFRESH_SECONDS = 86400
 VAULT_URL_EXAMPLE = "https://<vault-name>.vault.azure.net/"
 # AZURE_TOKEN_CREDENTIALS values that mean a developer's own sign-in (azure-identity's `dev`
 # group, or its Azure CLI credential alone).
@@ -39,6 +44,8 @@ class AppEnvironment:
     # KEY_VAULT_GRANTED_NAMES: the secrets the identity is granted one by one, lower-cased (Key
     # Vault names are case-insensitive); None when it may read the whole vault.
     secret_scope: frozenset[str] | None = None
+    refresh_seconds: int = DEFAULT_REFRESH_SECONDS  # SECRET_REFRESH_SECONDS
+    max_staleness_seconds: int = DEFAULT_MAX_STALENESS_SECONDS  # SECRET_MAX_STALENESS_SECONDS
     # AZURE_TOKEN_CREDENTIALS, which azure-identity reads itself: `dev` on a developer's
     # machine (`make -C app run`), the binding's credential in a pod.
     token_credentials: str | None = None
@@ -71,7 +78,28 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
     key_vault_url = environ.get("KEY_VAULT_URL", "").strip()
     problems.extend(_vault_url_problems(key_vault_url))
     port = _parse_port(environ.get("PORT", ""), problems)
-    grace = _parse_grace(environ.get("STARTUP_FORBIDDEN_GRACE_SECONDS", ""), problems)
+    grace = _parse_seconds(
+        "STARTUP_FORBIDDEN_GRACE_SECONDS",
+        environ,
+        DEFAULT_FORBIDDEN_GRACE_SECONDS,
+        MAX_FORBIDDEN_GRACE_SECONDS,
+        problems,
+    )
+    refresh = _parse_seconds(
+        "SECRET_REFRESH_SECONDS", environ, DEFAULT_REFRESH_SECONDS, MAX_REFRESH_SECONDS, problems
+    )
+    staleness = _parse_seconds(
+        "SECRET_MAX_STALENESS_SECONDS",
+        environ,
+        DEFAULT_MAX_STALENESS_SECONDS,
+        MAX_REFRESH_SECONDS,
+        problems,
+    )
+    if refresh and staleness < refresh:
+        problems.append(
+            f"SECRET_MAX_STALENESS_SECONDS ({staleness}) must be at least SECRET_REFRESH_SECONDS "
+            f"({refresh}): a value is that old before its first refresh"
+        )
     scope = _parse_scope(environ.get("KEY_VAULT_GRANTED_NAMES", ""), problems)
     store = environ.get("APP_CONFIGURATION_ENDPOINT", "").strip() or None
     if store is not None:
@@ -86,6 +114,8 @@ def read_environment(environ: Mapping[str, str]) -> AppEnvironment:
         port=port,
         client_id=environ.get("AZURE_CLIENT_ID") or None,
         forbidden_grace_seconds=grace,
+        refresh_seconds=refresh,
+        max_staleness_seconds=staleness,
         secret_scope=scope,
         token_credentials=environ.get("AZURE_TOKEN_CREDENTIALS", "").strip() or None,
         blob_container_url=container,
@@ -149,14 +179,16 @@ def _parse_port(raw: str, problems: list[str]) -> int:
     return port
 
 
-def _parse_grace(raw: str, problems: list[str]) -> int:
+def _parse_seconds(
+    name: str, environ: Mapping[str, str], default: int, maximum: int, problems: list[str]
+) -> int:
+    raw = environ.get(name, "")
     if not raw.strip():
-        return DEFAULT_FORBIDDEN_GRACE_SECONDS
+        return default
     # ASCII digits only: int() would also take "٣" or "1_0".
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_FORBIDDEN_GRACE_SECONDS:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
         problems.append(
-            "STARTUP_FORBIDDEN_GRACE_SECONDS must be a whole number of seconds from 0 to "
-            f"{MAX_FORBIDDEN_GRACE_SECONDS}, got {raw!r}"
+            f"{name} must be a whole number of seconds from 0 to {maximum}, got {raw!r}"
         )
         return 0
     return int(raw)

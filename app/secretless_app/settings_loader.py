@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -38,12 +39,16 @@ Settings = TypeVar("Settings", bound=BaseModel)
 class SettingSource:
     key: str
     source: str  # the secret name it was read from, App Configuration's key, or DEFAULT_SOURCE
+    # The secret's version id (App Configuration: the key-value's etag); None for a default.
+    version: str | None = None
 
 
 @dataclass(frozen=True)
 class LoadedSettings(Generic[Settings]):
     settings: Settings
     sources: tuple[SettingSource, ...]
+    # When they were read (UTC, ISO 8601): /config shows it beside each version.
+    read_at: str = ""
 
 
 def load_settings(
@@ -67,11 +72,11 @@ def load_settings(
             else None
         )
         if app_configuration is not None and configured is not None:
-            value, source = _configured_value(
+            value, source, version = _configured_value(
                 configured, setting, client, environment, app_configuration
             )
             values[setting.config_path] = value
-            sources.append(SettingSource(setting.key, source))
+            sources.append(SettingSource(setting.key, source, version))
             continue
         if not environment.may_read(setting.secret_name):
             if setting.required:
@@ -79,17 +84,18 @@ def load_settings(
             else:
                 sources.append(SettingSource(setting.key, DEFAULT_SOURCE))
             continue
-        value = _read_secret(client, setting.secret_name, environment)
-        if value is None:
+        read = _read_secret(client, setting.secret_name, environment)
+        if read is None:
             if setting.required:
                 missing.append(setting)
             else:
                 sources.append(SettingSource(setting.key, DEFAULT_SOURCE))
             continue
+        value, version = read
         if setting.is_secret:
             redactor.register(value)
         values[setting.config_path] = value
-        sources.append(SettingSource(setting.key, setting.secret_name))
+        sources.append(SettingSource(setting.key, setting.secret_name, version))
     if ungranted:
         raise _required_settings_failure(ungranted, environment, granted=False)
     if missing:
@@ -98,13 +104,17 @@ def load_settings(
         settings = model.model_validate(_nest(values))
     except ValidationError as error:
         raise _invalid_settings(error, declared, environment) from None
-    return LoadedSettings(settings, tuple(sources))
+    read_at = datetime.now(UTC).isoformat(timespec="seconds")
+    return LoadedSettings(settings, tuple(sources), read_at)
 
 
-def _read_secret(client: SecretClient, name: str, environment: AppEnvironment) -> str | None:
-    """The secret's value, or None when Key Vault has no secret of that name."""
+def _read_secret(
+    client: SecretClient, name: str, environment: AppEnvironment
+) -> tuple[str, str | None] | None:
+    """The secret's value and version id, or None when Key Vault has no secret of that name."""
     try:
-        return client.get_secret(name).value or ""
+        secret = client.get_secret(name)
+        return secret.value or "", secret.properties.version
     except ResourceNotFoundError as error:
         if is_secret_not_found(error):
             return None
@@ -119,11 +129,11 @@ def _configured_value(
     client: SecretClient,
     environment: AppEnvironment,
     app_configuration: AppConfiguration,
-) -> tuple[str, str]:
-    """A setting's value from App Configuration, and its source; a Key Vault reference is read
-    from the app's own vault, by name, within KEY_VAULT_GRANTED_NAMES."""
+) -> tuple[str, str, str | None]:
+    """A setting's value from App Configuration, its source and its version; a Key Vault
+    reference is read from the app's own vault, by name, within KEY_VAULT_GRANTED_NAMES."""
     if configured.key_vault_reference is None:
-        return configured.value, app_configuration.source(setting.config_path)
+        return configured.value, app_configuration.source(setting.config_path), configured.etag
     reference = configured.key_vault_reference
     parts = urlsplit(reference)
     segments = [segment for segment in parts.path.split("/") if segment]
@@ -150,15 +160,15 @@ def _configured_value(
             f"{name}, outside KEY_VAULT_GRANTED_NAMES: add it to the service's secretScope",
             fields,
         )
-    value = _read_secret(client, name, environment)
-    if value is None:
+    read = _read_secret(client, name, environment)
+    if read is None:
         raise FatalStartupError(
             ExitCode.CONFIGURATION,
             f"{setting.key} in App Configuration {app_configuration.endpoint} refers to secret "
             f"{name}, which Key Vault {environment.key_vault_url} does not have",
             fields,
         )
-    return value, f"Key Vault reference {name}"
+    return read[0], f"Key Vault reference {name}", read[1]
 
 
 def _nest(values: dict[str, str]) -> dict[str, Any]:

@@ -7,6 +7,9 @@ that a role assignment still taking effect would explain (`until_granted`) is re
 backoff for the startup grace, while /readyz says why it is not ready; when the grace runs out
 it is fatal like the rest. With BLOB_CONTAINER_URL, /readyz also lists that container, and
 answers 503 with the reason while it cannot (never fatal: a grant may still be taking effect).
+With SECRET_REFRESH_SECONDS the same thread reads the settings again at that interval and swaps
+them in whole; a failed refresh keeps the last good values, logs one line, and /readyz turns 503
+only once they are older than SECRET_MAX_STALENESS_SECONDS.
 """
 
 from __future__ import annotations
@@ -35,11 +38,15 @@ MAX_RETRY_SECONDS = 30.0
 
 
 class SettingsState:
-    """Set once by the loading thread, read by request handlers."""
+    """Set by the loading thread (and each refresh), read by request handlers. A refresh
+    replaces `loaded` whole, in one assignment: a handler sees the old settings or the new,
+    never a mix."""
 
     def __init__(self) -> None:
         self.loaded: LoadedSettings[Any] | None = None
         self.waiting_for: str | None = None  # the 403 a role assignment may still resolve
+        self.loaded_at = 0.0  # the clock's time of the last good read
+        self.refresh_failure: str | None = None  # why the last refresh kept the old values
 
 
 def create_app(
@@ -48,10 +55,35 @@ def create_app(
     *,
     container_check: Callable[[], str | None] | None = None,
     forbidden_grace_seconds: float = 0,
+    refresh_seconds: float = 0,
+    max_staleness_seconds: float = 0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    refresh_wait: Callable[[float], None] = time.sleep,
 ) -> Starlette:
+    """`refresh_seconds` (0: never): read the settings again that often; a failed refresh
+    keeps the last good values, and /readyz turns 503 only once they are older than
+    `max_staleness_seconds`."""
     state = SettingsState()
+
+    def refresh_forever() -> None:
+        while True:
+            refresh_wait(refresh_seconds)
+            try:
+                fresh = load()
+            except Exception as error:  # noqa: BLE001 - any failure keeps the old values
+                message = error.message if isinstance(error, FatalStartupError) else repr(error)
+                state.refresh_failure = message
+                _logger.warning(
+                    "settings refresh failed; keeping the last good values",
+                    extra={"cause": message, "age_seconds": int(clock() - state.loaded_at)},
+                )
+                continue
+            old = {s.key: s.version for s in state.loaded.sources} if state.loaded else {}
+            changed = [s.key for s in fresh.sources if old.get(s.key) != s.version]
+            state.loaded, state.loaded_at, state.refresh_failure = fresh, clock(), None
+            if changed:
+                _logger.info("settings refreshed", extra={"changed": ", ".join(changed)})
 
     def load_granted() -> LoadedSettings[Any]:
         deadline = clock() + forbidden_grace_seconds
@@ -87,11 +119,13 @@ def create_app(
             _logger.exception(failure.message, extra={"exit_code": int(failure.exit_code)})
             on_fatal(failure)
             return
-        state.loaded = loaded
+        state.loaded, state.loaded_at = loaded, clock()
         _logger.info(
             "settings loaded",
             extra={"settings": ", ".join(f"{s.key} from {s.source}" for s in loaded.sources)},
         )
+        if refresh_seconds > 0:
+            refresh_forever()  # this thread's remaining work
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
@@ -108,6 +142,13 @@ def create_app(
             return JSONResponse(waiting, status_code=503)
         if state.loaded is None:
             return JSONResponse({"status": "loading settings"}, status_code=503)
+        age = clock() - state.loaded_at
+        if refresh_seconds > 0 and age > max_staleness_seconds:
+            stale = {
+                "status": "settings stale",
+                "reason": f"the last good read is {int(age)} s old: {state.refresh_failure}",
+            }
+            return JSONResponse(stale, status_code=503)
         if container_check is not None:
             # Off the event loop: the check waits on Azure Storage.
             unlisted = await run_in_threadpool(container_check)
@@ -122,8 +163,19 @@ def create_app(
         """Where each setting came from; never a value."""
         if state.loaded is None:
             return JSONResponse({"status": "loading settings"}, status_code=503)
+        loaded = state.loaded
         return JSONResponse(
-            {"settings": [{"key": s.key, "source": s.source} for s in state.loaded.sources]}
+            {
+                "settings": [
+                    {
+                        "key": s.key,
+                        "source": s.source,
+                        "version": s.version,
+                        "readAt": loaded.read_at,
+                    }
+                    for s in loaded.sources
+                ]
+            }
         )
 
     app = Starlette(

@@ -23,6 +23,7 @@ an identity exists at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -323,7 +324,7 @@ class AzureDouble:
                     }
                 },
             )
-        version = "0123456789abcdef0123456789abcdef"
+        version = version_of(value)
         return _Answer(
             200,
             {
@@ -477,6 +478,12 @@ class _DoubleServer(ThreadingHTTPServer):
         # the double is, and keeps its traceback.
         if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError | TimeoutError):
             super().handle_error(request, client_address)
+
+
+def version_of(value: str) -> str:
+    """The version id the double gives a secret's value: a new value, a new version, as Key
+    Vault's 32 hex digits."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def free_port() -> int:

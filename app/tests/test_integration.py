@@ -27,7 +27,7 @@ from tests.app_process import (
     base_environment,
     workload_identity_environment,
 )
-from tests.azure_double import JWT_BEARER, TENANT_ID, AzureDouble, RecordedRequest
+from tests.azure_double import JWT_BEARER, TENANT_ID, AzureDouble, RecordedRequest, version_of
 from tests.dockerfile import healthcheck_command, parse_dockerfile
 
 SECRET_VALUE = "s3cret-Value-that-must-never-show"
@@ -169,10 +169,17 @@ def test_config_lists_each_setting_and_its_source_never_a_value(
 ) -> None:
     config = workload_identity_run.responses["/config"]
     assert config.status == 200
+    (read_at,) = {setting["readAt"] for setting in config.body["settings"]}
     assert config.body == {
         "settings": [
-            {"key": "identity.secret", "source": "Identity--Secret"},
-            {"key": "greeting.message", "source": "default"},
+            {
+                "key": "identity.secret",
+                "source": "Identity--Secret",
+                # The secret's version id, never its value.
+                "version": version_of(SECRET_VALUE),
+                "readAt": read_at,
+            },
+            {"key": "greeting.message", "source": "default", "version": None, "readAt": read_at},
         ]
     }
     assert SECRET_VALUE not in config.text
@@ -240,12 +247,11 @@ def test_pod_identity_token_comes_from_the_metadata_endpoint(pod_identity_run: F
 def test_optional_setting_comes_from_its_secret_when_it_exists(
     pod_identity_run: FinishedRun,
 ) -> None:
-    assert pod_identity_run.responses["/config"].body == {
-        "settings": [
-            {"key": "identity.secret", "source": "Identity--Secret"},
-            {"key": "greeting.message", "source": "Greeting--Message"},
-        ]
-    }
+    settings = pod_identity_run.responses["/config"].body["settings"]
+    assert [(s["key"], s["source"], s["version"]) for s in settings] == [
+        ("identity.secret", "Identity--Secret", version_of(SECRET_VALUE)),
+        ("greeting.message", "Greeting--Message", version_of(GREETING_VALUE)),
+    ]
     assert GREETING_VALUE not in pod_identity_run.responses["/config"].text
     assert pod_identity_run.double.imds_token not in pod_identity_run.log_text
 

@@ -11,7 +11,7 @@ from secretless_app.json_logging import MASK, SecretRedactor
 from secretless_app.key_vault import create_secret_client
 from secretless_app.settings import DEFAULT_GREETING, AppSettings
 from secretless_app.settings_loader import LoadedSettings, SettingSource, load_settings
-from tests.azure_double import AzureDouble
+from tests.azure_double import AzureDouble, version_of
 from tests.conftest import CLIENT_ID, DoubleToken
 
 SECRET = "s3cret-value"
@@ -48,9 +48,10 @@ def test_settings_come_from_their_secrets(
     assert loaded.settings.identity.secret.get_secret_value() == SECRET
     assert loaded.settings.greeting.message == "Hi"
     assert loaded.sources == (
-        SettingSource("identity.secret", "Identity--Secret"),
-        SettingSource("greeting.message", "Greeting--Message"),
+        SettingSource("identity.secret", "Identity--Secret", version_of(SECRET)),
+        SettingSource("greeting.message", "Greeting--Message", version_of("Hi")),
     )
+    assert loaded.read_at.endswith("+00:00")
 
 
 def test_an_optional_setting_without_secret_keeps_its_default(

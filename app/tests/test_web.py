@@ -65,8 +65,13 @@ def test_config_lists_keys_and_sources_and_never_a_value() -> None:
         response = client.get("/config")
     assert response.json() == {
         "settings": [
-            {"key": "identity.secret", "source": "Identity--Secret"},
-            {"key": "greeting.message", "source": "Greeting--Message"},
+            {"key": "identity.secret", "source": "Identity--Secret", "version": None, "readAt": ""},
+            {
+                "key": "greeting.message",
+                "source": "Greeting--Message",
+                "version": None,
+                "readAt": "",
+            },
         ]
     }
     assert SECRET not in response.text and GREETING not in response.text

@@ -23,7 +23,7 @@ PLAN  ?=
 PROJECT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint checkov lock plan pr-comment policy bench preview up app-contract
+.PHONY: help test lint checkov lock plan pr-comment policy bench preview up app-contract audit-query
 
 help: ## List the targets (this one is the default)
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -115,6 +115,9 @@ PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS_VENV)/bin/pip-comp
 lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock and policy/requirements.txt, with hashes (pip-compile)
 	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
 	$(PIP_COMPILE) --output-file policy/requirements.txt policy/requirements.in
+
+audit-query: $(VENV)/.runtime ## The query of who read which secret (docs/audit), with STACK's services filled in
+	@$(PY) -m secretless_aks.offline.audit_query $(STACK)
 
 plan: $(VENV)/.runtime $(if $(PROJECT),$(VENV)/.bootstrap) ## What the stack would create, offline: no Pulumi CLI or Azure account
 	@$(PY) -m secretless_aks.offline.plan $(STACK) $(if $(PROJECT),--project $(PROJECT)) $(ARGS)

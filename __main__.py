@@ -15,6 +15,7 @@ from secretless_aks.components.contract_publication import ContractPublication
 from secretless_aks.components.developer_access import DeveloperAccess, DeveloperAccessArgs
 from secretless_aks.components.key_vault import KeyVault, KeyVaultArgs
 from secretless_aks.components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformArgs
+from secretless_aks.components.monitoring import Monitoring, MonitoringArgs
 from secretless_aks.components.naming import EnvironmentNames, TeamNames
 from secretless_aks.components.network import Network, NetworkArgs
 from secretless_aks.components.registry_access import RegistryAccess, RegistryAccessArgs
@@ -139,6 +140,23 @@ services = {
     )
     for index, service in enumerate(config.services)
 }
+
+# The vault's and the cluster's audit logs, kept (none on an unprotected stack by default).
+monitoring_target = config.monitoring.target(config.protect)
+if monitoring_target is not None:
+    Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            target=monitoring_target,
+            names=names,
+            resource_group_name=resource_group.name,
+            location=resource_group.location,
+            subscription_id=subscription_id,
+            vault_id=key_vault.vault_id,
+            cluster_id=cluster.cluster_id,
+            protect=config.protect,
+        ),
+    )
 
 # On an unprotected stack, the developers group reads what the services read.
 if config.developers is not None:

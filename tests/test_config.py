@@ -190,8 +190,8 @@ def parsed(config: dict[str, Any], stack: str = "dev") -> StackConfig:
         pytest.param(
             stack_config(location="westeurope", stack="prod"),
             "secretless-aks:stack: unknown key; known keys: allowedRegistries, appTeams, "
-            "cluster, deployers, developers, generatedSecrets, keyVault, network, protect, "
-            "publishContractTo, registry, secrets, services",
+            "cluster, deployers, developers, generatedSecrets, keyVault, monitoring, network, "
+            "protect, publishContractTo, registry, secrets, services",
             id="reserved-key",
         ),
     ],

@@ -35,6 +35,8 @@ NAMESPACES = {
     "storage": "Microsoft.Storage",
     "containerregistry": "Microsoft.ContainerRegistry",
     "cosmosdb": "Microsoft.DocumentDB",
+    "operationalinsights": "Microsoft.OperationalInsights",
+    "monitor": "Microsoft.Insights",
 }
 REGISTERED_BY_DEFAULT = frozenset({"Microsoft.Authorization", "Microsoft.Resources"})
 # Namespaces of what the platform declares only inside resources that exist already (a
@@ -43,9 +45,11 @@ REGISTERED_WITH_THEIR_RESOURCES = frozenset({"Microsoft.DocumentDB"})
 # What an environment's subscription needs for the platform.
 PLATFORM = (
     "Microsoft.ContainerService",
+    "Microsoft.Insights",
     "Microsoft.KeyVault",
     "Microsoft.ManagedIdentity",
     "Microsoft.Network",
+    "Microsoft.OperationalInsights",
 )
 # What the management subscription needs for the bootstrap itself.
 BOOTSTRAP = (

@@ -109,6 +109,9 @@ CREATE_SECONDS: Mapping[str, float] = {
     "random:index/randomPassword:RandomPassword": 0,
     # The pause for the control plane's grants to propagate before AKS checks them.
     PROPAGATION_WAIT: CONTROL_PLANE_GRANT_WAIT_SECONDS,
+    # Typical: a workspace is one ARM PUT, and a diagnostic setting another.
+    "azure-native:operationalinsights:Workspace": 20,
+    "azure-native:monitor:DiagnosticSetting": 2,
     # Typical: Cosmos DB writes a role assignment as an asynchronous operation on the account;
     # it needs only the service's identity, beside everything else.
     "azure-native:cosmosdb:SqlResourceSqlRoleAssignment": 30,

@@ -72,6 +72,8 @@ AZURE_NAME_INPUT = {
     "azure-native:containerregistry:Registry": "registryName",
     "azure-native:storage:BlobServiceProperties": "blobServicesName",
     "azure-native:storage:BlobContainer": "containerName",
+    "azure-native:operationalinsights:Workspace": "workspaceName",
+    "azure-native:monitor:DiagnosticSetting": "name",
 }
 # An explicit azure-native provider (the bootstrap's) names the subscription it acts in.
 AZURE_PROVIDER = "pulumi:providers:azure-native"

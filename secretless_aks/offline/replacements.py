@@ -160,6 +160,14 @@ REPLACEMENTS: dict[str, tuple[Rule, ...]] = {
         _path_parameters("resourceGroupName", "registryName"),
         Rule(("location",), _TRACKED_LOCATION),
     ),
+    # Microsoft.OperationalInsights: the SKU and retention are updates.
+    "azure-native:operationalinsights:Workspace": (
+        _path_parameters("resourceGroupName", "workspaceName"),
+        Rule(("location",), _TRACKED_LOCATION),
+    ),
+    # Microsoft.Insights diagnosticSettings: an extension resource, named under its resource
+    # (resourceUri and name are path parameters); logs and destination are updates.
+    "azure-native:monitor:DiagnosticSetting": (_path_parameters("resourceUri", "name"),),
     "random:index/randomString:RandomString": (
         Rule(
             (ALL,),

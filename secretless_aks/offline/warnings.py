@@ -30,7 +30,26 @@ def plan_warnings(stack_config: Mapping[str, Any]) -> list[str]:
         *_stand_ins(stack_config),
         *_service_warnings(stack_config),
         *_team_warnings(stack_config),
+        *_monitoring_warnings(stack_config),
     ]
+
+
+def _monitoring_warnings(stack_config: Mapping[str, Any]) -> list[str]:
+    """Monitoring off (the default on an unprotected stack): no record of who read what."""
+    if not any(key.startswith("secretless-aks:") for key in stack_config):
+        return []  # another project's stack (bootstrap's)
+    monitoring = stack_config.get("secretless-aks:monitoring") or {}
+    protect = stack_config.get("secretless-aks:protect") is True
+    if not isinstance(monitoring, Mapping):
+        return []
+    chosen = monitoring.get("workspaceId") or monitoring.get("create")
+    if monitoring.get("off") is True or (not protect and not chosen):
+        return [
+            "monitoring is off: the vault's and the cluster's audit logs are kept nowhere, so no "
+            "one can tell which service read which secret (secretless-aks:monitoring; "
+            "docs/audit/secret-reads.kql)"
+        ]
+    return []
 
 
 def _stand_ins(stack_config: Mapping[str, Any]) -> list[str]:

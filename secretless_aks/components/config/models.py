@@ -533,6 +533,42 @@ def _contract_blob_url(url: str) -> str:
 ContractBlobUrl = Annotated[str, AfterValidator(_contract_blob_url)]
 
 
+# Days a created Log Analytics workspace keeps the audit logs: Log Analytics' range is 30-730
+# for the PerGB2018 tier (learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure).
+WORKSPACE_RETENTION_DAYS = (30, 730)
+DEFAULT_WORKSPACE_RETENTION_DAYS = 90
+WORKSPACE_ID_PATTERN = (
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/"
+    r"Microsoft\.OperationalInsights/workspaces/[-A-Za-z0-9]{4,63}$"
+)
+
+
+class CreateWorkspaceConfig(ConfigModel):
+    retention_days: Annotated[
+        StrictInt, Field(ge=WORKSPACE_RETENTION_DAYS[0], le=WORKSPACE_RETENTION_DAYS[1])
+    ] = DEFAULT_WORKSPACE_RETENTION_DAYS
+
+
+class MonitoringConfig(ConfigModel):
+    """`secretless-aks:monitoring`: where the vault's and the cluster's audit logs go. `{}`:
+    a workspace of the stack's own on a protected stack, none otherwise; `{off: true}`; an
+    existing workspace (`{workspaceId}`); or one created (`{create: {retentionDays}}`)."""
+
+    off: StrictBool = False
+    workspace_id: Annotated[str, Field(pattern=WORKSPACE_ID_PATTERN)] | None = None
+    create: CreateWorkspaceConfig | None = None
+
+    def target(self, protect: bool) -> CreateWorkspaceConfig | str | None:
+        """A workspace to create, an existing one's id, or None: monitoring off."""
+        if self.off:
+            return None
+        if self.workspace_id is not None:
+            return self.workspace_id
+        if self.create is not None or protect:
+            return self.create or CreateWorkspaceConfig()
+        return None
+
+
 class StackConfig(ConfigModel):
     """Everything one stack (environment) is configured with."""
 
@@ -548,6 +584,8 @@ class StackConfig(ConfigModel):
     registry: RegistryConfig | None = None
     # The blob each `pulumi up` writes the published contract to (CI sets it); none: unpublished.
     publish_contract_to: ContractBlobUrl | None = None
+    # Where the vault's and the cluster's audit logs go (MonitoringConfig.target).
+    monitoring: MonitoringConfig = MonitoringConfig()
     # An Entra group that gets the services' data roles, for running them locally (dev only).
     developers: uuid.UUID | None = None
     # Registries (login servers) services' images may come from besides the platform's.

@@ -27,6 +27,7 @@ from secretless_aks.components.config.models import (
     AzureAccessConfig,
     ClusterConfig,
     KeyVaultConfig,
+    MonitoringConfig,
     NetworkConfig,
     ServiceConfig,
     StackConfig,
@@ -59,6 +60,9 @@ FEDERATED_LIMIT_WORDS = (
 )
 IMAGE_DIGEST_WORDS = (
     "a tag can be moved to other bytes; a digest keeps every node on the reviewed ones"
+)
+MONITORING_WORDS = (
+    "a protected stack keeps the vault's and the cluster's audit logs, which say who read what"
 )
 TOKEN_CREDENTIALS_WORDS = (
     "DefaultAzureCredential then tries its binding's credential only, never the whole chain"
@@ -653,6 +657,25 @@ def _access_listed_once(service: ServiceConfig) -> None:
         seen.add(key)
 
 
+def _one_monitoring_target(monitoring: MonitoringConfig) -> None:
+    chosen = [
+        key
+        for key, value in (
+            ("off", monitoring.off),
+            ("workspaceId", monitoring.workspace_id),
+            ("create", monitoring.create),
+        )
+        if value
+    ]
+    if len(chosen) > 1:
+        raise KeyRuleError(chosen[1], f"choose one of off, workspaceId and create, not {chosen}")
+
+
+def _protected_stacks_keep_audit_logs(stack: StackConfig) -> None:
+    if stack.protect and stack.monitoring.off:
+        raise KeyRuleError("monitoring.off", f"must stay false: {MONITORING_WORDS}")
+
+
 def _developers_only_on_unprotected_stacks(stack: StackConfig) -> None:
     if stack.protect and stack.developers is not None:
         raise KeyRuleError(
@@ -674,6 +697,7 @@ def _platform_services_pin_their_credential(stack: StackConfig) -> None:
 
 RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     AzureAccessConfig: (_access_is_in_the_catalogue,),
+    MonitoringConfig: (_one_monitoring_target,),
     ClusterConfig: (
         _no_repeats,
         _local_accounts_stay_disabled,
@@ -709,6 +733,7 @@ RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
         _protected_stacks_pin_images_by_digest,
         _platform_services_pin_their_credential,
         _developers_only_on_unprotected_stacks,
+        _protected_stacks_keep_audit_logs,
         _service_names_are_distinct,
         _each_service_account_federates_one_identity,
         _each_team_has_its_own_name_and_group,

@@ -123,7 +123,7 @@ def test_plan_is_a_preview_table_in_program_order_with_counts_and_aligned_output
     assert names.index("network-vnet") < names.index("network-nodes") < names.index("cluster-aks")
     # 18 (the control plane's grants' propagation wait among them), the user pool and its two
     # maintenance configurations.
-    assert lines[lines.index("Resources:") + 1] == "    + 24 to create"
+    assert lines[lines.index("Resources:") + 1] == "    + 28 to create"
     outputs = lines[lines.index("Outputs:") + 1 :]
     assert "    oidcIssuerUrl       : output<string>" in outputs
     assert '    clusterName         : "aks-secretless-prod"' in outputs
@@ -458,6 +458,9 @@ def test_the_plan_warns_of_pod_identity_and_advises_against_images_a_push_can_mo
         "warning: secretless-aks:services[0] (orders) sets no secretScope, so its identity reads "
         'every secret in the vault; name the secrets it reads, or write secretScope: ["*"] to '
         "say vault-wide on purpose",
+        "warning: monitoring is off: the vault's and the cluster's audit logs are kept nowhere, "
+        "so no one can tell which service read which secret (secretless-aks:monitoring; "
+        "docs/audit/secret-reads.kql)",
     ]
     # The policy pack's advice, under the plan: the tag only, not the digest; the vault-wide
     # grant of the service that names no secrets.
@@ -497,6 +500,9 @@ def test_the_plan_warns_that_a_teams_delegation_needs_its_group_listed_in_bootst
         f"identity may make group {group} a Role Based Access Control Administrator only once "
         "bootstrap:appTeams lists the team, with this group, for this stack's environment (an "
         "Owner runs the bootstrap again); until then pulumi up fails with AuthorizationFailed",
+        "warning: monitoring is off: the vault's and the cluster's audit logs are kept nowhere, "
+        "so no one can tell which service read which secret (secretless-aks:monitoring; "
+        "docs/audit/secret-reads.kql)",
     ]
 
 

@@ -371,6 +371,14 @@ BROKEN: list[tuple[str, Edit, str, Settings | None]] = [
         None,
     ),
     (
+        "audit-logs-kept",
+        lambda p: p.update(
+            resources=[r for r in p["resources"] if not r["type"].endswith("DiagnosticSetting")]
+        ),
+        "send AuditEvent to a Log Analytics workspace",
+        None,
+    ),
+    (
         "pod-token-credentials-pinned",
         lambda p: container(p).update(
             env=[e for e in container(p)["env"] if e["name"] != "AZURE_TOKEN_CREDENTIALS"]
@@ -920,6 +928,7 @@ BREAKS_BY_CONFIG: dict[str, dict[str, Any]] = {
         services=[{"name": "orders", "image": f"quay.io/contoso/orders{DIGEST}"}]
     ),
     "aks-local-accounts-disabled": stack_config(cluster={"disableLocalAccounts": False}),
+    "audit-logs-kept": stack_config("prod", monitoring={"off": True}),
     "pod-token-credentials-pinned": stack_config(
         services=[{"name": "orders", "image": TAGGED, "pinCredential": False}]
     ),
@@ -972,6 +981,7 @@ def test_the_configuration_and_the_pack_hold_the_same_words() -> None:
     assert config_rules.IMAGE_DIGEST_WORDS == sources.IMAGE_DIGEST_WORDS
     assert config_rules.KNOWN_REGISTRIES_WORDS == sources.KNOWN_REGISTRIES_WORDS
     assert config_rules.TOKEN_CREDENTIALS_WORDS == sources.TOKEN_CREDENTIALS_WORDS
+    assert config_rules.MONITORING_WORDS == sources.MONITORING_WORDS
 
 
 def test_the_policy_page_says_who_else_judges_each_rule() -> None:

@@ -23,6 +23,7 @@ EVERY_FEATURE = stack_config(
         "maintenanceWindow": {"dayOfWeek": "Saturday", "startHour": 22, "durationHours": 6},
         "apiServerAuthorizedIpRanges": ["203.0.113.0/24"],
     },
+    monitoring={"create": {"retentionDays": 30}},
 )
 
 

@@ -330,7 +330,8 @@ def test_a_misspelled_block_is_named_with_its_file_its_key_and_the_key_it_was_me
     typo["secretles-aks:cluster"] = typo.pop("secretless-aks:cluster")
     write("typo", typo)
     assert main(["typo"], project_dir=project) == 1
-    assert capsys.readouterr().err == (
+    errors = capsys.readouterr().err
+    assert errors[errors.index("error: ") :] == (
         "error: Pulumi.typo.yaml: secretless-aks:cluster is missing (the file has "
         "'secretles-aks:cluster': did you mean 'secretless-aks:cluster'?), and Pulumi.yaml "
         "declares it with no default\n"
@@ -340,7 +341,8 @@ def test_a_misspelled_block_is_named_with_its_file_its_key_and_the_key_it_was_me
     optional["secretles-aks:services"] = optional.pop("secretless-aks:services")
     write("optional", optional)
     assert main(["optional"], project_dir=project) == 1
-    assert capsys.readouterr().err == (
+    errors = capsys.readouterr().err
+    assert errors[errors.index("error: ") :] == (
         "error: invalid configuration in Pulumi.optional.yaml (1 problem):\n"
         "  - secretles-aks:services: unknown namespace (did you mean 'secretless-aks:services'?)\n"
     )

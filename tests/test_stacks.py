@@ -16,6 +16,8 @@ STATEFUL = {
     "azure-native:keyvault:Vault",
     # The vault name's random part: replacing it would replace the vault.
     "random:index/randomString:RandomString",
+    # The audit logs' workspace: deleting it would lose who read what.
+    "azure-native:operationalinsights:Workspace",
 }
 
 
@@ -51,7 +53,7 @@ def test_prod_protects_stateful_resources_and_dev_protects_nothing(
     protected = {r.name for r in prod.resources if r.protect}
     stateful = {r.name for r in prod.resources if r.type in STATEFUL}
     assert protected == stateful
-    assert len(stateful) == 8
+    assert len(stateful) == 9
 
 
 def test_environments_do_not_share_names(dev: RecordedGraph, prod: RecordedGraph) -> None:

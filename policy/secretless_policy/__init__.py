@@ -14,6 +14,7 @@ from . import (
     federation,
     key_vault,
     kubernetes,
+    monitoring,
     registry,
     role_assignments,
 )
@@ -28,6 +29,7 @@ RULES: tuple[Rule, ...] = (
     *kubernetes.RULES,
     *credentials.RULES,
     *registry.RULES,
+    *monitoring.RULES,
 )
 
 __all__ = ["RULES", "Level", "Resource", "Rule", "Settings", "Stack", "Violation", "evaluate"]

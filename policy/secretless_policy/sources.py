@@ -43,6 +43,9 @@ KNOWN_REGISTRIES_WORDS = (
     "images come from the platform's registry (secretless-aks:registry) or one listed in "
     "secretless-aks:allowedRegistries"
 )
+MONITORING_WORDS = (
+    "a protected stack keeps the vault's and the cluster's audit logs, which say who read what"
+)
 TOKEN_CREDENTIALS_WORDS = (
     "DefaultAzureCredential then tries its binding's credential only, never the whole chain"
 )
@@ -135,6 +138,7 @@ SOURCES: dict[str, Source] = {
     "container-security-context": Source(
         INVARIANT, why="manifests.py sets the restricted security context on every container"
     ),
+    "audit-logs-kept": Source(CONFIG, key="monitoring.off", words=MONITORING_WORDS),
     "pod-token-credentials-pinned": Source(
         CONFIG, key="services.pinCredential", words=TOKEN_CREDENTIALS_WORDS
     ),

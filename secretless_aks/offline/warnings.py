@@ -42,7 +42,7 @@ def _monitoring_warnings(stack_config: Mapping[str, Any]) -> list[str]:
     protect = stack_config.get("secretless-aks:protect") is True
     if not isinstance(monitoring, Mapping):
         return []
-    chosen = monitoring.get("workspaceId") or monitoring.get("create")
+    chosen = "workspaceId" in monitoring or "create" in monitoring
     if monitoring.get("off") is True or (not protect and not chosen):
         return [
             "monitoring is off: the vault's and the cluster's audit logs are kept nowhere, so no "

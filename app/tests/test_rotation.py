@@ -34,6 +34,14 @@ def poll(check: Any, what: str) -> Any:
     raise AssertionError(f"never {what}")
 
 
+def refreshing_app(workdir: Path, double: AzureDouble, **settings: str) -> AppProcess:
+    """The app with workload identity and a secret of FIRST, with `settings` set."""
+    double.script.secrets = {"Identity--Secret": FIRST}
+    environment = base_environment(workdir, double)
+    environment |= workload_identity_environment(workdir, double)
+    return AppProcess(environment | settings, workdir / "app.log")
+
+
 def secret_version(app: AppProcess) -> str | None:
     settings = app.get("/config").body["settings"]
     return next(s["version"] for s in settings if s["key"] == "identity.secret")
@@ -43,10 +51,7 @@ def test_a_new_version_is_picked_up_within_one_interval_without_a_restart(
     tmp_path: Path,
 ) -> None:
     with AzureDouble(tmp_path) as double:
-        double.script.secrets = {"Identity--Secret": FIRST}
-        environment = base_environment(tmp_path, double)
-        environment |= workload_identity_environment(tmp_path, double)
-        app = AppProcess(environment | {"SECRET_REFRESH_SECONDS": "1"}, tmp_path / "app.log")
+        app = refreshing_app(tmp_path, double, SECRET_REFRESH_SECONDS="1")
         try:
             app.wait_ready()
             pid = app.process.pid
@@ -67,11 +72,9 @@ def test_a_refresh_that_gets_403_keeps_the_old_value_and_stays_ready_until_stale
     tmp_path: Path,
 ) -> None:
     with AzureDouble(tmp_path) as double:
-        double.script.secrets = {"Identity--Secret": FIRST}
-        environment = base_environment(tmp_path, double)
-        environment |= workload_identity_environment(tmp_path, double)
-        environment |= {"SECRET_REFRESH_SECONDS": "1", "SECRET_MAX_STALENESS_SECONDS": "4"}
-        app = AppProcess(environment, tmp_path / "app.log")
+        app = refreshing_app(
+            tmp_path, double, SECRET_REFRESH_SECONDS="1", SECRET_MAX_STALENESS_SECONDS="4"
+        )
         try:
             app.wait_ready()
             double.script.forbidden = {"Identity--Secret"}  # the grant was removed

@@ -3,7 +3,8 @@
 Exit codes (failures.ExitCode): 2 configuration, 3 no credential, 4 forbidden (after
 STARTUP_FORBIDDEN_GRACE_SECONDS, default 600, of waiting for a role assignment), 5 vault not
 found, 6 vault unavailable after retries, 1 anything unexpected. On SIGTERM uvicorn shuts down
-gracefully and then ends the process by that signal.
+gracefully and then ends the process by that signal. `python -m secretless_app verify` runs the
+one-shot identity check instead (verify.py; 7 when a step fails).
 """
 
 from __future__ import annotations
@@ -81,4 +82,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["verify"]:
+        from .verify import main as verify_main
+
+        sys.exit(verify_main())
     sys.exit(main())

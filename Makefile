@@ -26,7 +26,7 @@ PROJECT ?=
 .PHONY: help test lint checkov lock plan pr-comment policy bench preview up app-contract audit-query
 
 help: ## List the targets (this one is the default)
-	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "  STACK=<stack> picks the stack (default dev); ARGS=... passes options to the plan (or the benchmark)."
 	@echo "  PROJECT=bootstrap plans the bootstrap project instead (make plan STACK=example PROJECT=bootstrap)."
 	@echo "  PLAN=<file> is the saved plan \`make policy\` checks (make policy PLAN=plan.json)."

@@ -7,6 +7,7 @@ validate every rendered one against the Kubernetes schemas (and the AAD Pod Iden
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -245,21 +246,7 @@ def deployment(
     its role is on named secrets, which ones (neither is a secret); the identity that reads
     them comes from the binding, never from the environment."""
     assert service.image is not None, "only a service with an image has a Deployment"
-    container: dict[str, Any] = {
-        "name": service.name,
-        "image": service.image,
-        # The registry is asked on every start: a node's cache never serves an image the
-        # pod could not pull itself, and a moved tag is noticed.
-        "imagePullPolicy": "Always",
-        "resources": DEFAULT_RESOURCES,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        # A writable /tmp, since the root filesystem is read-only.
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (an emptyDir)
-    }
+    container = _locked_down_container(service.name, service.image)
     env: list[dict[str, Any]] = []
     if service.token_credentials is not None:
         # In production the SDK tries its binding's credential only, never the chain.
@@ -291,20 +278,96 @@ def deployment(
             "selector": {"matchLabels": {NAME_LABEL: service.name}},
             "template": {
                 "metadata": {"labels": pod_labels(service)},
-                "spec": {
-                    "serviceAccountName": service.service_account,
-                    "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": NON_ROOT_ID,
-                        "runAsGroup": NON_ROOT_ID,
-                        "fsGroup": NON_ROOT_ID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {}}],
-                },
+                "spec": _pod_spec(service, container),
             },
+        },
+    }
+
+
+def _locked_down_container(name: str, image: str) -> dict[str, Any]:
+    """A container under the restricted Pod Security Standard, pulling `image` every start."""
+    return {
+        "name": name,
+        "image": image,
+        # The registry is asked on every start: a node's cache never serves an image the
+        # pod could not pull itself, and a moved tag is noticed.
+        "imagePullPolicy": "Always",
+        "resources": DEFAULT_RESOURCES,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        # A writable /tmp, since the root filesystem is read-only.
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (an emptyDir)
+    }
+
+
+def _pod_spec(service: ServiceConfig, container: dict[str, Any]) -> dict[str, Any]:
+    """A pod of `service`: its ServiceAccount (and so its identity), run as non-root."""
+    return {
+        "serviceAccountName": service.service_account,
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": NON_ROOT_ID,
+            "runAsGroup": NON_ROOT_ID,
+            "fsGroup": NON_ROOT_ID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
+    }
+
+
+# The verifier's Jobs: named after the service they check, gone ten minutes after they end.
+VERIFY_JOB_PREFIX = "secretless-verify-"
+VERIFY_JOB_TTL_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class VerifyRun:
+    """What one verifier Job checks for a service (the app's `verify` mode)."""
+
+    image: str
+    key_vault_url: str
+    allowed_secret: str | None
+    canary_secret: str | None
+    # Why the denied read proves nothing for this service (vault-wide access), or None.
+    canary_skip: str | None
+    budget_seconds: int
+
+
+def verifier_job(service: ServiceConfig, run: VerifyRun) -> dict[str, Any]:
+    """A Job that runs `python -m secretless_app verify` once as `service`: its ServiceAccount,
+    its binding's labels and its pinned credential, in its namespace, locked down as its
+    Deployment is (restricted Pod Security)."""
+    container = _locked_down_container("verify", run.image)
+    container["command"] = ["python", "-m", "secretless_app", "verify"]
+    variables = {
+        TOKEN_CREDENTIALS_VARIABLE: service.token_credentials,
+        KEY_VAULT_URL_VARIABLE: run.key_vault_url,
+        "VERIFY_ALLOWED_SECRET": run.allowed_secret,
+        "VERIFY_CANARY_SECRET": run.canary_secret,
+        "VERIFY_CANARY_SKIP": run.canary_skip,
+        "VERIFY_BUDGET_SECONDS": str(run.budget_seconds),
+    }
+    container["env"] = [{"name": k, "value": v} for k, v in variables.items() if v is not None]
+    spec = _pod_spec(service, container) | {"restartPolicy": "Never"}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": f"{VERIFY_JOB_PREFIX}{service.name}"[:63].rstrip("-"),
+            "namespace": service.namespace,
+            "labels": labels(service) | {"app.kubernetes.io/component": "verify"},
+        },
+        "spec": {
+            "backoffLimit": 0,
+            "ttlSecondsAfterFinished": VERIFY_JOB_TTL_SECONDS,
+            # The budget, and room for scheduling and the image pull.
+            "activeDeadlineSeconds": run.budget_seconds + 300,
+            "template": {"metadata": {"labels": pod_labels(service)}, "spec": spec},
         },
     }
 

@@ -25,6 +25,9 @@ from secretless_aks.components import roles
 CATALOGUE = roles.DATA_ROLES
 BY_NAME: Mapping[str, roles.DataRole] = {entry.role.name: entry for entry in CATALOGUE}
 ARM_DATA_ROLES = roles.ARM_DATA_ROLES
+# The grants a Deployment names the resource of (manifests.granted_endpoints), one each.
+APP_CONFIGURATION_READERS = (roles.APP_CONFIGURATION_DATA_READER.name,)
+BLOB_READERS = (roles.STORAGE_BLOB_DATA_READER.name, roles.STORAGE_BLOB_DATA_CONTRIBUTOR.name)
 
 # Owner-class data roles, named so that asking for one says why not: each can also change who
 # may read (Storage ACLs, Service Bus and Event Hubs management) or delete what it guards.
@@ -110,14 +113,13 @@ def refusal(resource: ResourceId, role: str) -> str | None:
     refused = REFUSED.get(resource.top_kind)
     if refused is not None:
         return refused
+    fitting = [entry.role.name for entry in CATALOGUE if resource.kind in entry.on]
     if role in OWNER_CLASS:
-        narrower = [entry.role.name for entry in CATALOGUE if resource.kind in entry.on]
         return (
             f"{role} is an Owner-class data role: it can also change who may read, or delete "
             f"everything the resource holds; grant the narrowest role the service needs: "
-            f"{', '.join(narrower) or 'none of the catalogue fits this resource'}"
+            f"{', '.join(fitting) or 'none of the catalogue fits this resource'}"
         )
-    fitting = [entry.role.name for entry in CATALOGUE if resource.kind in entry.on]
     entry = BY_NAME.get(role)
     if entry is None:
         known = ", ".join(fitting) if fitting else ", ".join(BY_NAME)

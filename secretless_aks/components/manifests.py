@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 
+from secretless_aks.components import access_catalogue, roles
 from secretless_aks.components.config import DEFAULT_REPLICAS, ProbesConfig, ServiceConfig
 
 # Azure Workload Identity's webhook contract (https://azure.github.io/azure-workload-identity):
@@ -52,24 +53,21 @@ TOKEN_CREDENTIALS_VARIABLE = "AZURE_TOKEN_CREDENTIALS"
 APP_CONFIGURATION_ENDPOINT_VARIABLE = "APP_CONFIGURATION_ENDPOINT"
 APP_CONFIGURATION_LABEL_VARIABLE = "APP_CONFIGURATION_LABEL"
 BLOB_CONTAINER_URL_VARIABLE = "BLOB_CONTAINER_URL"
-APP_CONFIGURATION_READER = ("App Configuration Data Reader",)
-BLOB_ROLES = ("Storage Blob Data Reader", "Storage Blob Data Contributor")
 
 
 def granted_endpoints(service: ServiceConfig, stack: str) -> list[dict[str, str]]:
     """The variables that tell the app where its granted App Configuration store and blob
     container are (Azure's public cloud endpoints: <store>.azconfig.io,
     <account>.blob.core.windows.net). The configuration allows one of each per service."""
-    from secretless_aks.components import access_catalogue, roles
-
     env = []
-    for store in service.granted_on(roles.APP_CONFIGURATION_STORE, APP_CONFIGURATION_READER):
+    readers = access_catalogue.APP_CONFIGURATION_READERS
+    for store in service.granted_on(roles.APP_CONFIGURATION_STORE, readers):
         name = access_catalogue.parse_resource_id(store).names[0]
         env.append(
             {"name": APP_CONFIGURATION_ENDPOINT_VARIABLE, "value": f"https://{name}.azconfig.io"}
         )
         env.append({"name": APP_CONFIGURATION_LABEL_VARIABLE, "value": stack})
-    for container in service.granted_on(roles.BLOB_CONTAINER, BLOB_ROLES):
+    for container in service.granted_on(roles.BLOB_CONTAINER, access_catalogue.BLOB_READERS):
         account, _, name = access_catalogue.parse_resource_id(container).names
         url = f"https://{account}.blob.core.windows.net/{name}"
         env.append({"name": BLOB_CONTAINER_URL_VARIABLE, "value": url})

@@ -629,13 +629,13 @@ def _one_store_and_one_container_to_render(service: ServiceConfig) -> None:
     for kind, role_names, what, variable in (
         (
             roles.APP_CONFIGURATION_STORE,
-            ("App Configuration Data Reader",),
+            access_catalogue.APP_CONFIGURATION_READERS,
             "App Configuration store",
             "APP_CONFIGURATION_ENDPOINT",
         ),
         (
             roles.BLOB_CONTAINER,
-            ("Storage Blob Data Reader", "Storage Blob Data Contributor"),
+            access_catalogue.BLOB_READERS,
             "blob container",
             "BLOB_CONTAINER_URL",
         ),

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
+from secretless_aks.components.config.models import MonitoringConfig
 from secretless_aks.components.config_secrets import config_leaves
 from secretless_aks.components.secret_names import CONFIG_DELIMITER, VAULT_DELIMITER
 from secretless_aks.offline.harness import OFFLINE_STAND_IN, offline_stand_ins
@@ -38,12 +41,13 @@ def _monitoring_warnings(stack_config: Mapping[str, Any]) -> list[str]:
     """Monitoring off (the default on an unprotected stack): no record of who read what."""
     if not any(key.startswith("secretless-aks:") for key in stack_config):
         return []  # another project's stack (bootstrap's)
-    monitoring = stack_config.get("secretless-aks:monitoring") or {}
-    protect = stack_config.get("secretless-aks:protect") is True
-    if not isinstance(monitoring, Mapping):
-        return []
-    chosen = "workspaceId" in monitoring or "create" in monitoring
-    if monitoring.get("off") is True or (not protect and not chosen):
+    try:
+        monitoring = MonitoringConfig.model_validate(
+            stack_config.get("secretless-aks:monitoring") or {}
+        )
+    except ValidationError:
+        return []  # the run reports it, naming the key
+    if monitoring.target(stack_config.get("secretless-aks:protect") is True) is None:
         return [
             "monitoring is off: the vault's and the cluster's audit logs are kept nowhere, so no "
             "one can tell which service read which secret (secretless-aks:monitoring; "

@@ -23,7 +23,7 @@ PLAN  ?=
 PROJECT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint checkov lock plan pr-comment policy bench preview up app-contract audit-query
+.PHONY: help test lint checkov lock plan pr-comment policy bench preview up verify app-contract audit-query
 
 help: ## List the targets (this one is the default)
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -131,6 +131,9 @@ pr-comment: $(VENV)/.runtime ## The pull request comment's plan against BASE, fo
 
 # The dev stack's Deployment of the sample app, which app/'s tests run it with exactly; a test
 # fails when the committed file is not what the dev stack renders now.
+verify: $(VENV)/.runtime ## Prove on Azure that the deployed STACK's identities read what they should (pulumi, kubectl)
+	$(PY) -m secretless_aks.verify $(STACK) $(ARGS)
+
 app-contract: $(VENV)/.runtime ## Rewrite app/tests/fixtures/dev-deployment.json from the dev stack
 	$(PY) -m secretless_aks.offline.app_contract
 

@@ -41,6 +41,17 @@ def test_the_rich_stack_renders_every_kind_the_program_declares(tmp_path: Path) 
     assert OFFLINE_STAND_IN not in text and "[secret:" not in text
 
 
+def test_the_verifiers_jobs_are_rendered_beside_them_one_per_service(tmp_path: Path) -> None:
+    render(str(RICH_STACK), tmp_path)
+    jobs = list(yaml.safe_load_all((tmp_path / "rich.verify.yaml").read_text()))
+    objects = list(yaml.safe_load_all((tmp_path / "rich.yaml").read_text()))
+    deployments = [m for m in objects if m["kind"] == "Deployment"]
+    assert {job["kind"] for job in jobs} == {"Job"}
+    assert sorted(job["metadata"]["name"] for job in jobs) == sorted(
+        f"secretless-verify-{d['metadata']['name']}" for d in deployments
+    )
+
+
 def test_a_stack_by_name_renders_its_own_stack_file(tmp_path: Path) -> None:
     objects = list(yaml.safe_load_all(render("dev", tmp_path).read_text()))
     assert [m["metadata"]["name"] for m in objects if m["kind"] == "Deployment"] == [

@@ -81,6 +81,10 @@ def test_a_config_secret_is_not_marked_generated() -> None:
     assert "generated" not in values["Orders--DbPassword"]
 
 
-def test_without_generated_secrets_nothing_is_generated() -> None:
+def test_without_generated_secrets_only_the_canary_is_generated() -> None:
     graph = run_program("dev", config=stack_config(generatedSecrets=[]))
+    (canary,) = graph.by_type(RANDOM_PASSWORD)
+    assert canary.name == "keyvault-generated-secretless-verify--canary"
+    existing = {"existing": {"name": "kv-shared", "resourceGroup": "rg-sec"}}
+    graph = run_program("dev", config=stack_config(generatedSecrets=[], keyVault=existing))
     assert not graph.by_type(RANDOM_PASSWORD)

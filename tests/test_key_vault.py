@@ -182,7 +182,7 @@ def test_existing_vault_on_access_policies_is_refused() -> None:
 
 def test_secrets_are_named_by_the_double_dash_convention(seeded: RecordedGraph) -> None:
     names = sorted(secret.inputs["secretName"] for secret in seeded.by_type(SECRET))
-    assert names == ["Identity--Secret", "Orders--DbPassword"]
+    assert names == ["Identity--Secret", "Orders--DbPassword", "secretless-verify--canary"]
     for secret in seeded.by_type(SECRET):
         assert secret.inputs["vaultName"] == seeded.by_type(VAULT)[0].inputs["vaultName"]
 
@@ -191,10 +191,12 @@ def test_secret_values_travel_only_as_secrets(seeded: RecordedGraph) -> None:
     values = {
         s.inputs["secretName"]: s.inputs["properties"]["value"] for s in seeded.by_type(SECRET)
     }
+    canary = values.pop("secretless-verify--canary")
     assert values == {
         "Identity--Secret": Secret("very secret!"),
         "Orders--DbPassword": Secret("Orders-db-pa55word!"),
     }
+    assert isinstance(canary, Secret)
 
 
 def test_no_secret_value_is_visible_anywhere_the_program_writes(seeded: RecordedGraph) -> None:
@@ -227,7 +229,9 @@ def test_deployer_may_write_the_secrets_before_they_are_written(seeded: Recorded
 
 
 def test_no_writer_role_without_seeded_secrets() -> None:
-    graph = run_program("dev", config=stack_config(generatedSecrets=None))
+    # An existing vault gets no canary (StackConfig.no_canary_because).
+    existing = {"existing": {"name": "kv-shared", "resourceGroup": "rg-sec"}}
+    graph = run_program("dev", config=stack_config(generatedSecrets=None, keyVault=existing))
     deployer_roles = {
         grant(r).role.name
         for r in graph.by_type(ROLE_ASSIGNMENT)

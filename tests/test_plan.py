@@ -123,7 +123,7 @@ def test_plan_is_a_preview_table_in_program_order_with_counts_and_aligned_output
     assert names.index("network-vnet") < names.index("network-nodes") < names.index("cluster-aks")
     # 18 (the control plane's grants' propagation wait among them), the user pool and its two
     # maintenance configurations.
-    assert lines[lines.index("Resources:") + 1] == "    + 28 to create"
+    assert lines[lines.index("Resources:") + 1] == "    + 31 to create"
     outputs = lines[lines.index("Outputs:") + 1 :]
     assert "    oidcIssuerUrl       : output<string>" in outputs
     assert '    clusterName         : "aks-secretless-prod"' in outputs
@@ -299,9 +299,9 @@ def test_a_region_move_replaces_everything_regional_and_cascades_to_what_hangs_o
     assert document["summary"] == {
         "create": 1,
         "update": 1,
-        "replace": 36,
+        "replace": 37,
         "delete": 1,
-        "same": 9,
+        "same": 10,
     }
 
 
@@ -327,8 +327,8 @@ def test_a_region_move_reads_as_a_teardown_in_text(
         "    + 1 to create",
         "    ~ 1 to update",
         "    - 1 to delete",
-        "    +-36 to replace",
-        "    39 changes. 9 unchanged",
+        "    +-37 to replace",
+        "    40 changes. 10 unchanged",
         "",
     ]
     # The outputs other projects read change too, and the diff ends by saying so.
@@ -354,7 +354,7 @@ def test_a_service_rename_deletes_the_old_and_creates_the_new(
         "update": 0,
         "replace": 0,
         "delete": 10,
-        "same": 37,
+        "same": 39,
     }
 
 
@@ -377,7 +377,7 @@ def test_a_namespace_change_replaces_the_kubernetes_objects_in_it(
     )
     assert by_name["kubernetes-namespace-shop"]["op"] == "create"
     assert by_name["kubernetes-namespace-orders"]["op"] == "delete"
-    assert document["summary"] == {"create": 3, "update": 0, "replace": 4, "delete": 3, "same": 40}
+    assert document["summary"] == {"create": 3, "update": 0, "replace": 4, "delete": 3, "same": 42}
 
 
 def test_an_image_change_is_one_update(
@@ -400,7 +400,7 @@ def test_an_image_change_is_one_update(
         '~ spec.template.spec.containers[0].image: "ghcr.io/contoso/orders:1.0" => '
         '"ghcr.io/contoso/orders:1.1"'
     )
-    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    46 unchanged"]
+    assert lines[-3:] == ["Resources:", "    ~ 1 to update", "    48 unchanged"]
 
 
 def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
@@ -421,7 +421,7 @@ def test_an_added_secret_is_one_create_and_a_changed_one_shows_no_value(
         "Resources:",
         "    + 1 to create",
         "    ~ 1 to update",
-        "    2 changes. 46 unchanged",
+        "    2 changes. 48 unchanged",
     ]
 
 

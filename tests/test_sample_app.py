@@ -226,7 +226,9 @@ def test_the_apps_tests_run_it_as_the_dev_stack_deploys_it_now(dev: RecordedGrap
         "`make app-contract` and commit it"
     )
     contract = json.loads(app_contract.CONTRACT_FILE.read_text())
-    assert contract["grantedSecrets"] == ["Identity--Secret"] == contract["seededSecrets"]
+    assert contract["grantedSecrets"] == ["Identity--Secret"]
+    # and the verifier's canary, which no service is granted.
+    assert contract["seededSecrets"] == ["Identity--Secret", "secretless-verify--canary"]
 
 
 def test_the_dev_deployment_probes_the_app_and_waits_out_its_startup_grace(

@@ -16,6 +16,7 @@ RUN = manifests.VerifyRun(
     image="crsecretlessci.azurecr.io/secretless-app@sha256:" + "1" * 64,
     key_vault_url="https://kv-dev-abc.vault.azure.net/",
     allowed_secret="Identity--Secret",
+    allowed_skip=None,
     canary_secret="secretless-verify--canary",
     canary_skip=None,
     budget_seconds=900,

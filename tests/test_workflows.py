@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from secretless_aks import verify as verify_module
 from secretless_aks.offline.harness import PROJECT_DIR, run_program
 from secretless_aks.offline.pr_comment import MARKER, build_comment
 from secretless_bootstrap import github
@@ -405,7 +406,10 @@ def test_no_job_can_read_another_environments_variables() -> None:
 def test_every_job_has_a_timeout() -> None:
     for file, name, job in all_jobs():
         assert isinstance(job.get("timeout-minutes"), int), f"{file} {name}"
-        assert 0 < job["timeout-minutes"] <= 60, f"{file} {name}"
+        # A deployment: a first `pulumi up` (cluster, then Deployments waiting out their
+        # startup budget), and the verification's budget after it.
+        limit = 90 if file == "deploy.yml" and name in DEPLOY_STACKS else 60
+        assert 0 < job["timeout-minutes"] <= limit, f"{file} {name}"
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
@@ -759,6 +763,19 @@ def test_each_deploy_checks_the_resource_providers_before_pulumi_up() -> None:
             '--subscription "$SUBSCRIPTION_ID"'
         )
         assert steps[check]["env"] == {"SUBSCRIPTION_ID": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+
+
+def test_each_deploy_is_verified_on_azure_right_after_pulumi_up() -> None:
+    for stack in DEPLOY_STACKS:
+        job = workflow("deploy.yml")["jobs"][stack]
+        steps = job["steps"]
+        (up,) = [i for i, step in enumerate(steps) if "pulumi/actions" in step.get("uses", "")]
+        verify = steps[up + 1]
+        assert verify["run"] == f".venv/bin/python -m secretless_aks.verify {stack}", stack
+        # Its budget (900 s), the Jobs' start and the controller's minute fit its timeout, and
+        # both fit the job's beside a deploy.
+        assert verify["timeout-minutes"] * 60 >= verify_module.DEFAULT_BUDGET_SECONDS + 300 + 60
+        assert job["timeout-minutes"] >= verify["timeout-minutes"] + 60
 
 
 def test_no_workflow_sets_the_dead_key_vault_cli_switch() -> None:

@@ -7,8 +7,9 @@ what it should, on Azure itself:
 3. `denied read 403`: Key Vault refuses it the canary (VERIFY_CANARY_SECRET), a secret no
    service is granted.
 
-A step is `skipped (<reason>)` when there is nothing to prove: no secret to read, or, for the
-canary, the reason VERIFY_CANARY_SKIP gives (a service with vault-wide access may read it).
+A step is `skipped (<reason>)` when there is nothing to prove: for the allowed read, the reason
+VERIFY_ALLOWED_SKIP gives (keyVaultRole none), or no secret named; for the canary, the reason
+VERIFY_CANARY_SKIP gives (a service with vault-wide access may read it), or no canary named.
 New grants can take minutes to reach Key Vault, so each step is retried for
 VERIFY_BUDGET_SECONDS (default 900) before it fails; the process then exits 7, naming the step.
 Every step is one JSON line on stdout; a secret's value is never printed.
@@ -29,6 +30,14 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
 VERIFY_FAILED = 7
+# What the platform's verifier Job sets (secretless_aks/components/manifests.py verifier_job).
+VERIFY_VARIABLES = (
+    "VERIFY_ALLOWED_SECRET",
+    "VERIFY_ALLOWED_SKIP",
+    "VERIFY_CANARY_SECRET",
+    "VERIFY_CANARY_SKIP",
+    "VERIFY_BUDGET_SECONDS",
+)
 DEFAULT_BUDGET_SECONDS = 900
 RETRY_SECONDS = 5.0
 
@@ -36,18 +45,22 @@ RETRY_SECONDS = 5.0
 @dataclass(frozen=True)
 class VerifySettings:
     allowed_secret: str | None  # VERIFY_ALLOWED_SECRET
+    allowed_skip: str | None  # VERIFY_ALLOWED_SKIP: why there is no allowed read to prove
     canary_secret: str | None  # VERIFY_CANARY_SECRET
     canary_skip: str | None  # VERIFY_CANARY_SKIP: why the denied read proves nothing here
     budget_seconds: float  # VERIFY_BUDGET_SECONDS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> VerifySettings:
-        raw = environ.get("VERIFY_BUDGET_SECONDS", "").strip()
+        allowed, allowed_skip, canary, canary_skip, budget = (
+            environ.get(name, "").strip() or None for name in VERIFY_VARIABLES
+        )
         return cls(
-            allowed_secret=environ.get("VERIFY_ALLOWED_SECRET", "").strip() or None,
-            canary_secret=environ.get("VERIFY_CANARY_SECRET", "").strip() or None,
-            canary_skip=environ.get("VERIFY_CANARY_SKIP", "").strip() or None,
-            budget_seconds=float(raw) if raw.isdigit() else DEFAULT_BUDGET_SECONDS,
+            allowed_secret=allowed,
+            allowed_skip=allowed_skip,
+            canary_secret=canary,
+            canary_skip=canary_skip,
+            budget_seconds=float(budget) if budget and budget.isdigit() else DEFAULT_BUDGET_SECONDS,
         )
 
 
@@ -116,7 +129,9 @@ def verify(
     if not until("token", token, "token ok"):
         return VERIFY_FAILED
     ok = True
-    if settings.allowed_secret is None:
+    if settings.allowed_skip is not None:
+        emit({"step": "allowed read", "result": f"skipped ({settings.allowed_skip})"})
+    elif settings.allowed_secret is None:
         emit({"step": "allowed read", "result": "skipped (no secret to read)"})
     else:
         ok = until("allowed read", allowed, "allowed read ok") and ok

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,9 @@ from secretless_app.json_logging import SecretRedactor
 from secretless_app.key_vault import create_credential, create_secret_client
 from secretless_app.settings import AppSettings
 from secretless_app.settings_loader import load_settings
+from secretless_app.verify import VERIFY_VARIABLES
 from secretless_app.web import create_app
-from tests.app_process import FEDERATED_TOKEN, AppProcess, base_environment
+from tests.app_process import APP_DIR, FEDERATED_TOKEN, AppProcess, base_environment
 from tests.azure_double import AzureDouble
 from tests.fake_time import FakeTime
 
@@ -46,11 +49,19 @@ PROPAGATION_SECONDS = 20
 def pod_environment(tmp_path: Path, double: AzureDouble) -> dict[str, str]:
     """What the container's process gets: the Deployment's env, and what the workload-identity
     webhook adds to a labelled pod from its ServiceAccount's annotations."""
-    assert POD_LABELS["azure.workload.identity/use"] == "true"
-    rendered = {variable["name"]: variable["value"] for variable in CONTAINER["env"]}
-    assert VAULT_URL.fullmatch(rendered["KEY_VAULT_URL"])
-    assert "PORT" not in rendered
+    assert "PORT" not in {variable["name"] for variable in CONTAINER["env"]}
     assert CONTAINER["ports"] == [{"name": "http", "containerPort": DEFAULT_PORT}]
+    return rendered_environment(tmp_path, double, POD_LABELS, CONTAINER)
+
+
+def rendered_environment(
+    tmp_path: Path, double: AzureDouble, labels: dict[str, str], container: dict[str, Any]
+) -> dict[str, str]:
+    """A rendered container's env, the webhook's variables for its labelled pod, and what
+    belongs to this machine (the double's vault and CA, a free port)."""
+    assert labels["azure.workload.identity/use"] == "true"
+    rendered = {variable["name"]: variable["value"] for variable in container["env"]}
+    assert VAULT_URL.fullmatch(rendered["KEY_VAULT_URL"])
     token_file = tmp_path / "azure-identity-token"
     token_file.write_text(FEDERATED_TOKEN)
     webhook = {
@@ -178,3 +189,49 @@ def test_as_deployed_403s_that_outlast_a_short_grace_exit_4(tmp_path: Path) -> N
     errors: list[dict[str, Any]] = [r for r in app.log_records() if r["level"] == "ERROR"]
     assert [r["exit_code"] for r in errors] == [ExitCode.FORBIDDEN]
     assert errors[0]["secret_name"] == "Identity--Secret"
+
+
+JOB = CONTRACT["verifierJob"]
+(JOB_CONTAINER,) = JOB["spec"]["template"]["spec"]["containers"]
+
+
+def test_the_verifier_job_runs_the_apps_verify_mode_with_variables_it_reads() -> None:
+    pod = JOB["spec"]["template"]
+    assert pod["spec"]["serviceAccountName"] == CONTRACT["serviceAccount"]["metadata"]["name"]
+    assert pod["metadata"]["labels"] == POD_LABELS
+    assert JOB_CONTAINER["image"] == CONTAINER["image"]
+    assert JOB_CONTAINER["command"] == ["python", "-m", "secretless_app", "verify"]
+    rendered = {variable["name"] for variable in JOB_CONTAINER["env"]}
+    assert {name for name in rendered if name.startswith("VERIFY_")} <= set(VERIFY_VARIABLES)
+    # The Deployment's pinned credential and vault, so the check takes the app's own path.
+    deployment_env = {variable["name"]: variable["value"] for variable in CONTAINER["env"]}
+    for name in ("AZURE_TOKEN_CREDENTIALS", "KEY_VAULT_URL"):
+        assert {"name": name, "value": deployment_env[name]} in JOB_CONTAINER["env"]
+
+
+def test_as_rendered_the_verifier_job_reports_each_step_against_the_stacks_grants(
+    tmp_path: Path,
+) -> None:
+    with AzureDouble(tmp_path) as double:
+        grant_as_the_stack_does(double)
+        environment = rendered_environment(
+            tmp_path, double, JOB["spec"]["template"]["metadata"]["labels"], JOB_CONTAINER
+        )
+        python, *arguments = JOB_CONTAINER["command"]
+        assert python == "python"
+        done = subprocess.run(
+            [sys.executable, *arguments],
+            cwd=APP_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [json.loads(line)["result"] for line in done.stdout.splitlines()] == [
+        "token ok",
+        "allowed read ok",
+        "denied read 403",
+    ]
+    assert SEEDED_VALUE not in done.stdout

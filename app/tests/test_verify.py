@@ -104,6 +104,25 @@ def test_a_service_with_no_secret_to_read_skips_the_allowed_read(tmp_path: Path)
     assert steps[1] == {"step": "allowed read", "result": "skipped (no secret to read)"}
 
 
+def test_a_service_with_key_vault_role_none_skips_the_allowed_read_saying_why(
+    tmp_path: Path,
+) -> None:
+    with AzureDouble(tmp_path) as double:
+        double.script.granted = set()
+        environment = verifier_environment(tmp_path, double, "pod identity")
+        del environment["VERIFY_ALLOWED_SECRET"]
+        environment["VERIFY_ALLOWED_SKIP"] = "keyVaultRole none: the identity reads no secret"
+        code, steps, _ = run_verify(environment)
+    assert code == 0
+    assert steps[1:] == [
+        {
+            "step": "allowed read",
+            "result": "skipped (keyVaultRole none: the identity reads no secret)",
+        },
+        {"step": "denied read", "result": "denied read 403"},
+    ]
+
+
 def test_the_token_is_asked_for_key_vaults_audience_in_each_cloud() -> None:
     from secretless_app.verify import key_vault_scope
 

@@ -330,6 +330,8 @@ class VerifyRun:
     image: str
     key_vault_url: str
     allowed_secret: str | None
+    # Why there is no allowed read to prove (keyVaultRole none, say), or None.
+    allowed_skip: str | None
     canary_secret: str | None
     # Why the denied read proves nothing for this service (vault-wide access), or None.
     canary_skip: str | None
@@ -346,6 +348,7 @@ def verifier_job(service: ServiceConfig, run: VerifyRun) -> dict[str, Any]:
         TOKEN_CREDENTIALS_VARIABLE: service.token_credentials,
         KEY_VAULT_URL_VARIABLE: run.key_vault_url,
         "VERIFY_ALLOWED_SECRET": run.allowed_secret,
+        "VERIFY_ALLOWED_SKIP": run.allowed_skip,
         "VERIFY_CANARY_SECRET": run.canary_secret,
         "VERIFY_CANARY_SKIP": run.canary_skip,
         "VERIFY_BUDGET_SECONDS": str(run.budget_seconds),

@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from secretless_aks import verify
 from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, run_program
-from secretless_aks.offline.render_manifests import kubernetes_objects
+from secretless_aks.offline.render_manifests import kubernetes_objects, verifier_jobs
 
 CONTRACT_FILE = PROJECT_DIR / "app" / "tests" / "fixtures" / "dev-deployment.json"
 STACK = "dev"
@@ -29,8 +30,9 @@ SECRET = "azure-native:keyvault:Secret"
 def app_contract(graph: RecordedGraph, service: str = SERVICE) -> dict[str, Any]:
     """The service's Deployment and ServiceAccount (whose annotations the workload-identity
     webhook reads), the secrets its identity holds a Key Vault role on (None for the whole
-    vault), the secrets the stack seeds, and the stack outputs a local run reads
-    (`make -C app run`: the vault's URI and the service's grants)."""
+    vault), the secrets the stack seeds, the stack outputs a local run reads
+    (`make -C app run`: the vault's URI and the service's grants), and the verifier's Job for
+    it (`python -m secretless_aks.verify`, which runs the app's verify mode)."""
     objects = kubernetes_objects(graph)
     deployment, account = (
         next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == service)
@@ -58,6 +60,11 @@ def app_contract(graph: RecordedGraph, service: str = SERVICE) -> dict[str, Any]
         "stackOutputs": {
             name: graph.outputs[name] for name in ("keyVaultUri", "services", "serviceGrants")
         },
+        "verifierJob": next(
+            job
+            for job in verifier_jobs(graph, verify.stack_config(graph.stack))
+            if job["metadata"]["labels"]["app.kubernetes.io/name"] == service
+        ),
     }
 
 

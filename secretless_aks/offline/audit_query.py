@@ -8,40 +8,16 @@ their ids, and the command says so.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from secretless_aks.offline.harness import PROJECT_DIR, read_stack_file
+from secretless_aks.stack_outputs import OutputsUnreachableError, stack_outputs
 
 TEMPLATE = PROJECT_DIR / "docs" / "audit" / "secret-reads.kql"
 MARKER = "    // services\n"
-
-
-class OutputsUnreachableError(Exception):
-    """`pulumi stack output` could not answer; says why."""
-
-
-def stack_outputs(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise OutputsUnreachableError("the Pulumi CLI is not on PATH")
-    done = subprocess.run(  # noqa: S603 - a fixed command, the stack name an argument
-        [pulumi, "stack", "output", "--json", "-s", stack],
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise OutputsUnreachableError(f"pulumi stack output -s {stack} failed: {last}")
-    return dict(json.loads(done.stdout))
 
 
 def render(services: Sequence[tuple[str, str]]) -> str:

@@ -5,8 +5,9 @@
 
 Each argument is a stack of this project (its Pulumi.<stack>.yaml) or the path of a stack file
 elsewhere. The program runs as `pulumi up` would, under the mocks, so every value is filled in;
-secrets print as [secret]. A Helm release is not a Kubernetes object (the chart renders those
-in the cluster) and is left out.
+secrets print as [secret]. A stack with services gets a second file, <stack>.verify.yaml: the
+Jobs `python -m secretless_aks.verify` runs for them after a deploy. A Helm release is not a
+Kubernetes object (the chart renders those in the cluster) and is left out.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from typing import Any
 
 import yaml
 
-from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, Secret, run_program
+from secretless_aks import verify
+from secretless_aks.components.config import StackConfig
+from secretless_aks.offline.harness import (
+    PROJECT_DIR,
+    RecordedGraph,
+    Secret,
+    read_stack_file,
+    run_program,
+)
 from secretless_aks.offline.stack_file import read_config
 
 NOT_AN_OBJECT = ("kubernetes:helm.sh/",)
@@ -43,18 +52,31 @@ def _shown(value: Any) -> Any:
     return value
 
 
+def verifier_jobs(graph: RecordedGraph, config: StackConfig) -> list[dict[str, Any]]:
+    """The Jobs `python -m secretless_aks.verify` runs on the deployed stack, one per service."""
+    found = verify.stack_checks(
+        config, graph.outputs, image=None, budget_seconds=verify.DEFAULT_BUDGET_SECONDS
+    )
+    return [check.job for check in found]
+
+
 def render(stack: str, out: Path, project_dir: Path = PROJECT_DIR) -> Path:
-    """Write `stack`'s objects to `out/<stack>.yaml` and return that path."""
+    """Write `stack`'s objects to `out/<stack>.yaml`, and the verifier's Jobs for it to
+    `out/<stack>.verify.yaml` when it has services; return the first path."""
     path = Path(stack)
     if path.suffix == ".yaml" and path.is_file():
         name = path.stem.removeprefix("Pulumi.")
-        graph = run_program(name, config=read_config(path), project_dir=project_dir)
+        written = read_config(path)
     else:
         name = stack
-        graph = run_program(stack, project_dir=project_dir)
+        written = read_stack_file(stack, project_dir)
+    graph = run_program(name, config=written, project_dir=project_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.yaml"
     target.write_text(yaml.safe_dump_all(kubernetes_objects(graph), sort_keys=False))
+    jobs = verifier_jobs(graph, verify.stack_config(name, project_dir, written))
+    if jobs:
+        (out / f"{name}.verify.yaml").write_text(yaml.safe_dump_all(jobs, sort_keys=False))
     return target
 
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from secretless_aks.components import fast_yaml
 from secretless_aks.components.config import rules
 from secretless_aks.components.config.models import (
+    CANARY,
     DEFAULT_PUBLIC_NETWORK_ACCESS,
     DEFAULT_REPLICAS,
     DEFAULT_SOFT_DELETE_RETENTION_DAYS,
@@ -55,6 +56,8 @@ from secretless_aks.components.config.models import (
     StackConfig,
     StackName,
     UserPoolConfig,
+    in_registry,
+    pinned_by_digest,
 )
 from secretless_aks.components.config.problems import (
     ConfigError,
@@ -319,6 +322,7 @@ def _runtime_secret_keys() -> frozenset[str]:
 
 
 __all__ = [
+    "CANARY",
     "DEFAULT_PUBLIC_NETWORK_ACCESS",
     "DEFAULT_REPLICAS",
     "DEFAULT_SOFT_DELETE_RETENTION_DAYS",
@@ -348,8 +352,10 @@ __all__ = [
     "StackConfig",
     "StackName",
     "UserPoolConfig",
+    "in_registry",
     "load_config",
     "load_stack_config",
     "parse_config",
     "parse_stack_config",
+    "pinned_by_digest",
 ]

@@ -446,6 +446,15 @@ class AppTeamConfig(ConfigModel):
 
 # `image: registry/<repository>@sha256:<digest>` names an image in the platform's registry.
 PLATFORM_REGISTRY_PREFIX = "registry/"
+
+
+def in_registry(image: str, login_server: str) -> str:
+    """`image` with a leading `registry/` written as the platform registry's login server."""
+    if not image.startswith(PLATFORM_REGISTRY_PREFIX):
+        return image
+    return f"{login_server}/{image.removeprefix(PLATFORM_REGISTRY_PREFIX)}"
+
+
 REGISTRY_ID_PATTERN = (
     r"^(?i)/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"/resourceGroups/[^/]{1,90}/providers/Microsoft\.ContainerRegistry/registries/"
@@ -507,6 +516,11 @@ class GeneratedSecretConfig(ConfigModel):
     def name(self) -> str:
         """The Key Vault secret name: `Identity:Secret` -> `Identity--Secret`."""
         return secret_name(self.path)
+
+
+# The verifier's canary (python -m secretless_aks.verify): a secret no service may be granted,
+# so that each service's identity can be shown a 403. Its value is generated, never read.
+CANARY = GeneratedSecretConfig(path="secretless-verify:canary", length=32)
 
 
 # The principal types ARM accepts for a principal that already exists (a deployer).
@@ -614,16 +628,34 @@ class StackConfig(ConfigModel):
 
     def with_registry_images(self, service: ServiceConfig) -> ServiceConfig:
         """`service` with `registry/...` in its image written as the registry's login server."""
-        image = service.image
-        if self.registry is None or not image or not image.startswith(PLATFORM_REGISTRY_PREFIX):
+        if self.registry is None or not service.image:
             return service
-        resolved = self.registry.login_server + "/" + image.removeprefix(PLATFORM_REGISTRY_PREFIX)
-        return service.model_copy(update={"image": resolved})
+        return service.model_copy(
+            update={"image": in_registry(service.image, self.registry.login_server)}
+        )
 
     @property
     def seeds_secrets(self) -> bool:
         """Whether the stack writes secrets into the vault (from config or generated)."""
         return bool(self.secrets or self.generated_secrets)
+
+    @property
+    def no_canary_because(self) -> str | None:
+        """Why the stack seeds no canary (CANARY), or None when it does: only into a vault it
+        creates, and that Pulumi can delete it from again (see _seeded_secrets_can_be_deleted).
+        An existing vault outlives the stack, and would keep the deleted canary soft-deleted,
+        which refuses the next stack's write of it."""
+        if self.key_vault.existing is not None:
+            return "the vault is not this stack's (keyVault.existing), so it seeds no canary"
+        if self.key_vault.public_network_access == "Disabled":
+            return "the vault's public network access is Disabled, so the stack seeds no canary"
+        return None
+
+    @property
+    def vault_generated_secrets(self) -> tuple[GeneratedSecretConfig, ...]:
+        """What `random` makes for the vault: `generatedSecrets`, and the canary if seeded."""
+        canary = (CANARY,) if self.no_canary_because is None else ()
+        return self.generated_secrets + canary
 
     @property
     def purge_protection(self) -> bool:

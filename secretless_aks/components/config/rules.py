@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from secretless_aks.components import access_catalogue, azure_limits, roles
 from secretless_aks.components.config.models import (
+    CANARY,
     NETWORK_PLUGIN,
     NODE_POOL_MAX_SURGE,
     PLATFORM_REGISTRY_PREFIX,
@@ -327,6 +328,8 @@ def _secret_scope_is_usable(service: ServiceConfig) -> None:
                 "secretScope", "'*' means every secret in the vault and stands alone"
             )
         _secret_names_listed_once("secretScope", scope)
+        if CANARY.name.lower() in (name.lower() for name in scope):
+            raise KeyRuleError("secretScope", f"{CANARY_WORDS}: no service may be granted it")
     # (secretsOfficer with pod identity is refused on keyVaultRole already.)
     if service.uses_pod_identity and service.key_vault_role == "secretsUser" and service.vault_wide:
         raise KeyRuleError(
@@ -599,10 +602,23 @@ def _seeded_secrets_go_to_this_subscription(stack: StackConfig) -> None:
         )
 
 
+CANARY_WORDS = (
+    f"{CANARY.name} is the verifier's canary (python -m secretless_aks.verify), a secret that "
+    "every service's identity must be refused"
+)
+
+
 def _generated_secrets_are_distinct(stack: StackConfig) -> None:
     # Key Vault names are case-insensitive: two entries, or an entry and a config secret, that
     # map to one name would write the same secret twice.
     seeded = {secret.name.lower(): f"secrets path {secret.path!r}" for secret in stack.secrets}
+    reserved = f"{CANARY_WORDS}: the stack seeds it itself"
+    for secret in stack.secrets:
+        if secret.name.lower() == CANARY.name.lower():
+            raise KeyRuleError("secrets", f"{secret.path!r} maps to {reserved}")
+    for index, generated in enumerate(stack.generated_secrets):
+        if generated.name.lower() == CANARY.name.lower():
+            raise KeyRuleError(("generatedSecrets", index, "path"), f"maps to {reserved}")
     for index, generated in enumerate(stack.generated_secrets):
         twin = seeded.get(generated.name.lower())
         if twin is not None:

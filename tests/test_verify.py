@@ -115,6 +115,20 @@ def test_the_sample_apps_image_is_the_stacks_own_in_its_registry(tmp_path: Path)
             "no service may be granted it",
         ),
         (
+            {
+                "appTeams": [
+                    {
+                        "name": "shop",
+                        "groupObjectId": "3f2b7c1e-5d4a-4c3b-9e8f-1a2b3c4d5e6f",
+                        "namespaces": ["shop"],
+                        "platformVaultSecrets": [CANARY.name],
+                    }
+                ]
+            },
+            "appTeams[0].platformVaultSecrets",
+            "no service may be granted it",
+        ),
+        (
             {"generatedSecrets": [{"path": "secretless-verify:canary", "length": 32}]},
             "generatedSecrets[0].path",
             "the stack seeds it itself",

@@ -59,6 +59,10 @@ FEDERATED_LIMIT_WORDS = (
     f"Azure allows {azure_limits.FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials per "
     "identity"
 )
+CANARY_WORDS = (
+    f"{CANARY.name} is the verifier's canary (python -m secretless_aks.verify), a secret that "
+    "every service's identity must be refused"
+)
 IMAGE_DIGEST_WORDS = (
     "a tag can be moved to other bytes; a digest keeps every node on the reviewed ones"
 )
@@ -318,6 +322,11 @@ def _secret_names_listed_once(key: str, names: tuple[str, ...]) -> None:
         raise KeyRuleError(key, "each secret must appear once (names are case-insensitive)")
 
 
+def _canary_not_granted(key: str, names: tuple[str, ...]) -> None:
+    if CANARY.name.lower() in (name.lower() for name in names):
+        raise KeyRuleError(key, f"{CANARY_WORDS}: no service may be granted it")
+
+
 def _secret_scope_is_usable(service: ServiceConfig) -> None:
     scope = service.secret_scope
     if scope is not None:
@@ -328,8 +337,7 @@ def _secret_scope_is_usable(service: ServiceConfig) -> None:
                 "secretScope", "'*' means every secret in the vault and stands alone"
             )
         _secret_names_listed_once("secretScope", scope)
-        if CANARY.name.lower() in (name.lower() for name in scope):
-            raise KeyRuleError("secretScope", f"{CANARY_WORDS}: no service may be granted it")
+        _canary_not_granted("secretScope", scope)
     # (secretsOfficer with pod identity is refused on keyVaultRole already.)
     if service.uses_pod_identity and service.key_vault_role == "secretsUser" and service.vault_wide:
         raise KeyRuleError(
@@ -349,6 +357,7 @@ def _team_lists_are_usable(team: AppTeamConfig) -> None:
         raise KeyRuleError("namespaces", "each namespace must appear once")
     if team.platform_vault_secrets is not None:
         _secret_names_listed_once("platformVaultSecrets", team.platform_vault_secrets)
+        _canary_not_granted("platformVaultSecrets", team.platform_vault_secrets)
 
 
 def _someone_administers_the_cluster(stack: StackConfig) -> None:
@@ -600,12 +609,6 @@ def _seeded_secrets_go_to_this_subscription(stack: StackConfig) -> None:
             "deployment's subscription: seed them from a stack in the vault's subscription, or "
             "leave subscriptionId out when the vault is in this one",
         )
-
-
-CANARY_WORDS = (
-    f"{CANARY.name} is the verifier's canary (python -m secretless_aks.verify), a secret that "
-    "every service's identity must be refused"
-)
 
 
 def _generated_secrets_are_distinct(stack: StackConfig) -> None:

@@ -51,8 +51,9 @@ def test_the_job_runs_as_the_service_with_its_binding_and_credential(
     metadata = job["metadata"]
     assert (metadata["name"], metadata["namespace"]) == ("secretless-verify-orders", "shop")
     assert metadata["labels"]["app.kubernetes.io/component"] == "verify"
+    assert metadata["labels"]["app.kubernetes.io/instance"] == "orders"
     template = job["spec"]["template"]
-    assert labels.items() <= template["metadata"]["labels"].items()
+    assert template["metadata"]["labels"] == metadata["labels"] | labels
     pod = template["spec"]
     assert pod["serviceAccountName"] == "orders" and pod["restartPolicy"] == "Never"
     (container,) = pod["containers"]
@@ -76,3 +77,20 @@ def test_a_vault_wide_service_says_why_the_denied_read_is_skipped() -> None:
     (container,) = job_of("workloadIdentity", run)["spec"]["template"]["spec"]["containers"]
     env = {variable["name"]: variable["value"] for variable in container["env"]}
     assert env["VERIFY_CANARY_SKIP"] == "vault-wide access"
+
+
+def test_the_jobs_pod_is_not_one_of_the_services_pods() -> None:
+    """The Service, the Deployment and the ingress policy select the service's pods by its name
+    label: a verifier pod among them would get traffic it does not serve."""
+    service = ServiceConfig.model_validate(
+        {"name": "orders", "namespace": "shop", "port": 8080, "image": RUN.image}
+    )
+    pod = manifests.verifier_job(service, RUN)["spec"]["template"]["metadata"]["labels"]
+    deployment = manifests.deployment(service, RUN.key_vault_url, "dev")
+    selectors = [
+        deployment["spec"]["selector"]["matchLabels"],
+        manifests.cluster_ip_service(service)["spec"]["selector"],
+        manifests.allow_ingress(service)["spec"]["podSelector"]["matchLabels"],
+    ]
+    for selector in selectors:
+        assert not selector.items() <= pod.items(), selector

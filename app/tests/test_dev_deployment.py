@@ -198,7 +198,14 @@ JOB = CONTRACT["verifierJob"]
 def test_the_verifier_job_runs_the_apps_verify_mode_with_variables_it_reads() -> None:
     pod = JOB["spec"]["template"]
     assert pod["spec"]["serviceAccountName"] == CONTRACT["serviceAccount"]["metadata"]["name"]
-    assert pod["metadata"]["labels"] == POD_LABELS
+    # The binding's labels, and not the Deployment's name label, which its Service selects.
+    bindings = {"azure.workload.identity/use", "aadpodidbinding"}
+    assert {k: v for k, v in POD_LABELS.items() if k in bindings}.items() <= (
+        pod["metadata"]["labels"].items()
+    )
+    assert (
+        pod["metadata"]["labels"]["app.kubernetes.io/name"] != POD_LABELS["app.kubernetes.io/name"]
+    )
     assert JOB_CONTAINER["image"] == CONTAINER["image"]
     assert JOB_CONTAINER["command"] == ["python", "-m", "secretless_app", "verify"]
     rendered = {variable["name"] for variable in JOB_CONTAINER["env"]}

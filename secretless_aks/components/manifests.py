@@ -208,13 +208,18 @@ def azure_identity_binding(service: ServiceConfig) -> dict[str, Any]:
 
 
 def pod_labels(service: ServiceConfig) -> dict[str, str]:
-    """The pod template's labels: one per binding the service uses."""
-    pod = labels(service)
+    """The pod template's labels: the service's, and one per binding it uses."""
+    return labels(service) | binding_labels(service)
+
+
+def binding_labels(service: ServiceConfig) -> dict[str, str]:
+    """What gives a pod the service's identity: one label per binding it uses."""
+    bound = {}
     if service.uses_workload_identity:
-        pod[WORKLOAD_IDENTITY_USE_LABEL] = "true"
+        bound[WORKLOAD_IDENTITY_USE_LABEL] = "true"
     if service.uses_pod_identity:
-        pod[POD_IDENTITY_SELECTOR_LABEL] = service.name
-    return pod
+        bound[POD_IDENTITY_SELECTOR_LABEL] = service.name
+    return bound
 
 
 def probes(config: ProbesConfig) -> dict[str, Any]:
@@ -355,20 +360,31 @@ def verifier_job(service: ServiceConfig, run: VerifyRun) -> dict[str, Any]:
     }
     container["env"] = [{"name": k, "value": v} for k, v in variables.items() if v is not None]
     spec = _pod_spec(service, container) | {"restartPolicy": "Never"}
+    # Not the service's own name label: its Service, Deployment and ingress policy select by
+    # it, and would send traffic to (or count) a pod that serves none.
+    job_labels = {
+        NAME_LABEL: VERIFY_JOB_PREFIX.rstrip("-"),
+        "app.kubernetes.io/instance": service.name,
+        "app.kubernetes.io/component": "verify",
+        "app.kubernetes.io/part-of": "secretless-aks",
+    }
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
             "name": f"{VERIFY_JOB_PREFIX}{service.name}"[:63].rstrip("-"),
             "namespace": service.namespace,
-            "labels": labels(service) | {"app.kubernetes.io/component": "verify"},
+            "labels": job_labels,
         },
         "spec": {
             "backoffLimit": 0,
             "ttlSecondsAfterFinished": VERIFY_JOB_TTL_SECONDS,
             # The budget, and room for scheduling and the image pull.
             "activeDeadlineSeconds": run.budget_seconds + 300,
-            "template": {"metadata": {"labels": pod_labels(service)}, "spec": spec},
+            "template": {
+                "metadata": {"labels": job_labels | binding_labels(service)},
+                "spec": spec,
+            },
         },
     }
 

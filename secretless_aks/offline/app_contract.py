@@ -63,7 +63,7 @@ def app_contract(graph: RecordedGraph, service: str = SERVICE) -> dict[str, Any]
         "verifierJob": next(
             job
             for job in verifier_jobs(graph, verify.stack_config(graph.stack))
-            if job["metadata"]["labels"]["app.kubernetes.io/name"] == service
+            if job["metadata"]["labels"]["app.kubernetes.io/instance"] == service
         ),
     }
 

@@ -165,3 +165,17 @@ class AppProcess:
             return self.get(path).status
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return None
+
+
+def run_verify(environment: dict[str, str]) -> tuple[int, list[dict[str, str]], str]:
+    """`python -m secretless_app verify` in `environment`: its exit code, its steps, its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "secretless_app", "verify"],
+        cwd=APP_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stdout

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from secretless_app.settings import AppSettings
 from secretless_app.settings_loader import load_settings
 from secretless_app.verify import VERIFY_VARIABLES
 from secretless_app.web import create_app
-from tests.app_process import APP_DIR, FEDERATED_TOKEN, AppProcess, base_environment
+from tests.app_process import FEDERATED_TOKEN, AppProcess, base_environment, run_verify
 from tests.azure_double import AzureDouble
 from tests.fake_time import FakeTime
 
@@ -224,21 +222,8 @@ def test_as_rendered_the_verifier_job_reports_each_step_against_the_stacks_grant
         environment = rendered_environment(
             tmp_path, double, JOB["spec"]["template"]["metadata"]["labels"], JOB_CONTAINER
         )
-        python, *arguments = JOB_CONTAINER["command"]
-        assert python == "python"
-        done = subprocess.run(
-            [sys.executable, *arguments],
-            cwd=APP_DIR,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert [json.loads(line)["result"] for line in done.stdout.splitlines()] == [
-        "token ok",
-        "allowed read ok",
-        "denied read 403",
-    ]
-    assert SEEDED_VALUE not in done.stdout
+        # The Job's command, as the test below holds it.
+        code, steps, stdout = run_verify(environment)
+    assert code == 0, stdout
+    assert [step["result"] for step in steps] == ["token ok", "allowed read ok", "denied read 403"]
+    assert SEEDED_VALUE not in stdout

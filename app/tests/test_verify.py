@@ -4,30 +4,14 @@ naming the step; never a secret's value on stdout."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.app_process import APP_DIR, base_environment, workload_identity_environment
+from tests.app_process import base_environment, run_verify, workload_identity_environment
 from tests.azure_double import AzureDouble
 
 VALUE, CANARY_VALUE = "value-of-a", "value-of-the-canary"
-
-
-def run_verify(environment: dict[str, str]) -> tuple[int, list[dict[str, str]], str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "secretless_app", "verify"],
-        cwd=APP_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stdout
 
 
 def verifier_environment(workdir: Path, double: AzureDouble, path: str) -> dict[str, str]:

@@ -1,13 +1,20 @@
 # The two commands a newcomer needs:  `make test`  and  `make plan STACK=dev`.
-# Both create the virtual environment on first use (and refresh it when requirements change);
+# Both create the environments they need on first use (and refresh them when a lock changes):
 # `make plan` installs only what the program needs, `make test` adds the development tools.
+# Every environment is installed by uv, from its project's uv.lock, every package by its hash.
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
-# checkov has a virtual environment of its own: it pins what the program's would not.
+# uv itself, pinned with the hashes of its wheels, in an environment of its own (pip's).
+UV_VENV := .venv-uv
+UV      := $(UV_VENV)/bin/uv
+# Only the locked set: a lock that its pyproject.toml has outgrown stops the install (`make lock`),
+# and uv never fetches a Python of its own (the machine's python3 makes every environment).
+export UV_PYTHON_DOWNLOADS := never
+UV_SYNC := $(UV) sync --locked --quiet
+# checkov has an environment of its own (tools/checkov): it pins what the program's would not.
 CHECKOV_VENV ?= .venv-checkov
-# So have zizmor (for `make lint`) and pip-tools (for `make lock`), each pinned in its own file.
+# So has zizmor (for `make lint`, tools/zizmor).
 ZIZMOR_VENV ?= .venv-zizmor
-PIP_TOOLS_VENV ?= .venv-pip-tools
 # The policy pack's (policy/), where PulumiPolicy.yaml names it: pulumi-policy pins protobuf and
 # grpcio releases the program's environment does not have. Pulumi runs the pack with it, and
 # the tests and `make lint` use it too.
@@ -33,49 +40,41 @@ help: ## List the targets (this one is the default)
 	@echo "  Scripts: run .venv/bin/python -m secretless_aks.offline.plan (exit 0 no changes, 2 changes"
 	@echo "  with --detailed-exitcode, 1 error); make itself exits 2 whenever a recipe fails."
 
-# Two markers in one virtual environment: the runtime requirements, then the development tools
-# on top, so that a fresh clone's first plan does not wait for pytest, pyright or actionlint.
-# Silent (@), and pip's own output on stderr: `make plan ARGS="--format json" | jq .` must see
-# nothing but the plan on stdout, on a fresh clone too.
-$(VENV)/.runtime: requirements.txt
-	@python3 -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip >&2
-	@$(PY) -m pip install --quiet -r requirements.txt >&2
+$(UV): requirements-uv.txt
+	@python3 -m venv $(UV_VENV)
+	@$(UV_VENV)/bin/python -m pip install --quiet --require-hashes --only-binary :all: -r requirements-uv.txt >&2
 	@touch $@
 
-$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $@
-
-# The bootstrap's GitHub provider SDK on top of the runtime, for `make plan PROJECT=bootstrap`
-# (`make test` has it from requirements-dev.txt).
-$(VENV)/.bootstrap: $(VENV)/.runtime bootstrap/requirements-github.txt
-	@$(PY) -m pip install --quiet -r bootstrap/requirements-github.txt >&2
+# Three markers in one environment: the program's packages, then the development tools on top
+# (so that a fresh clone's first plan does not wait for pytest, pyright or actionlint), and the
+# bootstrap's GitHub provider for `make plan PROJECT=bootstrap` (the dev group includes it).
+# --inexact: a later sync of fewer groups keeps what an earlier one added. Silent (@), and uv's
+# own output on stderr: `make plan ARGS="--format json" | jq .` must see nothing but the plan
+# on stdout, on a fresh clone too.
+$(VENV)/.runtime: pyproject.toml uv.lock | $(UV)
+	@UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) $(UV_SYNC) --inexact >&2
 	@touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	python3 -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+$(VENV)/.installed: $(VENV)/.runtime
+	UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) $(UV_SYNC) --inexact --group dev
 	touch $@
 
-$(ZIZMOR_VENV)/.installed: requirements-zizmor.txt
-	python3 -m venv $(ZIZMOR_VENV)
-	$(ZIZMOR_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(ZIZMOR_VENV)/bin/python -m pip install --quiet -r requirements-zizmor.txt
+$(VENV)/.bootstrap: $(VENV)/.runtime
+	@UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) $(UV_SYNC) --inexact --group bootstrap >&2
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: tools/checkov/pyproject.toml tools/checkov/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(abspath $(CHECKOV_VENV)) $(UV_SYNC) --project tools/checkov
 	touch $@
 
-# From the hashed policy/requirements.txt (`make lock`), as CI installs it; pip as the venv
-# ships it, since an unhashed upgrade would defeat the hashes.
-$(POLICY_VENV)/.installed: policy/requirements.txt
-	python3 -m venv $(POLICY_VENV)
-	$(POLICY_VENV)/bin/python -m pip install --quiet --require-hashes -r policy/requirements.txt
+$(ZIZMOR_VENV)/.installed: tools/zizmor/pyproject.toml tools/zizmor/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(abspath $(ZIZMOR_VENV)) $(UV_SYNC) --project tools/zizmor
 	touch $@
 
-# pip-tools works through pip's internals: the file pins pip as well, so no upgrade here.
-$(PIP_TOOLS_VENV)/.installed: requirements-pip-tools.txt
-	python3 -m venv $(PIP_TOOLS_VENV)
-	$(PIP_TOOLS_VENV)/bin/python -m pip install --quiet -r requirements-pip-tools.txt
+# As CI installs it; Pulumi, creating the pack's venv itself, installs policy/requirements.txt,
+# exported from the same lock with the same hashes.
+$(POLICY_VENV)/.installed: policy/pyproject.toml policy/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(abspath $(POLICY_VENV)) $(UV_SYNC) --project policy
 	touch $@
 
 # pyright twice: the program, tests and rules against .venv (pyproject.toml), then the policy
@@ -105,16 +104,18 @@ checkov: $(VENV)/.runtime $(CHECKOV_VENV)/.installed ## checkov's Kubernetes che
 		--skip-download --compact --quiet \
 		--skip-check "$$($(PY) -c "$$SKIPPED_CHECKS" checkov/skips.yaml)"
 
-# What the CI jobs that hold an Azure token install, with pip --require-hashes: every package
-# requirements.txt needs, pinned, with the sha256 of each of its files; the same for the policy
-# pack, whose hashed file is its requirements.txt (the name Pulumi installs a pack from).
-# pip-compile keeps the pins already in a file, so it changes nothing unless its input did (CI
-# checks that).
-PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS_VENV)/bin/pip-compile --quiet \
-	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
-lock: $(PIP_TOOLS_VENV)/.installed ## requirements.lock and policy/requirements.txt, with hashes (pip-compile)
-	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
-	$(PIP_COMPILE) --output-file policy/requirements.txt policy/requirements.in
+# Every project's uv.lock (`uv lock` keeps the versions already locked, so it changes nothing
+# unless a pyproject.toml did; `$(UV) lock --upgrade-package <name> --project <dir>` moves one),
+# and the hashed requirements files exported from them for pip: requirements.lock (the
+# program's), policy/requirements.txt (what Pulumi installs when it makes the pack's venv) and
+# app/requirements.txt (what the image installs). CI checks that this changes nothing.
+LOCKED_PROJECTS := . policy app tools/checkov tools/zizmor bootstrap
+UV_EXPORT := $(UV) export --quiet --locked --no-default-groups --no-emit-project --format requirements-txt
+lock: | $(UV) ## Every uv.lock, and the hashed requirements files exported from them
+	for project in $(LOCKED_PROJECTS); do $(UV) lock --quiet --project $$project || exit 1; done
+	$(UV_EXPORT) --output-file requirements.lock
+	$(UV_EXPORT) --project policy --output-file policy/requirements.txt
+	$(UV_EXPORT) --project app --output-file app/requirements.txt
 
 audit-query: $(VENV)/.runtime ## The query of who read which secret (docs/audit), with STACK's services filled in
 	@$(PY) -m secretless_aks.offline.audit_query $(STACK)

@@ -7,7 +7,7 @@ control-plane roles are on its own environment's subscription only. The outputs 
 GitHub environment's variables; with github.manage the environments themselves are resources
 here, otherwise `ghCommands` sets them up. This file only loads the configuration, builds the
 components and exports outputs; `secretless_aks` is the platform's package, installed from the
-repository root (requirements.txt: `-e ..`).
+repository root (pyproject.toml: an editable path source).
 """
 
 from typing import cast

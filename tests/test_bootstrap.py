@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -1075,8 +1076,19 @@ def test_the_project_file_declares_every_key_the_program_reads() -> None:
     for name, field in BootstrapConfig.model_fields.items():
         if name != "location":
             assert ("default" not in project["config"][field.alias]) == (name in required), name
-    requirements = (BOOTSTRAP / "requirements.txt").read_text().splitlines()
-    assert "-r ../requirements.txt" in requirements and "-e .." in requirements
+    # Its environment: the platform's package from the repository root, editable, and the
+    # GitHub provider at the release the platform's tests run the bootstrap with.
+    pyproject = tomllib.loads((BOOTSTRAP / "pyproject.toml").read_text())
+    assert pyproject["tool"]["uv"]["sources"]["secretless-aks"] == {
+        "path": "..",
+        "editable": True,
+        "package": True,
+    }
+    (github_pin,) = [
+        d for d in pyproject["project"]["dependencies"] if d.startswith("pulumi-github")
+    ]
+    root = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    assert github_pin in root["dependency-groups"]["bootstrap"]
 
 
 # --- the offline plan ------------------------------------------------------------------------

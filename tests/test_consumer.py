@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -25,6 +26,7 @@ from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, run_program
 from secretless_aks.offline.plan import main
 from secretless_aks.offline.plan_values import encode
+from tests.locks import canonical, locked_versions
 from tests.stack_configs import stack_config
 from tests.test_contract import shape_holds
 
@@ -281,8 +283,11 @@ def test_the_template_plans_when_copied_out_of_the_repository(
     # index may supply (make takes it from a wheel, with no index).
     requirements = (copy / "requirements.txt").read_text().splitlines()
     pinned = [line for line in requirements if line and not line.startswith("#")]
-    pins = (PROJECT_DIR / "requirements.txt").read_text().splitlines()
-    assert pinned == [line for line in pins if re.match(r"^[\w-]+==", line)]
+    locked = locked_versions()
+    assert pinned == [f"{name}=={locked[canonical(name)]}" for name, _ in map(package_pin, pinned)]
+    package = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]
+    direct = {canonical(re.split(r"[<>=]", d)[0]) for d in package["dependencies"]}
+    assert {canonical(package_pin(line)[0]) for line in pinned} <= direct
     assert not [line for line in pinned if line.startswith("secretless-aks")]
     makefile = (copy / "Makefile").read_text()
     assert f"SECRETLESS_AKS ?= {secretless_aks.__version__}" in makefile
@@ -290,6 +295,11 @@ def test_the_template_plans_when_copied_out_of_the_repository(
     document = plan(capsys, platform_args, project)
     created = Counter(resource["type"] for resource in document["resources"])
     assert {type_: created[type_] for type_ in EXPECTED} == EXPECTED
+
+
+def package_pin(line: str) -> tuple[str, str]:
+    name, version = line.split("==")
+    return name, version
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:

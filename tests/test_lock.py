@@ -1,152 +1,207 @@
-"""requirements.lock: what the CI jobs that hold an Azure token install, with
-`pip install --require-hashes`; and policy/requirements.txt, the policy pack's, which those jobs
-install the same way (and Pulumi, when it creates the pack's venv). `make lock` makes each from
-its input with pip-compile; these checks catch a lock left behind by a change of its input,
-offline (CI also runs `make lock` again and compares)."""
+"""Every environment the repository makes is installed by uv from its project's uv.lock, every
+package by its hash (uv itself by pip, from requirements-uv.txt's hashes); the locks agree with
+each other and with the pins the program was tested with; the hashed requirements files
+exported for pip (requirements.lock, policy/requirements.txt, app/requirements.txt) are what
+`make lock` exports now. Offline: uv reads only the locks here."""
 
 from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
-from pathlib import Path
+import tomllib
 
 import pytest
+import yaml
 
 from secretless_aks.offline.harness import PROJECT_DIR
+from tests.locks import canonical, lock, locked_versions
 
-
-@dataclass(frozen=True)
-class Lock:
-    """A hashed requirements file and the pins it is compiled from, as `make lock` names them."""
-
-    source: str
-    lock: str
-
-    @property
-    def path(self) -> Path:
-        return PROJECT_DIR / self.lock
-
-    @property
-    def requirements(self) -> Path:
-        return PROJECT_DIR / self.source
-
-    @property
-    def via_source(self) -> str:
-        """How pip-compile names the input in a `# via` line."""
-        return f"-r {self.source}"
-
-
-LOCKS = [
-    Lock(source="requirements.txt", lock="requirements.lock"),
-    Lock(source="policy/requirements.in", lock="policy/requirements.txt"),
+UV = PROJECT_DIR / ".venv-uv" / "bin" / "uv"
+# Every uv project of the repository: its directory, and the environment each install makes.
+PROJECTS = {
+    ".": (".venv",),
+    "policy": ("policy/venv",),
+    "app": ("app/.venv",),
+    "tools/checkov": (".venv-checkov",),
+    "tools/zizmor": (".venv-zizmor",),
+    "bootstrap": ("bootstrap/.venv",),
+}
+# What uv cannot hash, and so installs unhashed: the bootstrap's `secretless-aks`, the
+# repository root, editable (and the setuptools its build fetches).
+UNHASHED = {("bootstrap", "secretless-aks")}
+# Hashed requirements files exported from a lock, for pip: (project, file).
+EXPORTS = [
+    (".", "requirements.lock"),
+    ("policy", "policy/requirements.txt"),
+    ("app", "app/requirements.txt"),
 ]
-each_lock = pytest.mark.parametrize("lock", LOCKS, ids=[lock.lock for lock in LOCKS])
-PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)")
-HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?: \\)?$", re.M)
 
 
-def canonical(name: str) -> str:
-    """PEP 503: `PyYAML`, `pyyaml` and `py_yaml` name one package."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+def exported_pins(path: str) -> dict[str, str]:
+    return {canonical(n): v for n, v in PIN.findall((PROJECT_DIR / path).read_text())}
 
 
-def pinned_requirements(path: Path) -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
+@pytest.mark.parametrize("project", PROJECTS)
+def test_every_locked_package_is_hashed_from_the_registry(project: str) -> None:
+    for package in lock(project)["package"]:
+        source = package.get("source", {})
+        name = canonical(package["name"])
+        if "virtual" in source:
+            continue  # the project itself: not installed (tool.uv.package = false)
+        if "registry" not in source:
+            assert (project, name) in UNHASHED, f"{project}: {name} comes from {source}"
             continue
-        match = PIN.fullmatch(line)
-        assert match, f"{path.name}: {line!r} is not pinned with =="
-        pins[canonical(match.group(1))] = match.group(2)
-    return pins
+        assert source["registry"] == "https://pypi.org/simple", (project, name)
+        files = [package.get("sdist"), *package.get("wheels", ())]
+        files = [file for file in files if file is not None]
+        assert files and all(
+            re.fullmatch(r"sha256:[0-9a-f]{64}", file["hash"]) for file in files
+        ), (project, name)
 
 
-def lock_entries(lock: Lock) -> dict[str, tuple[str, list[str], list[str]]]:
-    """Each locked package: its version, its hash options and what it is required by (`# via`)."""
-    entries: dict[str, tuple[str, list[str], list[str]]] = {}
-    current = ""
-    for line in lock.path.read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            match = PIN.fullmatch(line.removesuffix("\\").strip())
-            assert match, f"{lock.lock}: {line!r} is not a pinned package"
-            current = canonical(match.group(1))
-            entries[current] = (match.group(2), [], [])
-        elif line.strip().startswith("--hash="):
-            entries[current][1].append(line.strip().removesuffix("\\").strip())
-        else:
-            via = line.strip().removeprefix("#").strip().removeprefix("via").strip()
-            if via:
-                entries[current][2].append(via)
-    return entries
+@pytest.mark.parametrize("project", PROJECTS)
+def test_each_lock_is_what_its_pyproject_asks_for(project: str) -> None:
+    done = subprocess.run(
+        [UV, "lock", "--check", "--offline", "--quiet", "--project", PROJECT_DIR / project],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"{project}: {done.stderr.strip()} (run `make lock`)"
 
 
-@each_lock
-def test_every_pin_of_the_source_is_locked_at_the_same_version(lock: Lock) -> None:
-    locked = {name: version for name, (version, _, _) in lock_entries(lock).items()}
-    stale = {
-        name: (version, locked.get(name))
-        for name, version in pinned_requirements(lock.requirements).items()
-        if locked.get(name) != version
-    }
-    assert not stale, f"run `make lock`: {lock.source} pins ≠ {lock.lock} {stale}"
-
-
-@each_lock
-def test_every_locked_package_carries_sha256_hashes(lock: Lock) -> None:
-    entries = lock_entries(lock)
-    assert len(entries) > len(pinned_requirements(lock.requirements))  # the dependencies too
-    for name, (_, hashes, _) in entries.items():
-        assert hashes, f"{name} has no --hash"
-        assert all(HASH.fullmatch(option) for option in hashes), name
-
-
-@each_lock
-def test_every_locked_package_is_needed_by_the_source(lock: Lock) -> None:
-    """No leftover of an earlier source: each entry is a pin or a dependency of one."""
-    entries = lock_entries(lock)
-    direct = set(pinned_requirements(lock.requirements))
-    for name, (_, _, required_by) in entries.items():
-        assert required_by, f"{name} says nothing of what needs it"
-        assert all(via == lock.via_source or canonical(via) in entries for via in required_by), (
-            name,
-            required_by,
-        )
-        assert (lock.via_source in required_by) == (name in direct), name
-
-
-@each_lock
-def test_the_lock_names_no_index_and_no_local_path(lock: Lock) -> None:
-    """Options other than hashes would send pip elsewhere than PyPI, or to this machine."""
-    for line in lock.path.read_text().splitlines():
-        option = line.split("#", 1)[0].strip()  # pip-compile's comments name no source
-        assert not option.startswith("-") or option.startswith("--hash=sha256:"), line
-        assert "file:" not in option and "/opt/" not in option, line
-
-
-def test_make_lock_is_the_command_that_made_each_lock() -> None:
-    commands = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(PROJECT_DIR), "-n", "lock"],
+@pytest.mark.parametrize(("project", "path"), EXPORTS, ids=[path for _, path in EXPORTS])
+def test_each_hashed_requirements_file_is_its_locks_export(project: str, path: str) -> None:
+    done = subprocess.run(
+        [
+            UV,
+            "export",
+            "--frozen",
+            "--quiet",
+            "--no-default-groups",
+            "--no-emit-project",
+            "--format",
+            "requirements-txt",
+            "--project",
+            PROJECT_DIR / project,
+        ],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.splitlines()
-    compiles = [line[line.index("pip-compile") :] for line in commands if "pip-compile" in line]
-    assert len(compiles) == len(LOCKS)
-    for lock, compile_command in zip(LOCKS, compiles, strict=True):
-        assert "#    make lock\n" in lock.path.read_text(), lock.lock
-        assert compile_command.endswith(f"--output-file {lock.lock} {lock.source}"), lock.lock
-        for option in ("--generate-hashes", "--allow-unsafe", "--no-emit-index-url"):
-            assert option in compile_command, (lock.lock, option)
+    )
+
+    def body(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("#    uv export")]
+
+    assert body(done.stdout) == body((PROJECT_DIR / path).read_text()), f"run `make lock` ({path})"
 
 
-def test_the_policy_pack_shares_the_programs_pulumi_release() -> None:
-    """The pack runs inside the same `pulumi preview`; pulumi-policy is pinned exactly, since
-    the pack's adapter reaches into its internals (crossguard.keep_markers)."""
-    program = pinned_requirements(PROJECT_DIR / "requirements.txt")
-    pack = pinned_requirements(PROJECT_DIR / "policy" / "requirements.in")
-    assert pack["pulumi"] == program["pulumi"]
-    assert pack["pulumi-policy"] == "1.21.0"
+def test_the_locks_reproduce_the_pins_the_program_was_tested_with() -> None:
+    """uv.lock is what requirements.lock pins (every package the program needs, at the same
+    release), so a `uv lock` over the package's ranges cannot have moved one silently."""
+    program = {
+        name: version
+        for name, version in locked_versions(".").items()
+        if name in exported_pins("requirements.lock")
+    }
+    assert program == exported_pins("requirements.lock")
+    assert program["pulumi-azure-native"] == "3.29.0"
+    assert program["pulumi"] == "3.272.0"
+
+
+def test_the_projects_that_share_a_package_lock_the_same_release() -> None:
+    root = locked_versions(".")
+    shared = {name: v for name, v in locked_versions("bootstrap").items() if name in root}
+    assert shared == {name: root[name] for name in shared}
+    # The policy pack's pulumi-policy pins protobuf and grpcio apart; its pulumi is the program's.
+    assert locked_versions("policy")["pulumi"] == root["pulumi"]
+    # The program's and the app's Azure SDKs: the app's are what the program signs in with.
+    app = locked_versions("app")
+    for name in ("azure-core", "azure-identity", "pydantic"):
+        assert app[name] == root[name], name
+
+
+def test_uv_itself_is_pinned_by_the_hash_of_each_of_its_wheels() -> None:
+    text = (PROJECT_DIR / "requirements-uv.txt").read_text()
+    (pin,) = PIN.findall(text)
+    assert pin[0] == "uv"
+    hashes = re.findall(r"--hash=sha256:[0-9a-f]{64}", text)
+    assert len(hashes) >= 10  # a wheel per platform, and the sdist
+
+
+# Where each Makefile's sync puts its environment, by the variable it names.
+MAKEFILE_ENVIRONMENTS = {
+    "Makefile": {
+        "VENV": ".venv",
+        "POLICY_VENV": "policy/venv",
+        "CHECKOV_VENV": ".venv-checkov",
+        "ZIZMOR_VENV": ".venv-zizmor",
+    },
+    "app/Makefile": {"VENV": "app/.venv"},
+}
+
+
+def installs() -> list[tuple[str, str]]:
+    """(where, command) of every Makefile recipe line, every workflow and action `run` line,
+    and every Makefile variable holding a command."""
+    found = []
+    for makefile in MAKEFILE_ENVIRONMENTS:
+        for line in (PROJECT_DIR / makefile).read_text().splitlines():
+            if line.startswith("\t") or re.match(r"[A-Z_]+ :?= ", line):
+                found.append((makefile, line.strip()))
+    actions = PROJECT_DIR / ".github"
+    for path in [
+        *sorted(actions.glob("workflows/*.yml")),
+        actions / "actions/pulumi-azure/action.yml",
+    ]:
+        document = yaml.safe_load(path.read_text())
+        jobs = document["jobs"].values() if "jobs" in document else [document["runs"]]
+        for job in jobs:
+            for step in job.get("steps", []):
+                lines = [line.strip() for line in step.get("run", "").splitlines()]
+                found += [(path.name, line) for line in lines if not line.startswith("#")]
+    return found
+
+
+def test_every_environment_the_makefiles_and_the_workflows_make_is_uvs_from_a_lock() -> None:
+    """pip installs only uv, by its hashes, into the one venv made with `-m venv`; every other
+    environment is a `uv sync --locked` of a locked project (the Makefiles' UV_SYNC says
+    --locked once), and each project's is made."""
+    made: set[str] = set()
+    for where, command in installs():
+        if re.search(r"\bpip install\b", command):
+            assert "--require-hashes -r requirements-uv.txt" in command.replace(
+                "--only-binary :all: ", ""
+            ), (where, command)
+        if re.search(r"-m venv\b", command):
+            assert re.search(r"-m venv (\$\(UV_VENV\)|\.venv-uv)$", command), (where, command)
+        if command.startswith("UV_SYNC :="):
+            assert "sync --locked" in command, where
+        if re.search(r"\buv sync\b|\$\(UV_SYNC\)", command):
+            assert "--locked" in command or "$(UV_SYNC)" in command, (where, command)
+            target = re.search(
+                r"UV_PROJECT_ENVIRONMENT=(?:\$\(abspath \$\((\w+)\)\)|\"\$PWD/([^\"]+)\")", command
+            )
+            if target is None and where == "app/Makefile":
+                continue  # app/Makefile's UV_SYNC names $(VENV) in its definition
+            assert target is not None, (where, command)
+            variable, path = target.groups()
+            made.add(MAKEFILE_ENVIRONMENTS[where][variable] if variable else path)
+            project = re.search(r"--project (\S+)", command)
+            project.group(1) if project else ("app" if where == "app/Makefile" else ".")
+    made.add("app/.venv")  # app/Makefile: UV_SYNC := UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) ...
+    # Every project's environment but the bootstrap's, which Pulumi's uv toolchain syncs.
+    expected = {env for envs in PROJECTS.values() for env in envs} - {"bootstrap/.venv"}
+    assert made == expected
+
+
+def test_each_pulumi_project_declares_the_uv_toolchain_with_its_own_lock() -> None:
+    for project in (".", "bootstrap"):
+        runtime = yaml.safe_load((PROJECT_DIR / project / "Pulumi.yaml").read_text())["runtime"]
+        assert runtime["options"]["toolchain"] == "uv", project
+        assert (PROJECT_DIR / project / "uv.lock").is_file()
+        pyproject = tomllib.loads((PROJECT_DIR / project / "pyproject.toml").read_text())
+        # Pulumi's `uv sync` then installs what the program needs and no development tool.
+        if "dependency-groups" in pyproject:
+            assert pyproject["tool"]["uv"]["default-groups"] == [], project

@@ -24,6 +24,10 @@ LINT = [
 ]
 
 
+# How the Makefile installs an environment: uv, from the project's lock, nothing else.
+UV_SYNC = ".venv-uv/bin/uv sync --locked --quiet"
+
+
 def make(*args: str, venv: Path) -> list[str]:
     """`make` with the program's venv at `venv` and the policy pack's beside it (the pack's is
     policy/venv in the Makefile, where PulumiPolicy.yaml names it)."""
@@ -49,8 +53,8 @@ def test_the_program_targets_install_only_the_runtime_requirements(
     target: str, tmp_path: Path
 ) -> None:
     commands = "\n".join(make("-n", target, venv=tmp_path / "venv"))
-    assert "-r requirements.txt" in commands
-    assert "requirements-dev.txt" not in commands
+    assert f"UV_PROJECT_ENVIRONMENT={tmp_path}/venv {UV_SYNC} --inexact >&2" in commands
+    assert "--group" not in commands
 
 
 def test_make_test_installs_the_tools_lints_then_runs_the_tests(tmp_path: Path) -> None:
@@ -68,22 +72,19 @@ def test_make_test_installs_the_tools_lints_then_runs_the_tests(tmp_path: Path) 
     )
     assert after_lint.index(consumer) > 1
     assert any(line.endswith('checkov/skips.yaml)"') for line in after_lint)
-    installs = [i for i, line in enumerate(lint) if "pip install" in line]
-    assert "-r requirements-dev.txt" in lint[installs[-1]]
+    installs = [i for i, line in enumerate(lint) if " sync " in line]
+    assert lint[installs[-1]].endswith(f"{UV_SYNC} --inexact --group dev")
     checks = [line.split("/bin/", 1)[1] for line in lint[installs[-1] + 1 :] if "/bin/" in line]
     assert len(checks) == len(LINT), checks
     assert all(check.startswith(tool) for check, tool in zip(checks, LINT, strict=True)), checks
 
 
-def test_the_policy_pack_gets_its_venv_from_the_hashed_requirements(tmp_path: Path) -> None:
-    """Built before the lint that type-checks the pack and the tests that run it; pip as the
-    venv ships it, since an upgrade from PyPI would be the one unhashed install."""
+def test_the_policy_pack_gets_its_venv_from_its_lock(tmp_path: Path) -> None:
+    """Built before the lint that type-checks the pack and the tests that run it."""
     pack = tmp_path / "policy-venv"
     lint = make("-n", "lint", venv=tmp_path / "venv")
-    installs = [line for line in lint if line.startswith(f"{pack}/bin/python -m pip")]
-    assert installs == [
-        f"{pack}/bin/python -m pip install --quiet --require-hashes -r policy/requirements.txt"
-    ]
+    installs = [line for line in lint if line.startswith(f"UV_PROJECT_ENVIRONMENT={pack} ")]
+    assert installs == [f"UV_PROJECT_ENVIRONMENT={pack} {UV_SYNC} --project policy"]
     assert f"{tmp_path}/venv/bin/pyright -p policy --pythonpath {pack}/bin/python" in lint
     assert lint.index(installs[0]) < lint.index(f"{tmp_path}/venv/bin/pyright")
     # `make test` needs it for its own sake too (tests/test_policy_pack.py runs the pack).
@@ -96,8 +97,8 @@ def test_make_policy_checks_a_saved_plan_with_the_programs_runtime(tmp_path: Pat
     commands = make("-n", "policy", "PLAN=plan.json", venv=tmp_path / "venv")
     assert commands[-1] == f"{tmp_path}/venv/bin/python -m policy.check plan.json"
     joined = "\n".join(commands)
-    assert "-r requirements.txt" in joined
-    assert "requirements-dev.txt" not in joined and "policy-venv" not in joined
+    assert f"UV_PROJECT_ENVIRONMENT={tmp_path}/venv {UV_SYNC} --inexact >&2" in joined
+    assert "--group" not in joined and "policy-venv" not in joined
 
 
 def test_make_policy_without_a_plan_says_how_to_save_one_and_builds_nothing(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import secretless_aks
 from secretless_aks.offline.harness import PROJECT_DIR
+from tests.locks import locked_versions
 
 PYPROJECT = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
 
@@ -30,9 +31,7 @@ def test_the_package_ships_only_itself_at_the_version_it_states() -> None:
 
 
 def test_the_package_accepts_from_the_releases_the_program_pins_to_the_next_major() -> None:
-    pins = dict(
-        re.findall(r"^([\w-]+)==(\S+)$", (PROJECT_DIR / "requirements.txt").read_text(), re.M)
-    )
+    locked = locked_versions()
     ranges = {}
     for dependency in PYPROJECT["project"]["dependencies"]:
         matched = re.fullmatch(r"([\w-]+)>=([\d.]+),<(\d+)", dependency)
@@ -40,7 +39,7 @@ def test_the_package_accepts_from_the_releases_the_program_pins_to_the_next_majo
         name, lowest, below = matched.groups()
         assert int(below) == int(lowest.split(".")[0]) + 1, dependency
         ranges[name] = lowest
-    assert {name: ranges.get(name) for name in pins} == pins
+    assert ranges == {name: locked[name] for name in ranges}
 
 
 def test_the_offline_plan_needs_nothing_of_the_repository_but_the_package(

@@ -10,12 +10,12 @@ import yaml
 
 from secretless_aks.components.config import INTERNAL_FIELDS, StackConfig
 from secretless_aks.components.config.models import PROJECT
+from tests.locks import locked_versions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"
 README = PROJECT_DIR / "README.md"
 CONFIGURATION = PROJECT_DIR / "docs" / "configuration.md"
-REQUIREMENTS = PROJECT_DIR / "requirements.txt"
 CONFIG_TABLE_HEADER = ["Key", "Field", "Required / default", "Meaning"]
 
 
@@ -78,5 +78,5 @@ def test_required_pulumi_cli_is_the_readmes_minimum_and_the_pinned_sdks_release(
     stated = re.findall(r"\[Pulumi CLI\]\([^)]*\) (\S+) or later", README.read_text())
     assert stated == [match.group(1)]
     # The CLI is at least as new as the SDK the program runs with.
-    (sdk,) = re.findall(r"^pulumi==(\S+)$", REQUIREMENTS.read_text(), re.MULTILINE)
+    sdk = locked_versions()["pulumi"]
     assert match.group(1) == sdk

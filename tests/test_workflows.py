@@ -19,6 +19,7 @@ from secretless_aks import verify as verify_module
 from secretless_aks.offline.harness import PROJECT_DIR, run_program
 from secretless_aks.offline.pr_comment import MARKER, build_comment
 from secretless_bootstrap import github
+from tests.locks import locked_versions
 from tests.step_scripts import run_step
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
@@ -45,8 +46,8 @@ DEPLOY_STACKS = {"dev": "dev", "prod": "production"}
 # venv PulumiPolicy.yaml names, which the composite action builds.
 POLICY_PACK = "policy"
 POLICY_VENV = "policy/venv"
-# What the composite action installs, each with pip --require-hashes: venv -> hashed file.
-HASHED_INSTALLS = {".venv": "requirements.lock", POLICY_VENV: "policy/requirements.txt"}
+# What the composite action installs with uv, each from its project's uv.lock: venv -> project.
+LOCKED_INSTALLS = {".venv": ".", POLICY_VENV: "policy"}
 PINNED_USES = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+(\.\d+)*")
 # Made-up inputs for running the action's scripts.
 INPUTS = {
@@ -92,19 +93,18 @@ def uses_lines() -> list[tuple[str, str]]:
 
 
 def pulumi_pin() -> str:
-    (pin,) = re.findall(r"^pulumi==(\S+)$", (PROJECT_DIR / "requirements.txt").read_text(), re.M)
-    return pin
+    return locked_versions()["pulumi"]
 
 
-def python_projects() -> set[str]:
-    """The folders holding requirement files, as Dependabot names them (hidden folders, build
-    output and the policy pack's venv aside)."""
+def python_projects(pattern: str) -> set[str]:
+    """The folders holding a file whose name matches `pattern`, as Dependabot names them
+    (hidden folders, build output and the policy pack's venv aside)."""
     found = set()
     for folder, subfolders, files in os.walk(PROJECT_DIR):
         subfolders[:] = [
             d for d in subfolders if not d.startswith(".") and d not in {"build", "venv"}
         ]
-        if any(re.fullmatch(r"requirements.*\.txt", name) for name in files):
+        if any(re.fullmatch(pattern, name) for name in files):
             relative = Path(folder).relative_to(PROJECT_DIR).as_posix()
             found.add("/" if relative == "." else f"/{relative}")
     return found
@@ -193,10 +193,8 @@ def test_pull_requests_get_the_offline_plan_and_the_tests_apart_without_cloud_ac
     assert "make test" not in plan
     checks = "\n".join(step.get("run", "") for step in tests["steps"])
     assert "make test" in checks
-    # The locks are checked against their inputs by pip-compile itself, not only by the tests.
-    assert (
-        "make lock && git diff --exit-code -- requirements.lock policy/requirements.txt" in checks
-    )
+    # The locks are checked against their pyproject.toml by uv itself, not only by the tests.
+    assert "make lock && git diff --exit-code" in checks
     assert steps_using(offline, "actions/checkout")[0]["with"]["fetch-depth"] == 0
     assert steps_using(offline, "actions/upload-artifact")[0]["with"]["name"] == "plan-comment"
     # pr-comment.yml reads these names through the API.
@@ -274,6 +272,7 @@ def test_later_steps_get_kubelogin_workloadidentity_login_from_the_inputs(
         "AAD_LOGIN_METHOD": "workloadidentity",
         "AZURE_CLIENT_ID": INPUTS["client-id"],
         "AZURE_TENANT_ID": INPUTS["tenant-id"],
+        "UV_PYTHON_DOWNLOADS": "never",
     }
 
 
@@ -428,19 +427,33 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> N
 
 
 def test_the_azure_token_jobs_install_python_packages_only_from_the_hashed_locks() -> None:
-    installs = [s for s in azure_action()["runs"]["steps"] if "pip install" in s.get("run", "")]
+    steps = azure_action()["runs"]["steps"]
+    # uv, by the hashes of its wheels: the one pip install.
+    (pip,) = [
+        line.strip()
+        for step in steps
+        for line in step.get("run", "").splitlines()
+        if "pip install" in line
+    ]
+    assert pip == (
+        ".venv-uv/bin/pip install --quiet --require-hashes --only-binary :all: "
+        "-r requirements-uv.txt"
+    )
+    # Then each environment from its project's lock, wheels only (a source build would fetch
+    # unhashed build tools), and never a Python of uv's own.
     installed: dict[str, str] = {}
-    for install in installs:
-        (pip,) = [line for line in install["run"].splitlines() if "pip install" in line]
-        match = re.fullmatch(r"(\S+)/bin/pip install .* -r (\S+)", pip.strip())
-        assert match, pip
-        venv, hashed = match.groups()
-        assert f"python -m venv {venv}" in install["run"]
-        assert "--require-hashes" in pip
-        assert "--only-binary :all:" in pip  # a source build would fetch unhashed build tools
-        assert "--upgrade" not in install["run"]
-        installed[venv] = hashed
-    assert installed == HASHED_INSTALLS
+    for step in steps:
+        for line in step.get("run", "").splitlines():
+            if " sync " in line:
+                match = re.fullmatch(
+                    r'UV_PROJECT_ENVIRONMENT="\$PWD/(\S+)" \.venv-uv/bin/uv sync --locked '
+                    r"--no-build --quiet(?: --project (\S+))?",
+                    line.strip(),
+                )
+                assert match, line
+                assert step["env"]["UV_PYTHON_DOWNLOADS"] == "never"
+                installed[match.group(1)] = match.group(2) or "."
+    assert installed == LOCKED_INSTALLS
     for file, name, job in all_jobs():
         if (file, name) in OIDC_JOBS:
             assert bool(steps_using(job, LOCAL_AZURE_ACTION)) == ((file, name) in PULUMI_JOBS)
@@ -475,8 +488,10 @@ def test_zizmor_suppressions_carry_a_reason() -> None:
         for line in path.read_text().splitlines()
         if "zizmor: ignore[" in line
     ]
-    assert [(file, re.findall(r"ignore\[([\w,-]+)\]", line)) for file, line in ignores] == [
-        ("pr-comment.yml", ["dangerous-triggers"])
+    assert sorted((file, re.findall(r"ignore\[([\w,-]+)\]", line)) for file, line in ignores) == [
+        # uv's directory on the PATH, for the Pulumi CLI's uv toolchain.
+        ("action.yml", ["github-env"]),
+        ("pr-comment.yml", ["dangerous-triggers"]),
     ]
     for file, line in ignores:
         reason = line.split("]", 1)[1].strip()
@@ -486,12 +501,14 @@ def test_zizmor_suppressions_carry_a_reason() -> None:
 
 def test_dependabot_watches_the_actions_and_every_python_project() -> None:
     updates = {u["package-ecosystem"]: u for u in yaml.safe_load(DEPENDABOT.read_text())["updates"]}
-    assert set(updates) == {"github-actions", "pip"}
+    assert set(updates) == {"github-actions", "pip", "uv"}
     assert set(updates["github-actions"]["directories"]) == {"/", "/.github/actions/pulumi-azure"}
-    directories = set(updates["pip"]["directories"])
-    assert {"/", "/bootstrap", "/examples/consumer", "/app"} <= directories
-    # A new project (the policy pack, say) fails here until Dependabot watches it too.
-    assert python_projects() <= directories, python_projects() - directories
+    # Every uv project by its lock, and every requirements file (uv's own pin, the template's).
+    # A new project fails here until Dependabot watches it too.
+    assert set(updates["uv"]["directories"]) == python_projects(r"uv\.lock")
+    assert set(updates["pip"]["directories"]) == python_projects(r"requirements.*\.txt") - (
+        python_projects(r"uv\.lock") - {"/"}
+    )
     for update in updates.values():
         assert update["cooldown"]["default-days"] >= 1
 

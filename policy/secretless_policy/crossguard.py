@@ -68,7 +68,7 @@ def keep_markers() -> None:
     UnknownValueError, which skips the whole policy for that resource with a "can't run policy"
     advisory. Both go through `pulumi_policy.policy.deserialize_properties`, a module-level name:
     this replaces it with one that marks both first, so no secret value goes further. It reaches
-    into the SDK's internals, which is why requirements.in pins pulumi-policy exactly.
+    into the SDK's internals, which is why policy/pyproject.toml pins pulumi-policy exactly.
     """
 
     def deserialize_properties(props: Any, proxy_secrets: bool = False) -> Any:

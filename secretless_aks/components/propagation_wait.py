@@ -15,7 +15,7 @@ dynamic resource, which runs in the program's own Python and needs no plugin:
 
 The provider is pickled by reference (this module's path): the dynamic provider host
 (`pulumi-resource-pulumi-python`, which runs `python -u -m pulumi.dynamic` from the project's
-directory, whose `requirements.txt` its own error message names) imports this same code, as
+directory, with the project's environment) imports this same code, as
 `tests/test_propagation_wait.py` does from the state's `__provider`.
 """
 

@@ -30,7 +30,7 @@ PLAN  ?=
 PROJECT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint checkov lock plan pr-comment policy bench preview up verify app-contract audit-query
+.PHONY: help test environments test-platform test-app test-consumer lint checkov lock plan pr-comment policy bench preview up verify app-contract audit-query
 
 help: ## List the targets (this one is the default)
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -89,11 +89,26 @@ lint: $(ZIZMOR_VENV)/.installed $(POLICY_VENV)/.installed $(VENV)/.installed ## 
 
 # The consumer template's checks run with this venv and this checkout's package on the path:
 # its own venv would install the package and the providers a second time.
-test: lint $(POLICY_VENV)/.installed ## `make lint`, the tests, app/'s and examples/consumer/'s checks, `make checkov`
+# The independent suites run side by side, JOBS at a time (the two cores), each one's output
+# printed whole when it ends: the platform's tests (the policy pack's among them), the app's
+# checks, `make lint`, checkov, the consumer template's checks; the longest first. Every
+# environment is made before, one at a time. Any suite failing fails `make test`.
+JOBS ?= 2
+SUITES := test-platform test-app lint checkov test-consumer
+test: environments ## `make lint`, the tests, app/'s and examples/consumer/'s checks, `make checkov`, side by side
+	$(MAKE) --no-print-directory --jobs=$(JOBS) --output-sync=target $(SUITES)
+
+environments: $(VENV)/.installed $(POLICY_VENV)/.installed $(ZIZMOR_VENV)/.installed $(CHECKOV_VENV)/.installed ## Every environment `make test` uses, from the locks
+	$(MAKE) --no-print-directory -C app .venv/.installed VENV=.venv
+
+test-platform: $(VENV)/.installed $(POLICY_VENV)/.installed ## The platform's tests (pytest on both cores), the policy pack's among them
 	$(VENV)/bin/pytest
+
+test-app: | $(UV) ## app/'s checks and tests (make -C app test)
 	$(MAKE) --no-print-directory -C app test VENV=.venv
+
+test-consumer: $(VENV)/.installed ## The consumer template's checks, with this venv and this checkout's package
 	PYTHONPATH=$(CURDIR) $(MAKE) --no-print-directory -C examples/consumer check VENV=$(abspath $(VENV))
-	$(MAKE) --no-print-directory checkov
 
 # Offline (no download, no platform): the skipped checks and their reasons are in one file.
 export SKIPPED_CHECKS := import sys, yaml; print(",".join(yaml.safe_load(open(sys.argv[1]))))

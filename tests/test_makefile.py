@@ -57,21 +57,33 @@ def test_the_program_targets_install_only_the_runtime_requirements(
     assert "--group" not in commands
 
 
-def test_make_test_installs_the_tools_lints_then_runs_the_tests(tmp_path: Path) -> None:
-    commands = make("-n", "test", venv=tmp_path / "venv")
-    lint = make("-n", "lint", venv=tmp_path / "venv")
-    assert commands[: len(lint)] == lint
-    after_lint = commands[len(lint) :]
-    assert after_lint[0] == f"{tmp_path}/venv/bin/pytest"
-    # Then the sample app's own checks, in its own virtual environment, the consumer template's
-    # with this one and this checkout's package, and checkov.
-    assert after_lint[1] == "make --no-print-directory -C app test VENV=.venv"
-    consumer = (
-        f"PYTHONPATH={PROJECT_DIR} make --no-print-directory -C examples/consumer check "
-        f"VENV={tmp_path}/venv"
+def test_make_test_makes_every_environment_then_runs_the_suites_side_by_side(
+    tmp_path: Path,
+) -> None:
+    venv = tmp_path / "venv"
+    commands = make("-n", "test", venv=venv)
+    suites = "make --no-print-directory --jobs=2 --output-sync=target "
+    (run,) = [line for line in commands if line.startswith(suites)]
+    # The longest first, so that the two cores are busy to the end.
+    assert run.removeprefix(suites).split() == [
+        "test-platform",
+        "test-app",
+        "lint",
+        "checkov",
+        "test-consumer",
+    ]
+    made = commands[: commands.index(run)]
+    assert f"UV_PROJECT_ENVIRONMENT={venv} {UV_SYNC} --inexact --group dev" in made
+    assert "make --no-print-directory -C app .venv/.installed VENV=.venv" in made
+    assert make("-n", "test-platform", venv=venv)[-1] == f"{venv}/bin/pytest"
+    assert (
+        make("-n", "test-app", venv=venv)[-1] == "make --no-print-directory -C app test VENV=.venv"
     )
-    assert after_lint.index(consumer) > 1
-    assert any(line.endswith('checkov/skips.yaml)"') for line in after_lint)
+    assert make("-n", "test-consumer", venv=venv)[-1] == (
+        f"PYTHONPATH={PROJECT_DIR} make --no-print-directory -C examples/consumer check VENV={venv}"
+    )
+    assert any(line.endswith('checkov/skips.yaml)"') for line in make("-n", "checkov", venv=venv))
+    lint = make("-n", "lint", venv=venv)
     installs = [i for i, line in enumerate(lint) if " sync " in line]
     assert lint[installs[-1]].endswith(f"{UV_SYNC} --inexact --group dev")
     checks = [line.split("/bin/", 1)[1] for line in lint[installs[-1] + 1 :] if "/bin/" in line]
@@ -89,8 +101,9 @@ def test_the_policy_pack_gets_its_venv_from_its_lock(tmp_path: Path) -> None:
     assert lint.index(installs[0]) < lint.index(f"{tmp_path}/venv/bin/pyright")
     # `make test` needs it for its own sake too (tests/test_policy_pack.py runs the pack).
     makefile = (PROJECT_DIR / "Makefile").read_text()
-    (test_rule,) = re.findall(r"^test: (.*?) ##", makefile, re.MULTILINE)
-    assert "$(POLICY_VENV)/.installed" in test_rule.split()
+    for rule in ("environments", "test-platform"):
+        (prerequisites,) = re.findall(rf"^{rule}: (.*?) ##", makefile, re.MULTILINE)
+        assert "$(POLICY_VENV)/.installed" in prerequisites.split(), rule
 
 
 def test_make_policy_checks_a_saved_plan_with_the_programs_runtime(tmp_path: Path) -> None:

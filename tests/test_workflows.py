@@ -179,11 +179,17 @@ def test_every_workflow_starts_read_only() -> None:
 
 
 def test_pull_requests_get_the_offline_plan_and_the_tests_apart_without_cloud_access() -> None:
-    pr = workflow("pr-plan.yml")
-    assert set(pr["on"]) == {"pull_request"}
-    offline, tests = pr["jobs"]["offline-plan"], pr["jobs"]["tests"]
-    # The plan waits for nothing: a failing test never withholds it.
+    """The plan and its comment are a workflow of their own (pr-plan), which no test job is
+    part of or waits for; the tests are pr-tests', whose end only updates the status line."""
+    plan_workflow, tests_workflow = workflow("pr-plan.yml"), workflow("pr-tests.yml")
+    for pr in (plan_workflow, tests_workflow):
+        assert set(pr["on"]) == {"pull_request"}
+    offline = plan_workflow["jobs"]["offline-plan"]
+    (tests,) = tests_workflow["jobs"].values()
+    assert set(plan_workflow["jobs"]) == {"offline-plan", "preview"}
+    # The plan waits for nothing: a failing or slow test never withholds it.
     assert "needs" not in offline and "needs" not in tests
+    assert plan_workflow["jobs"]["preview"]["needs"] == "offline-plan"
     assert (offline["name"], tests["name"]) == ("Offline plan", "Tests")
     for job in (offline, tests):
         assert "permissions" not in job  # the read-only default above
@@ -200,6 +206,18 @@ def test_pull_requests_get_the_offline_plan_and_the_tests_apart_without_cloud_ac
     # pr-comment.yml reads these names through the API.
     script = pr_comment_script()
     assert "const PLAN_JOB = 'Offline plan';" in script and "const TESTS_JOB = 'Tests';" in script
+    assert "const TESTS_WORKFLOW = 'pr-tests.yml';" in script
+
+
+def test_uvs_downloads_are_cached_only_in_jobs_that_hold_no_azure_token() -> None:
+    keyed = "uv-${{ runner.os }}-${{ hashFiles('requirements-uv.txt', '**/uv.lock') }}"
+    cached = set()
+    for file, name, job in all_jobs():
+        for step in steps_using(job, "actions/cache"):
+            assert step["with"] == {"path": "~/.cache/uv", "key": keyed}, (file, name)
+            assert (file, name) not in OIDC_JOBS and "id-token" not in job.get("permissions", {})
+            cached.add((file, name))
+    assert cached == {("pr-plan.yml", "offline-plan"), ("pr-tests.yml", "tests")}
 
 
 def test_the_comment_is_posted_whatever_the_run_concluded() -> None:
@@ -312,7 +330,9 @@ def test_every_job_using_the_azure_action_may_request_oidc_tokens() -> None:
 
 def test_comment_is_posted_by_a_workflow_that_never_runs_pr_code() -> None:
     comment = workflow("pr-comment.yml")
-    assert comment["on"] == {"workflow_run": {"workflows": ["pr-plan"], "types": ["completed"]}}
+    assert comment["on"] == {
+        "workflow_run": {"workflows": ["pr-plan", "pr-tests"], "types": ["completed"]}
+    }
     assert comment["permissions"] == {}
     job = comment["jobs"]["comment"]
     assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
@@ -539,7 +559,10 @@ const endpoint = (label) => {
 const github = {
   rest: {
     pulls: { list: endpoint('pulls.list') },
-    actions: { listJobsForWorkflowRun: endpoint('actions.listJobsForWorkflowRun') },
+    actions: {
+      listJobsForWorkflowRun: endpoint('actions.listJobsForWorkflowRun'),
+      listWorkflowRuns: endpoint('actions.listWorkflowRuns'),
+    },
     issues: {
       listComments: endpoint('issues.listComments'),
       createComment: endpoint('issues.createComment'),
@@ -548,7 +571,8 @@ const github = {
   },
   paginate: async (call, params) => {
     calls.push([call.label, params]);
-    return scenario.pages[call.label];
+    const page = scenario.pages[call.label];
+    return Array.isArray(page) ? page : page[String(params.run_id)] || [];
   },
 };
 const core = {
@@ -591,7 +615,12 @@ def run_comment_script(
     comments: list[dict[str, Any]] | None = None,
     jobs: list[dict[str, Any]] | None = None,
     uploaded: bool = True,
+    workflow: str = "pr-plan",
 ) -> list[list[Any]]:
+    """pr-comment's script for a `workflow` run (42) that ended; `jobs` are pr-plan's, but a
+    job named Tests is pr-tests' (run 43, this commit's only one; none: not run)."""
+    all_jobs = PREVIEW_JOBS if jobs is None else jobs
+    tests_jobs = [job for job in all_jobs if job["name"] == "Tests"]
     artifact = tmp_path / "plan-comment"
     artifact.mkdir(parents=True)
     if uploaded:  # a failed plan uploads no artifact
@@ -600,7 +629,8 @@ def run_comment_script(
     scenario = {
         "artifactDir": str(artifact),
         "run": {
-            "id": 42,
+            "id": 42 if workflow == "pr-plan" else 43,
+            "name": workflow,
             "html_url": RUN_URL,
             "head_sha": HEAD_SHA,
             "head_branch": "feature",
@@ -612,7 +642,13 @@ def run_comment_script(
         "pages": {
             "pulls.list": [pull(7)] if pulls is None else pulls,
             "issues.listComments": comments or [],
-            "actions.listJobsForWorkflowRun": PREVIEW_JOBS if jobs is None else jobs,
+            "actions.listJobsForWorkflowRun": {
+                "42": [job for job in all_jobs if job["name"] != "Tests"],
+                "43": tests_jobs,
+            },
+            "actions.listWorkflowRuns": [{"id": 43, "run_number": 5, "status": "completed"}]
+            if tests_jobs
+            else [],
         },
     }
     (tmp_path / "scenario.json").write_text(json.dumps(scenario))
@@ -681,6 +717,57 @@ def test_failed_tests_change_only_the_status_line_and_the_plan_stays(tmp_path: P
         f"Tests: **failure** ([Tests]({RUN_URL}/job/1))",
     ]
     assert "### Stack `dev`: +1 to create" in created["body"]
+
+
+@needs_node
+def test_a_plan_that_ends_before_the_tests_says_they_are_running(tmp_path: Path) -> None:
+    running = {"name": "Tests", "html_url": f"{RUN_URL}/job/1", "conclusion": None}
+    ((_, created),) = writes(
+        run_comment_script(tmp_path, jobs=[PLAN_JOB, {**running, "status": "in_progress"}])
+    )
+    assert created["body"].splitlines()[3] == f"Tests: **in_progress** ([Tests]({RUN_URL}/job/1))"
+
+
+def planned_comment(sha: str) -> dict[str, Any]:
+    body = "\n".join(
+        [
+            MARKER,
+            "## secretless-aks: offline plan",
+            "",
+            f"Tests: **in_progress** ([Tests]({RUN_URL}/job/1))",
+            "",
+            "### Stack `dev`: +1 to create",
+            "---",
+            f"Planned at {sha[:12]} ([pr-plan run]({RUN_URL})).",
+        ]
+    )
+    return {"id": 4, "user": BOT, "body": body}
+
+
+@needs_node
+def test_tests_that_end_change_only_the_status_line_of_their_commits_comment(
+    tmp_path: Path,
+) -> None:
+    failed = [PLAN_JOB, {"name": "Tests", "html_url": f"{RUN_URL}/job/1", "conclusion": "failure"}]
+    comment = planned_comment(HEAD_SHA)
+    calls = run_comment_script(
+        tmp_path, workflow="pr-tests", jobs=failed, comments=[comment], uploaded=False
+    )
+    ((endpoint, updated),) = writes(calls)
+    assert (endpoint, updated["comment_id"]) == ("issues.updateComment", 4)
+    before, after = comment["body"].splitlines(), updated["body"].splitlines()
+    assert after[3] == f"Tests: **failure** ([Tests]({RUN_URL}/job/1))"
+    assert after[:3] + after[4:] == before[:3] + before[4:]
+    assert outcome(calls) == []
+
+
+@needs_node
+def test_tests_that_end_before_their_commits_plan_leave_the_comment_to_the_plan(
+    tmp_path: Path,
+) -> None:
+    older = planned_comment("f" * 40)
+    calls = run_comment_script(tmp_path, workflow="pr-tests", comments=[older], uploaded=False)
+    assert writes(calls) == [] and outcome(calls) == ["notice"]
 
 
 @pytest.mark.parametrize("conclusion", ["failure", "cancelled"])

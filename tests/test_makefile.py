@@ -76,9 +76,8 @@ def test_make_test_makes_every_environment_then_runs_the_suites_side_by_side(
     assert f"UV_PROJECT_ENVIRONMENT={venv} {UV_SYNC} --inexact --group dev" in made
     assert "make --no-print-directory -C app .venv/.installed VENV=.venv" in made
     assert make("-n", "test-platform", venv=venv)[-1] == f"{venv}/bin/pytest"
-    assert (
-        make("-n", "test-app", venv=venv)[-1] == "make --no-print-directory -C app test VENV=.venv"
-    )
+    app = make("-n", "test-app", venv=venv)
+    assert "make --no-print-directory -C app test VENV=.venv" in app
     assert make("-n", "test-consumer", venv=venv)[-1] == (
         f"PYTHONPATH={PROJECT_DIR} make --no-print-directory -C examples/consumer check VENV={venv}"
     )

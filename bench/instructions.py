@@ -14,7 +14,8 @@ minutes for N=30, 15 for N=100, 30 for N=300.
 
 prints, for each N, the evaluation's instructions (in billions) of the program, of the
 baseline with the default collector, with the program's settings (same) and of the tree
-baseline, and the program's over each.
+baseline, and the program's over each; it exits 1 when the program takes more than 1.10x the
+tree baseline's at an N of 30 or more (the ratios to the flat baselines are information).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.__main__ import RATIOS, SERIES, record_graphs
+from bench.__main__ import MAX_RATIO_TO_TREE, RATIO_FROM_SERVICES, RATIOS, SERIES, record_graphs
 from bench.measure import command
 from secretless_aks.offline.harness import PROJECT_DIR
 
@@ -68,7 +69,17 @@ def evaluation(
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+def missed_target(to_tree: dict[int, float]) -> list[str]:
+    """Each N of RATIO_FROM_SERVICES or more where the program's instructions are more than
+    MAX_RATIO_TO_TREE times its tree baseline's."""
+    return [
+        f"N={services}: {ratio:.3f}x the tree baseline"
+        for services, ratio in sorted(to_tree.items())
+        if services >= RATIO_FROM_SERVICES and ratio > MAX_RATIO_TO_TREE
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.instructions",
         description="The evaluation's instructions, for the program and each baseline.",
@@ -91,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         + " "
         + " ".join(f"{'÷' + names[series]:>8}" for series in RATIOS.values())
     )
+    to_tree: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as workdir:
         graphs = record_graphs(sizes, Path(workdir))
         for services in sizes:
@@ -106,7 +118,14 @@ def main(argv: list[str] | None = None) -> None:
                 + " ".join(f"{program / counts[series]:>8.3f}" for series in RATIOS.values()),
                 flush=True,
             )
+            to_tree[services] = program / counts[RATIOS["ratio_to_tree"]]
+    missed = missed_target(to_tree)
+    if missed:
+        print(f"MISSED: at most {MAX_RATIO_TO_TREE}x the tree baseline: " + "; ".join(missed))
+        return 1
+    print(f"met: at most {MAX_RATIO_TO_TREE}x the tree baseline from N={RATIO_FROM_SERVICES} on")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

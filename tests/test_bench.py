@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bench import __main__ as bench_cli
 from bench import baseline, instructions, measure, stacks, work
+from bench.__main__ import MAX_RATIO_TO_TREE
 from bench.__main__ import main as bench_main
 from bench.stats import fit, two_sided_p
 from bench.work import LoopWork, counted
@@ -25,7 +27,7 @@ SIZES = [1, 1, 1, 10, 10, 10, 30, 30, 30, 100, 100, 100, 300, 300, 300]
 # Where the program's work is, in event-loop callbacks, over its tree baseline's: 1.05 at 12 and
 # at 100 services when written (bench/work.py), so an added Output chain or registration per
 # service shows.
-MAX_WORK_OVER_TREE = 1.10
+MAX_WORK_OVER_TREE = MAX_RATIO_TO_TREE
 # The work each run gave the event loop.
 WORK: dict[str, LoopWork] = {}
 
@@ -218,3 +220,20 @@ def test_the_p_value_is_students_t() -> None:
     assert two_sided_p(2.179, 12) == pytest.approx(0.05, abs=1e-3)
     assert two_sided_p(1.0, 10) == pytest.approx(0.341, abs=1e-3)
     assert two_sided_p(-3.0, 5) == two_sided_p(3.0, 5) == pytest.approx(0.030, abs=1e-3)
+
+
+def test_the_targets_are_linear_time_and_memory_and_the_time_ratios_are_information() -> None:
+    row = {"services": 300, "program": {"peak_rss_mb": 522}, "ratio_to_default": 0.9}
+    summary = {"by_size": [row], "fits": {"program": {"linear": True}}}
+    assert all(bench_cli.targets(summary).values())
+    assert len(bench_cli.targets(summary)) == 2
+    row["program"]["peak_rss_mb"] = 600
+    assert not all(bench_cli.targets(summary).values())
+
+
+def test_instructions_hold_the_program_to_its_tree_baseline_from_30_services_on() -> None:
+    assert instructions.missed_target({10: 1.5, 30: 1.06, 100: 1.10, 300: 1.05}) == []
+    assert instructions.missed_target({30: 1.11, 300: 1.2}) == [
+        "N=30: 1.110x the tree baseline",
+        "N=300: 1.200x the tree baseline",
+    ]

@@ -4,6 +4,7 @@ every target. Checked with `make -n` against virtual environments that do not ex
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -44,6 +45,8 @@ def make(*args: str, venv: Path) -> list[str]:
         capture_output=True,
         text=True,
         check=True,
+        # Not the variables of a `make test` this runs under (JOBS=1, say): the defaults.
+        env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}},
     )
     return result.stdout.splitlines()
 

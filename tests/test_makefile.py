@@ -64,7 +64,8 @@ def test_make_test_makes_every_environment_then_runs_the_suites_side_by_side(
     tmp_path: Path,
 ) -> None:
     venv = tmp_path / "venv"
-    commands = make("-n", "test", venv=venv)
+    # JOBS as it is by default (a `make test JOBS=1` this runs under exports its own).
+    commands = make("-n", "test", "JOBS=2", venv=venv)
     suites = "make --no-print-directory --jobs=2 --output-sync=target "
     (run,) = [line for line in commands if line.startswith(suites)]
     # The longest first, so that the two cores are busy to the end.

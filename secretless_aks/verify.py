@@ -303,8 +303,11 @@ def run_checks(
                 check = pending.popleft()
                 namespace = check.service.namespace
                 # A Job left by an interrupted run would refuse the new one (its pod template
-                # cannot change).
-                kubectl("delete", "job", check.name, "-n", namespace, "--ignore-not-found")
+                # cannot change); its pods go first, so that only the new one's are asked about.
+                kubectl(
+                    "delete", "job", check.name, "-n", namespace,
+                    "--ignore-not-found", "--cascade=foreground",
+                )  # fmt: skip
                 kubectl("create", "-f", "-", stdin=json.dumps(check.job))
                 running[check.name] = (check, clock() + check.limit_seconds)
             for name, (check, deadline) in list(running.items()):

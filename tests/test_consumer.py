@@ -10,9 +10,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
-import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -26,11 +24,18 @@ from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import PROJECT_DIR, RecordedGraph, run_program
 from secretless_aks.offline.plan import main
 from secretless_aks.offline.plan_values import encode
-from tests.locks import canonical, locked_versions
+from tests.consumer_template import (
+    CONSUMER,
+    TEMPLATE_WHEEL,
+    UV,
+    copied_template,
+    locked_package,
+    wheel,
+)
+from tests.locks import locked_versions
 from tests.stack_configs import stack_config
 from tests.test_contract import shape_holds
 
-CONSUMER = PROJECT_DIR / "examples" / "consumer"
 SAMPLE = CONSUMER / "sample-outputs.json"
 # The outputs of a v1 platform, as `pulumi stack output --json --show-secrets` printed them:
 # kept as they are, so that every later platform and package still serves such a consumer.
@@ -279,16 +284,13 @@ def test_the_template_plans_when_copied_out_of_the_repository(
         copy,
         ignore=shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".ruff_cache"),
     )
-    # What the package needs, at the platform's pins; never the package itself, which no
-    # index may supply (make takes it from a wheel, with no index).
-    requirements = (copy / "requirements.txt").read_text().splitlines()
-    pinned = [line for line in requirements if line and not line.startswith("#")]
-    locked = locked_versions()
-    assert pinned == [f"{name}=={locked[canonical(name)]}" for name, _ in map(package_pin, pinned)]
-    package = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]
-    direct = {canonical(re.split(r"[<>=]", d)[0]) for d in package["dependencies"]}
-    assert {canonical(package_pin(line)[0]) for line in pinned} <= direct
-    assert not [line for line in pinned if line.startswith("secretless-aks")]
+    # What the package needs, at the platform's releases; the package itself from its wheel.
+    template = locked_versions("examples/consumer")
+    root = locked_versions()
+    assert {name: v for name, v in template.items() if name in root} == {
+        name: root[name] for name in template if name in root
+    }
+    assert "secretless-aks" not in template  # never from a registry
     makefile = (copy / "Makefile").read_text()
     assert f"SECRETLESS_AKS ?= {secretless_aks.__version__}" in makefile
     project, platform_args, _ = reading(source, platform, tmp_path, project=copy)
@@ -322,7 +324,8 @@ def test_make_plan_plans_the_project_against_the_platform_it_is_given(
     given: str, option: str
 ) -> None:
     commands = make("plan", "VENV=/nowhere", given).stdout.splitlines()
-    assert "/nowhere/bin/python -m pip install --quiet -r requirements.txt" in commands
+    sync = "UV_PROJECT_ENVIRONMENT=/nowhere .venv-uv/bin/uv sync --locked --quiet --inexact"
+    assert any(line.startswith(sync + " ||") for line in commands), commands
     assert commands[-1].split() == [
         "/nowhere/bin/python",
         "-m",
@@ -335,129 +338,58 @@ def test_make_plan_plans_the_project_against_the_platform_it_is_given(
     ]
 
 
-def wheel(directory: Path, version: str, marker: str) -> Path:
-    """A minimal wheel of a package named secretless-aks, whose module says `marker`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"secretless_aks-{version}-py3-none-any.whl"
-    info = f"secretless_aks-{version}.dist-info"
-    files = {
-        "secretless_aks_probe.py": f"MARKER = {marker!r}\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: secretless-aks\nVersion: {version}\n",
-        f"{info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-        archive.writestr(f"{info}/RECORD", record)
-    return path
-
-
-def index_with(root: Path, *wheels: Path) -> str:
-    """A local PEP 503 index serving `wheels` as secretless-aks: where a look-alike would be."""
-    project = root / "secretless-aks"
-    project.mkdir(parents=True)
-    links = "".join(f'<a href="{w.as_uri()}">{w.name}</a>\n' for w in wheels)
-    (project / "index.html").write_text(f"<html><body>{links}</body></html>")
-    return root.as_uri()
-
-
-@pytest.fixture
-def planted(tmp_path: Path) -> dict[str, str]:
-    """pip's environment with a look-alike secretless-aks (the pinned version and a newer one)
-    on the only index it knows, and the template's requirements left empty (offline)."""
-    look_alike = tmp_path / "look-alike"
-    index = index_with(
-        tmp_path / "index",
-        wheel(look_alike, secretless_aks.__version__, "look-alike"),
-        wheel(look_alike, "9.9.9", "look-alike"),
-    )
-    return {**os.environ, "PIP_INDEX_URL": index, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-
-
-def install_package(
-    venv: Path, wheels: Path, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """The template's `.package` step into `venv` (made with its pip), requirements offline."""
-    if not (venv / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    empty = venv.parent / "empty-requirements.txt"
-    empty.write_text("")
+def make_in(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """make in a copy of the template, with this repository's uv (no download)."""
     return subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "-C",
-            str(CONSUMER),
-            f"{venv}/.package",
-            f"VENV={venv}",
-            f"WHEELS={wheels}",
-            "-o",
-            "requirements.txt",
-            # No pip upgrade and no requirements from an index: the package step alone.
-            "PY_UPGRADE=",
-            f"REQUIREMENTS={empty}",
-        ],
+        ["make", "--no-print-directory", "-C", str(copy), f"UV={UV}", *args],
         capture_output=True,
         text=True,
         check=False,
-        env=env,
+        env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}},
     )
 
 
-def installed_marker(venv: Path) -> str | None:
-    found = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import secretless_aks_probe as p; print(p.MARKER)"],
-        capture_output=True,
-        text=True,
-        check=False,
+def test_the_package_comes_from_its_wheel_and_never_from_an_index() -> None:
+    """uv asks no index for secretless-aks (a path source, no index configured), and the lock
+    holds the wheel's hash, so only the wheel `make lock` pinned is ever installed."""
+    pyproject = tomllib.loads((CONSUMER / "pyproject.toml").read_text())
+    assert pyproject["tool"]["uv"]["sources"]["secretless-aks"] == {"path": TEMPLATE_WHEEL}
+    assert "index" not in pyproject["tool"]["uv"]
+    assert pyproject["project"]["dependencies"] == [f"secretless-aks=={secretless_aks.__version__}"]
+    package = locked_package()
+    assert package["source"] == {"path": TEMPLATE_WHEEL}
+    (locked_wheel,) = package["wheels"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", locked_wheel["hash"])
+    assert "WHEEL := wheels/secretless_aks-$(SECRETLESS_AKS)-py3-none-any.whl" in (
+        (CONSUMER / "Makefile").read_text()
     )
-    return found.stdout.strip() or None
 
 
-def test_make_takes_the_package_from_its_wheel_never_from_an_index(
-    tmp_path: Path, planted: dict[str, str]
+def test_without_its_wheel_make_says_where_it_comes_from_and_installs_nothing(
+    tmp_path: Path,
 ) -> None:
-    venv = tmp_path / "venv"
-    # No wheel: the install stops, and the look-alike on the index is never installed.
-    missing = install_package(venv, tmp_path / "no-wheels", planted)
+    copy = copied_template(tmp_path)
+    missing = make_in(copy, ".venv/.runtime")
     assert missing.returncode != 0
-    assert f"secretless-aks {secretless_aks.__version__} is not in {tmp_path / 'no-wheels'}" in (
-        missing.stderr
-    )
-    assert installed_marker(venv) is None
-    # The real wheel: installed from it.
-    wheels = tmp_path / "wheels"
-    wheel(wheels, secretless_aks.__version__, "real")
-    assert install_package(venv, wheels, planted).returncode == 0, "installed"
-    assert installed_marker(venv) == "real"
+    assert f"secretless-aks {secretless_aks.__version__} is not in wheels/" in missing.stderr
+    assert not (copy / ".venv").exists()
 
 
-def test_a_newer_installed_build_does_not_send_pip_to_an_index(
-    tmp_path: Path, planted: dict[str, str]
+def test_a_wheel_other_than_the_locked_one_is_refused_until_make_lock_pins_it(
+    tmp_path: Path,
 ) -> None:
-    venv = tmp_path / "venv"
-    newer = tmp_path / "newer"
-    wheel(newer, "2.9.0", "newer build")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-index",
-            str(next(newer.glob("*.whl"))),
-        ],
-        check=True,
-        env=planted,
-    )
-    refused = install_package(venv, tmp_path / "no-wheels", planted)
+    copy = copied_template(tmp_path)
+    wheel(copy / TEMPLATE_WHEEL, "look-alike")
+    refused = make_in(copy, ".venv/.runtime")
     assert refused.returncode != 0
-    assert installed_marker(venv) == "newer build"  # never the look-alike of the pinned one
+    assert "hash" in refused.stderr.lower() and "run make lock" in refused.stderr
+    assert not (copy / ".venv" / ".runtime").exists()
+
+
+def test_the_template_carries_the_repositorys_pin_of_uv() -> None:
+    assert (CONSUMER / "requirements-uv.txt").read_text() == (
+        PROJECT_DIR / "requirements-uv.txt"
+    ).read_text()
 
 
 def test_make_plan_without_the_platform_says_where_it_comes_from() -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
 
 from secretless_aks.offline.harness import PROJECT_DIR
+from tests.consumer_template import TEMPLATE_WHEEL, copied_template, wheel
 from tests.locks import canonical, lock, locked_versions
 
 UV = PROJECT_DIR / ".venv-uv" / "bin" / "uv"
@@ -25,10 +27,13 @@ PROJECTS = {
     "tools/checkov": (".venv-checkov",),
     "tools/zizmor": (".venv-zizmor",),
     "bootstrap": ("bootstrap/.venv",),
+    "examples/consumer": ("examples/consumer/.venv",),
 }
 # What uv cannot hash, and so installs unhashed: the bootstrap's `secretless-aks`, the
 # repository root, editable (and the setuptools its build fetches).
 UNHASHED = {("bootstrap", "secretless-aks")}
+# A local wheel, hashed in the lock: the consumer template's `secretless-aks` (from wheels/).
+LOCAL_WHEELS = {("examples/consumer", "secretless-aks")}
 # Hashed requirements files exported from a lock, for pip: (project, file).
 EXPORTS = [
     (".", "requirements.lock"),
@@ -49,6 +54,10 @@ def test_every_locked_package_is_hashed_from_the_registry(project: str) -> None:
         name = canonical(package["name"])
         if "virtual" in source:
             continue  # the project itself: not installed (tool.uv.package = false)
+        if (project, name) in LOCAL_WHEELS:
+            (local,) = package["wheels"]
+            assert re.fullmatch(r"sha256:[0-9a-f]{64}", local["hash"]), (project, name)
+            continue
         if "registry" not in source:
             assert (project, name) in UNHASHED, f"{project}: {name} comes from {source}"
             continue
@@ -61,9 +70,15 @@ def test_every_locked_package_is_hashed_from_the_registry(project: str) -> None:
 
 
 @pytest.mark.parametrize("project", PROJECTS)
-def test_each_lock_is_what_its_pyproject_asks_for(project: str) -> None:
+def test_each_lock_is_what_its_pyproject_asks_for(project: str, tmp_path: Path) -> None:
+    directory = PROJECT_DIR / project
+    if project == "examples/consumer":
+        # uv reads the package's requirements from its wheel, which a copy brings: a stand-in
+        # with the locked metadata (the lock's hash of it is checked when it is installed).
+        directory = copied_template(tmp_path)
+        wheel(directory / TEMPLATE_WHEEL, "stand-in")
     done = subprocess.run(
-        [UV, "lock", "--check", "--offline", "--quiet", "--project", PROJECT_DIR / project],
+        [UV, "lock", "--check", "--offline", "--quiet", "--project", directory],
         capture_output=True,
         text=True,
         check=False,
@@ -139,6 +154,7 @@ MAKEFILE_ENVIRONMENTS = {
         "ZIZMOR_VENV": ".venv-zizmor",
     },
     "app/Makefile": {"VENV": "app/.venv"},
+    "examples/consumer/Makefile": {"VENV": "examples/consumer/.venv"},
 }
 
 
@@ -166,31 +182,34 @@ def installs() -> list[tuple[str, str]]:
 
 def test_every_environment_the_makefiles_and_the_workflows_make_is_uvs_from_a_lock() -> None:
     """pip installs only uv, by its hashes, into the one venv made with `-m venv`; every other
-    environment is a `uv sync --locked` of a locked project (the Makefiles' UV_SYNC says
-    --locked once), and each project's is made."""
+    environment is a `uv sync --locked` of a locked project (a Makefile's UV_SYNC says --locked,
+    and names the environment, once), and each project's is made."""
     made: set[str] = set()
+    environment = r"UV_PROJECT_ENVIRONMENT=(?:\$\(abspath \$\((\w+)\)\)|\"\$PWD/([^\"]+)\")"
     for where, command in installs():
         if re.search(r"\bpip install\b", command):
-            assert "--require-hashes -r requirements-uv.txt" in command.replace(
-                "--only-binary :all: ", ""
-            ), (where, command)
+            assert "--require-hashes" in command and "-r requirements-uv.txt" in command, command
         if re.search(r"-m venv\b", command):
             assert re.search(r"-m venv (\$\(UV_VENV\)|\.venv-uv)$", command), (where, command)
-        if command.startswith("UV_SYNC :="):
+        if re.match(r"UV_SYNC :?= ", command):
             assert "sync --locked" in command, where
-        if re.search(r"\buv sync\b|\$\(UV_SYNC\)", command):
-            assert "--locked" in command or "$(UV_SYNC)" in command, (where, command)
-            target = re.search(
-                r"UV_PROJECT_ENVIRONMENT=(?:\$\(abspath \$\((\w+)\)\)|\"\$PWD/([^\"]+)\")", command
-            )
-            if target is None and where == "app/Makefile":
-                continue  # app/Makefile's UV_SYNC names $(VENV) in its definition
-            assert target is not None, (where, command)
-            variable, path = target.groups()
-            made.add(MAKEFILE_ENVIRONMENTS[where][variable] if variable else path)
-            project = re.search(r"--project (\S+)", command)
-            project.group(1) if project else ("app" if where == "app/Makefile" else ".")
-    made.add("app/.venv")  # app/Makefile: UV_SYNC := UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) ...
+        syncs = re.search(r"\buv sync\b", command) or (
+            "$(UV_SYNC)" in command and not command.startswith("UV_SYNC")
+        )
+        if not syncs:
+            continue
+        target = re.search(environment, command)
+        if target is None:  # $(UV_SYNC), whose definition names the environment
+            (definition,) = [c for w, c in installs() if w == where and re.match("UV_SYNC", c)]
+            target = re.search(environment, definition)
+        assert target is not None, (where, command)
+        assert "--locked" in command or "$(UV_SYNC)" in command, (where, command)
+        variable, path = target.groups()
+        made.add(MAKEFILE_ENVIRONMENTS[where][variable] if variable else path)
+        project = re.search(r"--project (\S+)", command)
+        # A Makefile syncs its own directory's project; a workflow step runs at the root.
+        directory = project.group(1) if project else Path(where).parent.as_posix()
+        assert directory in PROJECTS, (where, command)
     # Every project's environment but the bootstrap's, which Pulumi's uv toolchain syncs.
     expected = {env for envs in PROJECTS.values() for env in envs} - {"bootstrap/.venv"}
     assert made == expected

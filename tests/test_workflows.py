@@ -523,12 +523,14 @@ def test_dependabot_watches_the_actions_and_every_python_project() -> None:
     updates = {u["package-ecosystem"]: u for u in yaml.safe_load(DEPENDABOT.read_text())["updates"]}
     assert set(updates) == {"github-actions", "pip", "uv"}
     assert set(updates["github-actions"]["directories"]) == {"/", "/.github/actions/pulumi-azure"}
-    # Every uv project by its lock, and every requirements file (uv's own pin, the template's).
-    # A new project fails here until Dependabot watches it too.
-    assert set(updates["uv"]["directories"]) == python_projects(r"uv\.lock")
-    assert set(updates["pip"]["directories"]) == python_projects(r"requirements.*\.txt") - (
-        python_projects(r"uv\.lock") - {"/"}
-    )
+    # Every uv project by its lock but the consumer template's, which locks the package's wheel
+    # a copy brings (its other releases are the root lock's, tests/test_consumer.py holds them
+    # equal); and uv's own pin wherever it is. A new project fails here until Dependabot
+    # watches it too.
+    assert set(updates["uv"]["directories"]) == python_projects(r"uv\.lock") - {
+        "/examples/consumer"
+    }
+    assert set(updates["pip"]["directories"]) == python_projects(r"requirements-uv\.txt")
     for update in updates.values():
         assert update["cooldown"]["default-days"] >= 1
 

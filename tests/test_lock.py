@@ -216,7 +216,7 @@ def test_every_environment_the_makefiles_and_the_workflows_make_is_uvs_from_a_lo
 
 
 def test_each_pulumi_project_declares_the_uv_toolchain_with_its_own_lock() -> None:
-    for project in (".", "bootstrap"):
+    for project in (".", "bootstrap", "examples/consumer"):
         runtime = yaml.safe_load((PROJECT_DIR / project / "Pulumi.yaml").read_text())["runtime"]
         assert runtime["options"]["toolchain"] == "uv", project
         assert (PROJECT_DIR / project / "uv.lock").is_file()

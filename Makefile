@@ -87,8 +87,6 @@ lint: $(ZIZMOR_VENV)/.installed $(POLICY_VENV)/.installed $(VENV)/.installed ## 
 	$(VENV)/bin/actionlint -no-color
 	$(ZIZMOR_VENV)/bin/zizmor --offline --quiet .github
 
-# The consumer template's checks run with this venv and this checkout's package on the path:
-# its own venv would install the package and the providers a second time.
 # The independent suites run side by side, JOBS at a time (the two cores), each one's output
 # printed whole when it ends: the platform's tests (the policy pack's among them), the app's
 # checks, `make lint`, checkov, the consumer template's checks; the longest first. Every
@@ -107,6 +105,8 @@ test-platform: $(VENV)/.installed $(POLICY_VENV)/.installed ## The platform's te
 test-app: | $(UV) ## app/'s checks and tests (make -C app test)
 	$(MAKE) --no-print-directory -C app test VENV=.venv
 
+# The consumer template's checks run with this venv and this checkout's package on the path:
+# its own venv would install the package and the providers a second time.
 test-consumer: $(VENV)/.installed ## The consumer template's checks, with this venv and this checkout's package
 	PYTHONPATH=$(CURDIR) $(MAKE) --no-print-directory -C examples/consumer check VENV=$(abspath $(VENV))
 

@@ -19,9 +19,13 @@ service and the step. The Jobs are deleted either way.
 
 Where it reads from: the services from the stack file (Pulumi.<stack>.yaml, as CI completed
 it), read as the program reads its config and never decrypted; the vault's URI, the registry's
-login server and the kubeconfig from `pulumi stack output --show-secrets` (the kubeconfig signs
-in through kubelogin and holds no credential, but the output is marked secret); the image from
-the stack's services (the sample app's), or --image.
+login server and the kubeconfig from the contract the stack has just published
+(publishContractTo, which CI sets), read with a fresh sign-in (the job's own OIDC token in
+GitHub Actions), so that neither the stack's state and key nor the Azure CLI's login, which
+expires some ten minutes into a CI job, is needed; without a published contract, from `pulumi
+stack output --show-secrets` (the kubeconfig signs in through kubelogin and holds no
+credential, but the output is marked secret). The image is the sample app's, from the stack's
+services, or --image.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from secretless_aks import published_contract
 from secretless_aks.components import manifests
 from secretless_aks.components.config import (
     CANARY,
@@ -51,6 +56,8 @@ from secretless_aks.components.config import (
     parse_stack_config,
     pinned_by_digest,
 )
+from secretless_aks.components.config.models import PROJECT
+from secretless_aks.contract import ContractError
 from secretless_aks.offline.harness import (
     PROJECT_DIR,
     ci_stand_ins,
@@ -103,6 +110,22 @@ class Outcome:
 
     steps: list[dict[str, str]] = field(default_factory=list)
     failure: tuple[str, str] | None = None  # (step, why)
+
+
+def platform_outputs(
+    stack: str, written: Mapping[str, Any], config: StackConfig, project_dir: Path = PROJECT_DIR
+) -> Mapping[str, Any]:
+    """The deployed platform's outputs the checks read: the published contract where the stack
+    file names one (a stand-in from the offline plan is no address), else the stack's."""
+    if written.get(f"{PROJECT}:publishContractTo") and config.publish_contract_to:
+        try:
+            return published_contract.fetch(str(config.publish_contract_to))
+        except ContractError as error:
+            raise VerifyError(str(error)) from None
+    try:
+        return stack_outputs(stack, project_dir, show_secrets=True)
+    except OutputsUnreachableError as error:
+        raise VerifyError(str(error)) from None
 
 
 def stack_config(
@@ -356,17 +379,15 @@ def verify_stack(
     """Verify every service of a deployed stack; 0, or VERIFY_FAILED after naming each failure."""
     if image is not None and not pinned_by_digest(image):
         raise VerifyError(f"--image must name a digest (<repository>@sha256:<digest>): {image}")
+    written = read_stack_file(stack, project_dir)
     try:
-        config = stack_config(stack, project_dir)
+        config = stack_config(stack, project_dir, written)
     except ConfigError as error:
         raise VerifyError(str(error)) from None
     if not config.services:
         out(f"stack {stack} has no services: nothing to verify")
         return 0
-    try:
-        outputs = stack_outputs(stack, project_dir, show_secrets=True)
-    except OutputsUnreachableError as error:
-        raise VerifyError(str(error)) from None
+    outputs = platform_outputs(stack, written, config, project_dir)
     found = stack_checks(config, outputs, image=image, budget_seconds=budget_seconds)
     kubectl = shutil.which("kubectl")
     if kubectl is None:

@@ -17,6 +17,7 @@ import yaml
 
 from secretless_aks import verify
 from secretless_aks.components.config import CANARY, ConfigError, StackConfig
+from secretless_aks.contract import ContractError
 from secretless_aks.offline.harness import PROJECT_DIR
 from tests import fake_kubectl
 from tests.fake_kubectl import FakeCluster, passing
@@ -318,6 +319,54 @@ def test_the_command_verifies_the_deployed_stack_and_says_so(
     (job,) = cluster.created()
     env = {v["name"]: v["value"] for v in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["VERIFY_BUDGET_SECONDS"] == "900" and env["KEY_VAULT_URL"] == VAULT_URL
+
+
+CONTRACT_URL = "https://stsecretlessq7m2.blob.core.windows.net/contract-dev/platform-contract.json"
+
+
+def test_in_ci_the_platform_is_read_from_the_contract_it_has_just_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI sets publishContractTo: the document is read with a fresh sign-in, and neither the
+    stack's state nor its key is asked for (no `pulumi` on the PATH here)."""
+    (tmp_path / "project").mkdir()
+    project = project_with(tmp_path / "project", stack_config(publishContractTo=CONTRACT_URL))
+    bin_dir = on_path(tmp_path, monkeypatch, OUTPUTS)
+    (bin_dir / "pulumi").unlink()
+    fetched: list[str] = []
+
+    def fetch(url: str) -> dict[str, Any]:
+        fetched.append(url)
+        return dict(OUTPUTS)
+
+    monkeypatch.setattr(verify.published_contract, "fetch", fetch)
+    FakeCluster(tmp_path / "cluster.json").script(
+        {
+            "secretless-verify-my-great-service": passing(
+                "token ok", "allowed read ok", "denied read 403"
+            )
+        }
+    )
+    printed: list[str] = []
+    code = verify.verify_stack(
+        "dev", image=None, budget_seconds=900, parallel=10, project_dir=project, out=printed.append
+    )
+    assert (code, fetched) == (0, [CONTRACT_URL])
+    assert printed[-1] == "verified: each of the 1 identities does exactly what it should"
+
+
+def test_a_contract_that_cannot_be_read_stops_the_verification_saying_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "project").mkdir()
+    project = project_with(tmp_path / "project", stack_config(publishContractTo=CONTRACT_URL))
+
+    def fetch(url: str) -> dict[str, Any]:
+        raise ContractError(f"no platform contract is published at {url}")
+
+    monkeypatch.setattr(verify.published_contract, "fetch", fetch)
+    with pytest.raises(verify.VerifyError, match="no platform contract is published at https"):
+        verify.verify_stack("dev", image=None, budget_seconds=900, parallel=1, project_dir=project)
 
 
 def test_the_command_fails_naming_the_service_and_the_step(

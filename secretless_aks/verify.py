@@ -60,11 +60,10 @@ from secretless_aks.components.config.models import PROJECT
 from secretless_aks.contract import ContractError
 from secretless_aks.offline.harness import (
     PROJECT_DIR,
-    ci_stand_ins,
     config_values,
+    program_config,
     read_project_file,
     read_stack_file,
-    with_project_defaults,
 )
 from secretless_aks.stack_outputs import OutputsUnreachableError, stack_outputs
 
@@ -137,11 +136,7 @@ def stack_config(
     place: the checks read none of them."""
     if written is None:
         written = read_stack_file(stack, project_dir)
-    project_file = read_project_file(project_dir)
-    given = {
-        **with_project_defaults(stack, project_file, written),
-        **ci_stand_ins(project_file, written),
-    }
+    given = program_config(stack, read_project_file(project_dir), written)
     values, secret_keys = config_values(given)
     return parse_stack_config(
         stack,

@@ -389,6 +389,17 @@ def with_project_defaults(
     return given
 
 
+def program_config(
+    stack: str, project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What the harness hands the program: the stack's config with the project's defaults, and
+    CI's marked stand-ins where the stack leaves CI's keys out (see ci_stand_ins)."""
+    return {
+        **with_project_defaults(stack, project_file, stack_config),
+        **ci_stand_ins(project_file, stack_config),
+    }
+
+
 def with_ci_stand_ins(
     project_file: Mapping[str, Any], stack_config: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -454,10 +465,7 @@ def run_program(
     stack_config = read_stack_file(stack, project_dir) if config is None else config
     project_file = read_project_file(project_dir)
     project = project_file["name"]
-    given = {
-        **with_project_defaults(stack, project_file, stack_config),
-        **ci_stand_ins(project_file, stack_config),
-    }
+    given = program_config(stack, project_file, stack_config)
     mocks = mocks or AzureMocks(preview=preview)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))  # the program imports modules beside it

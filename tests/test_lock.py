@@ -186,7 +186,8 @@ def test_every_environment_the_makefiles_and_the_workflows_make_is_uvs_from_a_lo
     and names the environment, once), and each project's is made."""
     made: set[str] = set()
     environment = r"UV_PROJECT_ENVIRONMENT=(?:\$\(abspath \$\((\w+)\)\)|\"\$PWD/([^\"]+)\")"
-    for where, command in installs():
+    found = installs()
+    for where, command in found:
         if re.search(r"\bpip install\b", command):
             assert "--require-hashes" in command and "-r requirements-uv.txt" in command, command
         if re.search(r"-m venv\b", command):
@@ -200,7 +201,7 @@ def test_every_environment_the_makefiles_and_the_workflows_make_is_uvs_from_a_lo
             continue
         target = re.search(environment, command)
         if target is None:  # $(UV_SYNC), whose definition names the environment
-            (definition,) = [c for w, c in installs() if w == where and re.match("UV_SYNC", c)]
+            (definition,) = [c for w, c in found if w == where and re.match("UV_SYNC", c)]
             target = re.search(environment, definition)
         assert target is not None, (where, command)
         assert "--locked" in command or "$(UV_SYNC)" in command, (where, command)

@@ -10,6 +10,10 @@ UV      := $(UV_VENV)/bin/uv
 # Only the locked set: a lock that its pyproject.toml has outgrown stops the install (`make lock`),
 # and uv never fetches a Python of its own (the machine's python3 makes every environment).
 export UV_PYTHON_DOWNLOADS := never
+# Python writes the bytecode of what it imports, once, as it does by default: uv installs none,
+# and where the environment sets PYTHONDONTWRITEBYTECODE every test worker and every plan would
+# compile the providers again (the platform suite alone: 82 s so, 69 s with bytecode).
+unexport PYTHONDONTWRITEBYTECODE
 UV_SYNC := $(UV) sync --locked --quiet
 # checkov has an environment of its own (tools/checkov): it pins what the program's would not.
 CHECKOV_VENV ?= .venv-checkov
@@ -50,16 +54,13 @@ $(UV): requirements-uv.txt
 # bootstrap's GitHub provider for `make plan PROJECT=bootstrap` (the dev group includes it).
 # --inexact: a later sync of fewer groups keeps what an earlier one added. Silent (@), and uv's
 # own output on stderr: `make plan ARGS="--format json" | jq .` must see nothing but the plan
-# on stdout, on a fresh clone too. The tools' sync compiles the whole environment's bytecode
-# (uv does not by default, and where PYTHONDONTWRITEBYTECODE is set nothing writes it later):
-# some 17 s once, which the first plan does not wait for, and then each process that imports
-# the providers (every test worker, every plan) starts 2 s sooner.
+# on stdout, on a fresh clone too.
 $(VENV)/.runtime: pyproject.toml uv.lock | $(UV)
 	@UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) $(UV_SYNC) --inexact >&2
 	@touch $@
 
 $(VENV)/.installed: $(VENV)/.runtime
-	UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) $(UV_SYNC) --inexact --group dev --compile-bytecode
+	UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) $(UV_SYNC) --inexact --group dev
 	touch $@
 
 $(VENV)/.bootstrap: $(VENV)/.runtime
@@ -67,7 +68,7 @@ $(VENV)/.bootstrap: $(VENV)/.runtime
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: tools/checkov/pyproject.toml tools/checkov/uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(abspath $(CHECKOV_VENV)) $(UV_SYNC) --project tools/checkov --compile-bytecode
+	UV_PROJECT_ENVIRONMENT=$(abspath $(CHECKOV_VENV)) $(UV_SYNC) --project tools/checkov
 	touch $@
 
 $(ZIZMOR_VENV)/.installed: tools/zizmor/pyproject.toml tools/zizmor/uv.lock | $(UV)
@@ -77,7 +78,7 @@ $(ZIZMOR_VENV)/.installed: tools/zizmor/pyproject.toml tools/zizmor/uv.lock | $(
 # As CI installs it; Pulumi, creating the pack's venv itself, installs policy/requirements.txt,
 # exported from the same lock with the same hashes.
 $(POLICY_VENV)/.installed: policy/pyproject.toml policy/uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(abspath $(POLICY_VENV)) $(UV_SYNC) --project policy --compile-bytecode
+	UV_PROJECT_ENVIRONMENT=$(abspath $(POLICY_VENV)) $(UV_SYNC) --project policy
 	touch $@
 
 # pyright twice: the program, tests and rules against .venv (pyproject.toml), then the policy

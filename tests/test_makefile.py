@@ -77,9 +77,7 @@ def test_make_test_makes_every_environment_then_runs_the_suites_side_by_side(
         "test-consumer",
     ]
     made = commands[: commands.index(run)]
-    assert (
-        f"UV_PROJECT_ENVIRONMENT={venv} {UV_SYNC} --inexact --group dev --compile-bytecode" in made
-    )
+    assert f"UV_PROJECT_ENVIRONMENT={venv} {UV_SYNC} --inexact --group dev" in made
     assert "make --no-print-directory -C app .venv/.installed VENV=.venv" in made
     assert make("-n", "test-platform", venv=venv)[-1] == f"{venv}/bin/pytest"
     app = make("-n", "test-app", venv=venv)
@@ -91,7 +89,7 @@ def test_make_test_makes_every_environment_then_runs_the_suites_side_by_side(
     assert any(line.endswith('checkov/skips.yaml)"') for line in make("-n", "checkov", venv=venv))
     lint = make("-n", "lint", venv=venv)
     installs = [i for i, line in enumerate(lint) if " sync " in line]
-    assert lint[installs[-1]].endswith(f"{UV_SYNC} --inexact --group dev --compile-bytecode")
+    assert lint[installs[-1]].endswith(f"{UV_SYNC} --inexact --group dev")
     checks = [line.split("/bin/", 1)[1] for line in lint[installs[-1] + 1 :] if "/bin/" in line]
     assert len(checks) == len(LINT), checks
     assert all(check.startswith(tool) for check, tool in zip(checks, LINT, strict=True)), checks
@@ -102,9 +100,7 @@ def test_the_policy_pack_gets_its_venv_from_its_lock(tmp_path: Path) -> None:
     pack = tmp_path / "policy-venv"
     lint = make("-n", "lint", venv=tmp_path / "venv")
     installs = [line for line in lint if line.startswith(f"UV_PROJECT_ENVIRONMENT={pack} ")]
-    assert installs == [
-        f"UV_PROJECT_ENVIRONMENT={pack} {UV_SYNC} --project policy --compile-bytecode"
-    ]
+    assert installs == [f"UV_PROJECT_ENVIRONMENT={pack} {UV_SYNC} --project policy"]
     assert f"{tmp_path}/venv/bin/pyright -p policy --pythonpath {pack}/bin/python" in lint
     assert lint.index(installs[0]) < lint.index(f"{tmp_path}/venv/bin/pyright")
     # `make test` needs it for its own sake too (tests/test_policy_pack.py runs the pack).

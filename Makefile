@@ -10,10 +10,6 @@ UV      := $(UV_VENV)/bin/uv
 # Only the locked set: a lock that its pyproject.toml has outgrown stops the install (`make lock`),
 # and uv never fetches a Python of its own (the machine's python3 makes every environment).
 export UV_PYTHON_DOWNLOADS := never
-# Python writes the bytecode of what it imports, once, as it does by default: uv installs none,
-# and where the environment sets PYTHONDONTWRITEBYTECODE every test worker and every plan would
-# compile the providers again (the platform suite alone: 82 s so, 69 s with bytecode).
-unexport PYTHONDONTWRITEBYTECODE
 UV_SYNC := $(UV) sync --locked --quiet
 # checkov has an environment of its own (tools/checkov): it pins what the program's would not.
 CHECKOV_VENV ?= .venv-checkov
@@ -97,6 +93,11 @@ lint: $(ZIZMOR_VENV)/.installed $(POLICY_VENV)/.installed $(VENV)/.installed ## 
 # environment is made before, one at a time. Any suite failing fails `make test`.
 JOBS ?= 2
 SUITES := test-platform test-app lint checkov test-consumer
+# The tests write the bytecode of what they import, once, as Python does by default: uv installs
+# none, and where the environment sets PYTHONDONTWRITEBYTECODE every test worker would compile
+# the providers again (the platform suite alone: 82 s so, 69 s with bytecode). An empty value is
+# unset for Python. Not for `make plan`, whose first run on a fresh clone it would slow by 2 s.
+test environments $(SUITES): export PYTHONDONTWRITEBYTECODE :=
 test: environments ## `make lint`, the tests, app/'s and examples/consumer/'s checks, `make checkov`, side by side
 	$(MAKE) --no-print-directory --jobs=$(JOBS) --output-sync=target $(SUITES)
 

@@ -221,4 +221,4 @@ def run(
     directory.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(registered_resources(graph)))
     project = write_project(saved, directory / "project", program_collector=True, tree=tree)
-    return run_program(graph.stack, config=config, project_dir=project)
+    return run_program(graph.stack, config=config, project_dir=project, provider_aliases=True)

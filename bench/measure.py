@@ -151,7 +151,11 @@ def main(argv: list[str] | None = None) -> None:
         # `pulumi up`; the harness would otherwise give it back, and collect, within the run.
         result = measure(
             lambda: harness.run_program(
-                stacks.STACK, config=config, project_dir=project, restore_collector=False
+                stacks.STACK,
+                config=config,
+                project_dir=project,
+                restore_collector=False,
+                provider_aliases=True,
             )
         )
     print(

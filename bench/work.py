@@ -51,7 +51,7 @@ def work(services: int) -> tuple[int, int, int]:
     """The callbacks of the program for `services`, of its flat and of its tree baseline."""
     config = stacks.stack_config(services)
     with counted() as program:
-        graph = harness.run_program(stacks.STACK, config=config)
+        graph = harness.run_program(stacks.STACK, config=config, provider_aliases=True)
     counts = [program.callbacks]
     with tempfile.TemporaryDirectory() as workdir:
         for tree in (False, True):

@@ -35,7 +35,9 @@ WORK: dict[str, LoopWork] = {}
 @pytest.fixture(scope="module")
 def program() -> RecordedGraph:
     with counted() as WORK["program"]:
-        return run_program(stacks.STACK, config=stacks.stack_config(SERVICES))
+        return run_program(
+            stacks.STACK, config=stacks.stack_config(SERVICES), provider_aliases=True
+        )
 
 
 def run_baseline(

@@ -195,10 +195,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name,
                 custom=read or bool(request.custom),
                 parent=request.parent or None,
-                dependencies=tuple(request.dependencies),
+                # Sorted: the SDK sends sets, in an order that changes from run to run.
+                dependencies=tuple(sorted(request.dependencies)),
                 property_dependencies={}
                 if read
-                else {key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+                else {
+                    key: tuple(sorted(deps.urns))
+                    for key, deps in request.propertyDependencies.items()
+                },
                 provider=_provider_urn(request.provider),
                 protect=False if read else bool(request.protect),
                 inputs=inputs,

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
-from secretless_aks.offline.harness import RecordedGraph, RecordedResource, run_program
+import pytest
+
+from secretless_aks.offline.harness import (
+    ProgramFailedError,
+    RecordedGraph,
+    RecordedResource,
+    run_program,
+)
+from tests.stack_configs import stack_config
+from tests.test_key_vault import AccessPolicyVault
 
 
 def type_aliases(resource: RecordedResource) -> list[str]:
@@ -35,3 +45,20 @@ def test_the_providers_type_aliases_are_left_out_and_nothing_else(dev: RecordedG
         without_type_aliases(r) for r in full.resources
     ]
     assert (dev.outputs, dev.warnings) == (full.outputs, full.warnings)
+
+
+def test_a_failed_program_leaves_no_error_to_be_logged_after_the_next_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An existing vault on access policies fails the program in an Output, after many
+    # resources are registered: the SDK raises the first failure and awaits no other.
+    with pytest.raises(ProgramFailedError, match="uses access policies"):
+        run_program(
+            "dev",
+            config=stack_config(keyVault={"existing": {"name": "kv-old", "resourceGroup": "rg"}}),
+            mocks=AccessPolicyVault(preview=False),
+        )
+    # asyncio logs a failed future nothing awaited when it is freed: after the next run.
+    run_program("dev")
+    gc.collect()
+    assert not [record.getMessage() for record in caplog.records if record.name == "asyncio"]

@@ -157,7 +157,7 @@ def test_existing_vault_is_read_and_never_created() -> None:
     assert graph.outputs["keyVaultUri"] == "https://kv-shared.vault.azure.net/"
 
 
-class _AccessPolicyVault(AzureMocks):
+class AccessPolicyVault(AzureMocks):
     def new_resource(self, args: Any) -> tuple[str | None, dict]:
         resource_id, state = super().new_resource(args)
         if args.typ == VAULT and args.resource_id:
@@ -172,7 +172,7 @@ def test_existing_vault_on_access_policies_is_refused() -> None:
             config=stack_config(
                 keyVault={"existing": {"name": "kv-old", "resourceGroup": "rg-sec"}}
             ),
-            mocks=_AccessPolicyVault(preview=False),
+            mocks=AccessPolicyVault(preview=False),
         )
     assert (
         "the Key Vault uses access policies; secretless-aks grants access with Azure RBAC"

@@ -91,6 +91,6 @@ def safe_load(text: str) -> Any:
     return yaml.load(text, Loader=SafeLoader)
 
 
-def safe_dump(value: Any) -> str:
+def safe_dump(value: Any, *, sort_keys: bool = True) -> str:
     """`yaml.safe_dump`, with libyaml's emitter."""
-    return yaml.dump(value, Dumper=SafeDumper)
+    return yaml.dump(value, Dumper=SafeDumper, sort_keys=sort_keys)

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as kubernetes
-import yaml
 from pulumi_azure_native import authorization, containerservice
 
-from secretless_aks.components import manifests, roles
+from secretless_aks.components import fast_yaml, manifests, roles
 from secretless_aks.components.config import DeployerConfig, ServiceConfig
 
 # AAD Pod Identity's last release (the project was archived in 2023); it is installed only
@@ -188,7 +187,7 @@ def kubeconfig_for_kubelogin(encoded: str) -> str:
 
     AKS hands out `--login devicecode`, which waits for a person; `pulumi up` must not.
     """
-    config = yaml.safe_load(base64.b64decode(encoded))
+    config = fast_yaml.safe_load(base64.b64decode(encoded).decode())
     for user in config.get("users") or []:
         exec_config = (user.get("user") or {}).get("exec") or {}
         if exec_config.get("command") != "kubelogin":
@@ -199,4 +198,4 @@ def kubeconfig_for_kubelogin(encoded: str) -> str:
         else:
             args += ["--login", KUBELOGIN_LOGIN]
         exec_config["args"] = args
-    return yaml.safe_dump(config, sort_keys=False)
+    return fast_yaml.safe_dump(config, sort_keys=False)

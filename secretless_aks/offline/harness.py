@@ -30,8 +30,10 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -550,7 +552,8 @@ def _run(
         monitor=monitor,
     )
     try:
-        _sync_await(run_pulumi_func(lambda: _run_main(main, monitor, provider_aliases)))
+        with _without_source_positions():
+            _sync_await(run_pulumi_func(lambda: _run_main(main, monitor, provider_aliases)))
     except Exception as error:  # re-raised with the partial graph
         raise ProgramFailedError(graph, error) from error
     finally:
@@ -584,6 +587,19 @@ def _unless_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
     them, in whatever run or test comes later."""
     if not str(context.get("message", "")).endswith("exception was never retrieved"):
         loop.default_exception_handler(context)
+
+
+@contextlib.contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """Registrations without the source position of the program's line: the SDK walks the
+    whole Python stack for it at every resource, a seventh of a run, for the engine's messages;
+    the harness records none."""
+    stack_trace = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = stack_trace
 
 
 def _drop_leftover_tasks() -> None:

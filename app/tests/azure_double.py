@@ -24,7 +24,9 @@ an identity exists at all.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
 import re
 import secrets
 import socket
@@ -486,8 +488,25 @@ def version_of(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+# The app's ports come from a block of their own per test worker (pytest-xdist's gw0, gw1, ...),
+# below the ports the kernel hands out for port 0 (from 32768 on Linux, 49152 on macOS), where
+# the doubles listen: a port the kernel gave one worker and took back could go to another
+# worker's double before the app bound it.
+FIRST_APP_PORT = 20_000
+APP_PORTS_PER_WORKER = 1_000
+_app_ports = itertools.count()
+
+
 def free_port() -> int:
-    """A port nothing listens on right now, for the app under test."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on right now, for the app under test: the next of this worker's."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    first = FIRST_APP_PORT + worker * APP_PORTS_PER_WORKER
+    for _ in range(APP_PORTS_PER_WORKER):
+        port = first + next(_app_ports) % APP_PORTS_PER_WORKER
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # something else of this machine's listens there
+            return port
+    raise RuntimeError(f"no free port from {first} to {first + APP_PORTS_PER_WORKER - 1}")

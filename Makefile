@@ -4,7 +4,9 @@
 # Every environment is installed by uv, from its project's uv.lock, every package by its hash.
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
-# uv itself, pinned with the hashes of its wheels, in an environment of its own (pip's).
+# uv itself, pinned with the hashes of its wheels, in an environment of its own, which the
+# machine's pip installs into (`pip --python`, pip 22.3 or later): a pip of its own would cost a
+# fresh clone 3 s.
 UV_VENV := .venv-uv
 UV      := $(UV_VENV)/bin/uv
 # Only the locked set: a lock that its pyproject.toml has outgrown stops the install (`make lock`),
@@ -41,8 +43,8 @@ help: ## List the targets (this one is the default)
 	@echo "  with --detailed-exitcode, 1 error); make itself exits 2 whenever a recipe fails."
 
 $(UV): requirements-uv.txt
-	@python3 -m venv $(UV_VENV)
-	@$(UV_VENV)/bin/python -m pip install --quiet --require-hashes --only-binary :all: -r requirements-uv.txt >&2
+	@python3 -m venv --without-pip $(UV_VENV)
+	@python3 -m pip --python $(UV_VENV)/bin/python install --quiet --require-hashes --only-binary :all: -r requirements-uv.txt >&2
 	@touch $@
 
 # Three markers in one environment: the program's packages, then the development tools on top

@@ -188,10 +188,12 @@ def test_every_environment_the_makefiles_and_the_workflows_make_is_uvs_from_a_lo
     environment = r"UV_PROJECT_ENVIRONMENT=(?:\$\(abspath \$\((\w+)\)\)|\"\$PWD/([^\"]+)\")"
     found = installs()
     for where, command in found:
-        if re.search(r"\bpip install\b", command):
+        if re.search(r"\bpip\b.* install\b", command):
             assert "--require-hashes" in command and "-r requirements-uv.txt" in command, command
+            assert re.search(r"pip --python (\$\(UV_VENV\)|\.venv-uv)/bin/python ", command)
         if re.search(r"-m venv\b", command):
-            assert re.search(r"-m venv (\$\(UV_VENV\)|\.venv-uv)$", command), (where, command)
+            venv = r"-m venv --without-pip (\$\(UV_VENV\)|\.venv-uv)$"
+            assert re.search(venv, command), (where, command)
         if re.match(r"UV_SYNC :?= ", command):
             assert "sync --locked" in command, where
         syncs = re.search(r"\buv sync\b", command) or (

@@ -453,11 +453,11 @@ def test_the_azure_token_jobs_install_python_packages_only_from_the_hashed_locks
         line.strip()
         for step in steps
         for line in step.get("run", "").splitlines()
-        if "pip install" in line
+        if re.search(r"\bpip\b.* install\b", line)
     ]
     assert pip == (
-        ".venv-uv/bin/pip install --quiet --require-hashes --only-binary :all: "
-        "-r requirements-uv.txt"
+        "python -m pip --python .venv-uv/bin/python install --quiet --require-hashes "
+        "--only-binary :all: -r requirements-uv.txt"
     )
     # Then each environment from its project's lock, wheels only (a source build would fetch
     # unhashed build tools), and never a Python of uv's own.

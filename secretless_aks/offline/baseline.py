@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -20,7 +21,6 @@ from typing import Any
 
 from secretless_aks.offline.formats import PLAN_FORMAT
 from secretless_aks.offline.harness import PROJECT_DIR
-from secretless_aks.offline.revision_planner import RevisionPlanError, plan_revision
 
 
 class BaselineError(Exception):
@@ -82,6 +82,42 @@ def _commit(revision: str, repo: Path) -> str:
     return verified.stdout.strip()
 
 
+# Where this package is imported from (a checkout's root, or site-packages).
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+# Runs in a child process: this harness, imported from PACKAGE_ROOT, then the other revision's
+# program, which must import its own modules (the tree's `secretless_aks`, or `components` from
+# before the package), so this package is forgotten and the tree put first on the path.
+_CHILD = """
+import json, sys
+package_root, tree, project, stack, outputs, contract = sys.argv[1:7]
+sys.path.insert(0, package_root)
+from secretless_aks.offline.formats import to_json
+from secretless_aks.offline.harness import run_program
+from secretless_aks.offline.mocks import AzureMocks, ReferencedStack
+from secretless_aks.offline.stack_file import StackFileError
+from pathlib import Path
+platform = ReferencedStack.from_outputs_file(Path(outputs)) if outputs else None
+for name in [name for name in sys.modules if name.partition(".")[0] == "secretless_aks"]:
+    del sys.modules[name]
+sys.path[0] = tree
+from contextlib import nullcontext
+try:
+    # The revision's own reader, if it has one (older ones read stack references only).
+    from secretless_aks import published_contract
+    found = json.loads(Path(contract).read_text()) if contract else None
+    offline = published_contract.offline_document(found)
+except ImportError:
+    offline = nullcontext()
+try:
+    mocks = AzureMocks(preview=True, any_stack=platform)
+    with offline:
+        graph = run_program(stack, preview=True, mocks=mocks, project_dir=Path(project))
+except StackFileError as error:
+    sys.exit(str(error))  # one line, which the parent reports
+print(json.dumps(to_json(graph)))
+"""
+
+
 def _place(repo: Path) -> tuple[Path, str]:
     """The repository's top directory, and where `repo` is in it ("", or "bootstrap/")."""
     found = subprocess.run(  # noqa: S603
@@ -119,7 +155,24 @@ def plan_at_revision(
         project = tree / prefix
         if not (project / f"Pulumi.{stack}.yaml").exists():
             return {"format": PLAN_FORMAT, "stack": stack, "resources": [], "outputs": {}}
-        try:
-            return plan_revision(tree, project, stack, outputs, contract)
-        except RevisionPlanError as error:
-            raise BaselineError(f"cannot plan stack {stack} at {revision}: {error}") from None
+        child = subprocess.run(  # noqa: S603
+            [
+                sys.executable,
+                "-c",
+                _CHILD,
+                str(PACKAGE_ROOT),
+                str(tree),
+                str(project),
+                stack,
+                str(outputs.resolve()) if outputs else "",
+                str(contract.resolve()) if contract else "",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tree,
+            check=False,
+        )
+        if child.returncode != 0:
+            last = child.stderr.strip().splitlines()[-1:] or ["(no output)"]
+            raise BaselineError(f"cannot plan stack {stack} at {revision}: {last[0]}")
+        return json.loads(child.stdout)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from secretless_aks.offline.baseline import plan_at_revision
+from secretless_aks.offline import baseline
+from secretless_aks.offline.baseline import BaselineError, plan_at_revision, plans_at_revision
 from secretless_aks.offline.diff import diff_plans
-from secretless_aks.offline.formats import render_dot, render_mermaid, to_json
+from secretless_aks.offline.formats import PLAN_FORMAT, render_dot, render_mermaid, to_json
 from secretless_aks.offline.harness import PROJECT_DIR, UNKNOWN, Secret, run_program
 from secretless_aks.offline.mocks import SIGNED_IN_ACCOUNT
 from secretless_aks.offline.plan import main
@@ -567,6 +569,46 @@ def test_a_revision_is_planned_with_its_own_package_not_the_harnesss(tmp_path: P
     assert group["inputs"]["resourceGroupName"] == "rg-other-dev"
 
 
+def test_the_stacks_of_a_revision_are_planned_in_one_process_each_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = committed_copy(tmp_path / "repo", ("secretless_aks/", "__main__.py", "Pulumi."))
+    (repo / "Pulumi.broken.yaml").write_text("config: [unclosed\n")
+    (repo / "Pulumi.failing.yaml").write_text(
+        yaml.safe_dump({"config": {**stack_config(), "secretless-aks:services": "not a list"}})
+    )
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "two stacks that do not plan"], check=True)
+    children: list[list[str]] = []
+    run = subprocess.run
+
+    def counted(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        if command[0] == sys.executable:
+            children.append(command)
+        return run(command, **options)
+
+    monkeypatch.setattr(baseline.subprocess, "run", counted)
+    stacks = ["broken", "dev", "staging", "failing", "prod"]
+    plans = plans_at_revision("HEAD", stacks, repo=repo)
+    assert len(children) == 1  # staging is new: no stack file at HEAD, nothing to plan
+    assert list(plans) == stacks
+    assert plans["staging"] == {
+        "format": PLAN_FORMAT,
+        "stack": "staging",
+        "resources": [],
+        "outputs": {},
+    }
+    for stack in ("dev", "prod"):
+        assert plans[stack] == to_json(run_program(stack, preview=True, project_dir=repo))
+    broken, failing = plans["broken"], plans["failing"]
+    assert isinstance(broken, BaselineError)
+    assert str(broken).startswith("cannot plan stack broken at HEAD: Pulumi.broken.yaml")
+    assert isinstance(failing, BaselineError)
+    assert str(failing).startswith("cannot plan stack failing at HEAD: ")
+    assert "services" in str(failing)
+
+
 # The last commit before the package: its program imports `components` and `platform_contract`
 # from the repository's root, which the harness in `secretless_aks` must leave it to find.
 BEFORE_THE_PACKAGE = "b650adb628817592828a6e98edb634b51f8ad4c7"
@@ -693,8 +735,8 @@ def test_the_plan_warns_of_a_scope_entry_this_stack_does_not_seed(
 BEFORE_THE_REGIONAL_SUFFIX = "e3e24fc5ba3fbcf89f118285a2fd5d50bee8e086"
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_upgrading_the_program_replaces_no_deployed_vault(stack: str) -> None:
+@pytest.fixture(scope="module")
+def before_the_regional_suffix() -> dict[str, dict[str, Any] | BaselineError]:
     present = subprocess.run(
         [
             "git",
@@ -708,7 +750,15 @@ def test_upgrading_the_program_replaces_no_deployed_vault(stack: str) -> None:
     )
     if present.returncode != 0:
         pytest.skip(f"{BEFORE_THE_REGIONAL_SUFFIX} is not in this clone (a shallow one)")
-    before = plan_at_revision(BEFORE_THE_REGIONAL_SUFFIX, stack)
+    return plans_at_revision(BEFORE_THE_REGIONAL_SUFFIX, ["dev", "prod"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_upgrading_the_program_replaces_no_deployed_vault(
+    stack: str, before_the_regional_suffix: dict[str, dict[str, Any] | BaselineError]
+) -> None:
+    before = before_the_regional_suffix[stack]
+    assert not isinstance(before, BaselineError), before
     diff = diff_plans(before, to_json(run_program(stack, preview=True)))
     ops = {change.resource["name"]: change.op for change in diff.resources}
     # The suffix is taken over by alias: the vault and its name stay as they are.

@@ -1,11 +1,12 @@
 """The "before" side of a diff: a saved JSON plan, or the plan of the program at a git revision.
 
 `plan_at_revision` runs *this* harness on *that* revision's program, so the two sides differ
-only by the program and its stack files. The program imports its own revision's modules
-(`secretless_aks`, or `components` and `platform_contract` from before the package), never this
-harness's package. A project in a subdirectory (bootstrap/) is planned from the whole revision,
-since it imports the platform's package. The revision is user text: it must be one that
-`git rev-parse --verify` accepts as a commit, and it never reaches git where an option could be.
+only by the program and its stack files; `plans_at_revision` plans several stacks in one
+process. The program imports its own revision's modules (`secretless_aks`, or `components` and
+`platform_contract` from before the package), never this harness's package. A project in a
+subdirectory (bootstrap/) is planned from the whole revision, since it imports the platform's
+package. The revision is user text: it must be one that `git rev-parse --verify` accepts as a
+commit, and it never reaches git where an option could be.
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # program, which must import its own modules (the tree's `secretless_aks`, or `components` from
 # before the package), so this package is forgotten and the tree put first on the path.
 _CHILD = """
-import json, sys
-package_root, tree, project, stack, outputs, contract = sys.argv[1:7]
+import json, sys, traceback
+package_root, tree, project, outputs, contract, *stacks = sys.argv[1:]
 sys.path.insert(0, package_root)
 from secretless_aks.offline.formats import to_json
 from secretless_aks.offline.harness import run_program
@@ -101,20 +102,24 @@ for name in [name for name in sys.modules if name.partition(".")[0] == "secretle
     del sys.modules[name]
 sys.path[0] = tree
 from contextlib import nullcontext
+found = json.loads(Path(contract).read_text()) if contract else None
 try:
     # The revision's own reader, if it has one (older ones read stack references only).
-    from secretless_aks import published_contract
-    found = json.loads(Path(contract).read_text()) if contract else None
-    offline = published_contract.offline_document(found)
+    from secretless_aks.published_contract import offline_document
 except ImportError:
-    offline = nullcontext()
-try:
-    mocks = AzureMocks(preview=True, any_stack=platform)
-    with offline:
-        graph = run_program(stack, preview=True, mocks=mocks, project_dir=Path(project))
-except StackFileError as error:
-    sys.exit(str(error))  # one line, which the parent reports
-print(json.dumps(to_json(graph)))
+    offline_document = lambda found: nullcontext()
+results = {}
+for stack in stacks:
+    try:
+        mocks = AzureMocks(preview=True, any_stack=platform)
+        with offline_document(found):
+            graph = run_program(stack, preview=True, mocks=mocks, project_dir=Path(project))
+        results[stack] = {"plan": to_json(graph)}
+    except StackFileError as error:
+        results[stack] = {"error": str(error)}
+    except Exception as error:  # this stack's failure, as its traceback's last line
+        results[stack] = {"error": traceback.format_exception_only(error)[-1].strip()}
+print(json.dumps(results))
 """
 
 
@@ -138,6 +143,24 @@ def plan_at_revision(
     contract: Path | None = None,
 ) -> dict[str, Any]:
     """The plan of `stack` as the program stood at `revision` (empty if the stack was new)."""
+    plans = plans_at_revision(revision, [stack], repo=repo, outputs=outputs, contract=contract)
+    plan = plans[stack]
+    if isinstance(plan, BaselineError):
+        raise plan
+    return plan
+
+
+def plans_at_revision(
+    revision: str,
+    stacks: list[str],
+    repo: Path = PROJECT_DIR,
+    outputs: Path | None = None,
+    contract: Path | None = None,
+) -> dict[str, dict[str, Any] | BaselineError]:
+    """The plan of each of `stacks` as the program stood at `revision` (empty for a stack that
+    was new), or why that stack could not be planned. One checkout, and one process for them
+    all: its start, importing the providers, costs more than a plan. BaselineError if the
+    revision cannot be read or its program not started."""
     commit = _commit(revision, repo)
     top, prefix = _place(repo)
     with tempfile.TemporaryDirectory() as workdir:
@@ -153,8 +176,14 @@ def plan_at_revision(
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as files:
             files.extractall(tree, filter="data")
         project = tree / prefix
-        if not (project / f"Pulumi.{stack}.yaml").exists():
-            return {"format": PLAN_FORMAT, "stack": stack, "resources": [], "outputs": {}}
+        plans: dict[str, dict[str, Any] | BaselineError] = {
+            stack: {"format": PLAN_FORMAT, "stack": stack, "resources": [], "outputs": {}}
+            for stack in stacks
+            if not (project / f"Pulumi.{stack}.yaml").exists()
+        }
+        planned = [stack for stack in dict.fromkeys(stacks) if stack not in plans]
+        if not planned:
+            return {stack: plans[stack] for stack in stacks}
         child = subprocess.run(  # noqa: S603
             [
                 sys.executable,
@@ -163,16 +192,21 @@ def plan_at_revision(
                 str(PACKAGE_ROOT),
                 str(tree),
                 str(project),
-                stack,
                 str(outputs.resolve()) if outputs else "",
                 str(contract.resolve()) if contract else "",
+                *planned,
             ],
             capture_output=True,
             text=True,
             cwd=tree,
             check=False,
         )
-        if child.returncode != 0:
-            last = child.stderr.strip().splitlines()[-1:] or ["(no output)"]
-            raise BaselineError(f"cannot plan stack {stack} at {revision}: {last[0]}")
-        return json.loads(child.stdout)
+    if child.returncode != 0:
+        last = child.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        which = "stack" if len(planned) == 1 else "stacks"
+        raise BaselineError(f"cannot plan {which} {', '.join(planned)} at {revision}: {last[0]}")
+    for stack, result in json.loads(child.stdout).items():
+        plans[stack] = result.get("plan") or BaselineError(
+            f"cannot plan stack {stack} at {revision}: {result['error']}"
+        )
+    return {stack: plans[stack] for stack in stacks}

@@ -117,8 +117,8 @@ for stack in stacks:
         results[stack] = {"plan": to_json(graph)}
     except StackFileError as error:
         results[stack] = {"error": str(error)}
-    except Exception as error:  # this stack's failure, as its traceback's last line
-        results[stack] = {"error": traceback.format_exception_only(error)[-1].strip()}
+    except Exception as error:  # this stack's failure, as its traceback would end
+        results[stack] = {"error": "".join(traceback.format_exception_only(error)).strip()}
 print(json.dumps(results))
 """
 
